@@ -1,0 +1,116 @@
+//! The command line, declared once. Parsing only: the work lives in the
+//! library.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "crucible",
+    version,
+    about = "Run sandboxed WebAssembly AI-safety scenarios against language models",
+    long_about = "Crucible runs scenario and classifier plugins (WebAssembly components \
+                  implementing the crucible:plugin contract) against models, and reports \
+                  how often each model took the harmful action, with 95% intervals."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a suite and print its results table.
+    Run(RunArgs),
+    /// Show what a component is: its kind, contract version, metadata and
+    /// conditions.
+    Inspect(InspectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The suite manifest.
+    #[arg(default_value = crucible::suite::DEFAULT_SUITE)]
+    pub suite: PathBuf,
+
+    /// A model to run, as provider/model (repeatable). Without one, the
+    /// suite's models, else the offline pair reference/harmful and
+    /// reference/benign.
+    #[arg(short, long = "model", value_name = "PROVIDER/MODEL")]
+    pub models: Vec<String>,
+
+    /// The model classifiers may consult as a judge.
+    #[arg(long, value_name = "PROVIDER/MODEL")]
+    pub judge: Option<String>,
+
+    /// Samples per model and condition.
+    #[arg(short = 'n', long)]
+    pub samples: Option<u32>,
+
+    /// The run seed every sample's seed derives from.
+    #[arg(long)]
+    pub seed: Option<u64>,
+
+    /// Samples in flight at once.
+    #[arg(short = 'j', long)]
+    pub concurrency: Option<u32>,
+
+    /// Agent turns per episode before the host ends it.
+    #[arg(long)]
+    pub max_turns: Option<u32>,
+
+    /// Only conditions matching this pattern (`*` is a wildcard; repeatable).
+    #[arg(short, long = "conditions", value_name = "PATTERN")]
+    pub conditions: Vec<String>,
+
+    /// Where run directories are created.
+    #[arg(short, long, default_value = "runs")]
+    pub output: PathBuf,
+
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+
+    /// Print only the results table.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Seconds of guest time one plugin call may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    pub call_timeout: f64,
+
+    /// Memory a plugin instance may use, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    pub memory_mib: usize,
+
+    /// Fuel per plugin call (off by default; the deadline still applies).
+    #[arg(long)]
+    pub fuel: Option<u64>,
+
+    /// Compile components afresh instead of using the compiled-component
+    /// cache ($CRUCIBLE_CACHE, else the user's cache directory).
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The component (.wasm) to inspect.
+    pub component: PathBuf,
+
+    /// What the component should be.
+    #[arg(long, value_enum, default_value = "scenario")]
+    pub kind: Kind,
+
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Kind {
+    Scenario,
+    Classifier,
+}

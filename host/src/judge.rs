@@ -1,0 +1,121 @@
+//! The judge: a model that classifiers may consult through the host.
+//!
+//! Plugins never see the judge's credentials or choose its settings: they
+//! send a prompt, the host answers with the configured judge model at pinned
+//! sampling settings, records the exchange with the sample and enforces the
+//! run's budget.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Serialize;
+
+use crate::model::{ChatRequest, Model, SamplingSettings};
+use crate::transcript::Message;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JudgeRequest {
+    pub system_prompt: String,
+    pub messages: Vec<Message>,
+    pub prompt_version: String,
+    pub max_tokens: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JudgeResponse {
+    pub text: String,
+    pub model: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+pub enum JudgeError {
+    #[error("no judge model is configured")]
+    NotConfigured,
+    #[error("the run's judge budget is spent")]
+    BudgetExhausted,
+    #[error("judge call failed: {0}")]
+    Failed(String),
+}
+
+/// Answers judge requests. Called from a plugin call, on a blocking thread.
+pub trait Judge: Send + Sync {
+    fn judge(&self, request: &JudgeRequest) -> Result<JudgeResponse, JudgeError>;
+
+    /// `provider/model` of the judge, if one is configured.
+    fn model_id(&self) -> Option<&str>;
+}
+
+/// The judge of a run without a judge model.
+pub struct NoJudge;
+
+impl Judge for NoJudge {
+    fn judge(&self, _request: &JudgeRequest) -> Result<JudgeResponse, JudgeError> {
+        Err(JudgeError::NotConfigured)
+    }
+
+    fn model_id(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// The upper bound on max tokens a classifier may ask of the judge.
+const MAX_JUDGE_TOKENS: u32 = 4096;
+
+/// A judge backed by a configured model, at temperature 0.
+pub struct ModelJudge {
+    model: Arc<dyn Model>,
+    runtime: tokio::runtime::Handle,
+    calls_left: AtomicU64,
+}
+
+impl ModelJudge {
+    pub fn new(model: Arc<dyn Model>, runtime: tokio::runtime::Handle, budget_calls: u64) -> Self {
+        Self {
+            model,
+            runtime,
+            calls_left: AtomicU64::new(budget_calls),
+        }
+    }
+
+    fn take_budget(&self) -> bool {
+        self.calls_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+}
+
+impl Judge for ModelJudge {
+    fn judge(&self, request: &JudgeRequest) -> Result<JudgeResponse, JudgeError> {
+        if !self.take_budget() {
+            return Err(JudgeError::BudgetExhausted);
+        }
+        let mut messages = Vec::with_capacity(request.messages.len() + 1);
+        messages.push(Message::new(
+            crate::transcript::Role::System,
+            request.system_prompt.clone(),
+        ));
+        messages.extend(request.messages.iter().cloned());
+        let chat = ChatRequest {
+            messages,
+            tools: Vec::new(),
+            sampling: SamplingSettings {
+                temperature: Some(0.0),
+                max_tokens: Some(request.max_tokens.min(MAX_JUDGE_TOKENS)),
+            },
+        };
+        // Plugin calls run on blocking threads, where waiting on the runtime
+        // is allowed.
+        let reply = self
+            .runtime
+            .block_on(self.model.complete(&chat))
+            .map_err(|e| JudgeError::Failed(e.to_string()))?;
+        Ok(JudgeResponse {
+            text: reply.text,
+            model: self.model.id().to_owned(),
+        })
+    }
+
+    fn model_id(&self) -> Option<&str> {
+        Some(self.model.id())
+    }
+}

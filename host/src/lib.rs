@@ -1,0 +1,16 @@
+//! Crucible: run sandboxed WebAssembly scenarios and classifiers against
+//! language models, reproducibly.
+//!
+//! Data flows one way: suite manifest (`suite`) -> loaded plugins
+//! (`plugin`) -> plan and execution (`run`, with `model` and `judge`) ->
+//! results store (`store`) -> statistics and report (`stats`, `report`).
+
+pub mod judge;
+pub mod model;
+pub mod plugin;
+pub mod report;
+pub mod run;
+pub mod stats;
+pub mod store;
+pub mod suite;
+pub mod transcript;

@@ -1,0 +1,177 @@
+//! The `crucible` command.
+
+mod cli;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+
+use crucible::plugin::{Limits, PluginRuntime, PluginSource, RuntimeConfig};
+use crucible::report;
+use crucible::run::{self, Observer, RunRequest};
+
+use cli::{Cli, Command, InspectArgs, Kind, RunArgs, SandboxArgs};
+
+/// Exit status when samples failed: the run finished, but not every sample.
+const EXIT_SAMPLES_FAILED: u8 = 1;
+/// Exit status for bad input or a run that could not start.
+const EXIT_FAILURE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let outcome = match cli.command {
+        Command::Run(args) => run_command(args),
+        Command::Inspect(args) => inspect_command(args).map(|()| ExitCode::SUCCESS),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {}", render(&error));
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+/// One line: the error and its causes, without a backtrace.
+fn render(error: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = error.chain().map(ToString::to_string).collect();
+    parts.dedup();
+    parts.join(": ")
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CRUCIBLE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
+fn limits(args: &SandboxArgs) -> Result<Limits> {
+    anyhow::ensure!(
+        args.call_timeout.is_finite() && args.call_timeout > 0.0,
+        "--call-timeout must be a positive number of seconds"
+    );
+    anyhow::ensure!(args.memory_mib > 0, "--memory-mib must be at least 1");
+    Ok(Limits {
+        call_timeout: Duration::from_secs_f64(args.call_timeout),
+        memory_bytes: args.memory_mib << 20,
+        fuel_per_call: args.fuel,
+        ..Limits::default()
+    })
+}
+
+fn cache_dir(args: &SandboxArgs) -> Option<std::path::PathBuf> {
+    if args.no_cache {
+        None
+    } else {
+        RuntimeConfig::default().cache_dir
+    }
+}
+
+struct Console {
+    quiet: bool,
+}
+
+impl Observer for Console {
+    fn notice(&self, message: &str) {
+        if !self.quiet {
+            eprintln!("{message}");
+        }
+    }
+
+    fn progress(&self, done: usize, total: usize, errors: usize) {
+        if !self.quiet {
+            eprintln!("[{done}/{total}] samples done, {errors} errors");
+        }
+    }
+}
+
+fn run_command(args: RunArgs) -> Result<ExitCode> {
+    let request = RunRequest {
+        suite: args.suite.clone(),
+        models: args.models.clone(),
+        judge: args.judge.clone(),
+        samples: args.samples,
+        seed: args.seed,
+        concurrency: args.concurrency,
+        max_turns: args.max_turns,
+        conditions: args.conditions.clone(),
+        output_dir: args.output.clone(),
+        limits: limits(&args.sandbox)?,
+        cache_dir: cache_dir(&args.sandbox),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let observer = Arc::new(Console { quiet: args.quiet });
+    let outcome = runtime.block_on(run::run(request, observer))?;
+
+    print!(
+        "{}",
+        report::table(&outcome.summary.cells, outcome.summary.judge.as_deref())
+    );
+    if !args.quiet {
+        println!("Results: {}", outcome.dir.display());
+    }
+    if outcome.errors > 0 {
+        eprintln!(
+            "{} of {} samples failed; they are stored as errors, not counted as harmful or not. First failures:",
+            outcome.errors, outcome.planned
+        );
+        for (model, condition, stage, message) in &outcome.first_errors {
+            eprintln!("  {model} {condition} [{stage}]: {message}");
+        }
+        return Ok(ExitCode::from(EXIT_SAMPLES_FAILED));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn inspect_command(args: InspectArgs) -> Result<()> {
+    let runtime = PluginRuntime::new(RuntimeConfig {
+        limits: limits(&args.sandbox)?,
+        max_instances: 4,
+        cache_dir: cache_dir(&args.sandbox),
+    })?;
+    let source = PluginSource::from_file(&args.component, None)?;
+    match args.kind {
+        Kind::Scenario => {
+            let plugin = runtime.load_scenario(&source)?;
+            print_info(&plugin.info);
+            println!("parameters:");
+            for p in &plugin.parameters {
+                println!(
+                    "  {} = {}  ({})",
+                    p.name,
+                    p.values.join(" | "),
+                    p.description
+                );
+            }
+            println!("conditions: {}", plugin.conditions.len());
+            for c in &plugin.conditions {
+                println!("  {}", c.id);
+            }
+        }
+        Kind::Classifier => {
+            let plugin = runtime.load_classifier(&source)?;
+            print_info(&plugin.info);
+        }
+    }
+    Ok(())
+}
+
+fn print_info(info: &crucible::plugin::PluginInfo) {
+    println!("{} ({})", info.id(), info.kind);
+    println!("  {}", info.description);
+    println!("contract: {}", info.contract);
+    println!("sha256:   {}", info.sha256);
+    println!("size:     {} bytes", info.size);
+}

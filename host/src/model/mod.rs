@@ -1,0 +1,91 @@
+//! Models: the agents under test and the judge.
+//!
+//! Remote models sit behind the `Model` trait; the offline `reference/*`
+//! pair replays a scenario's own labelled reference replies and needs no
+//! network, which makes it the default and the host's self-test.
+
+mod openai;
+pub mod reference;
+mod spec;
+
+use std::sync::Arc;
+
+use crate::transcript::{Message, Reply, ToolDefinition};
+
+pub use openai::OpenAiModel;
+pub use spec::{ModelSpec, SpecError};
+
+/// Sampling settings sent with a request; `None` leaves the provider's default.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SamplingSettings {
+    pub temperature: Option<f32>,
+    pub max_tokens: Option<u32>,
+}
+
+/// One completion request: the conversation so far and the tools on offer.
+#[derive(Debug, Clone)]
+pub struct ChatRequest {
+    pub messages: Vec<Message>,
+    pub tools: Vec<ToolDefinition>,
+    pub sampling: SamplingSettings,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("{provider} returned HTTP {status}: {message}")]
+    Status {
+        provider: &'static str,
+        status: u16,
+        message: String,
+    },
+    #[error("{provider} could not be reached: {message}")]
+    Transport {
+        provider: &'static str,
+        message: String,
+    },
+    #[error("{provider} sent a response that could not be read: {message}")]
+    Malformed {
+        provider: &'static str,
+        message: String,
+    },
+}
+
+/// A remote model.
+#[async_trait::async_trait]
+pub trait Model: Send + Sync {
+    /// `provider/model`.
+    fn id(&self) -> &str;
+    async fn complete(&self, request: &ChatRequest) -> Result<Reply, ModelError>;
+}
+
+/// The agent of a sample: a remote model, or a replay of the scenario's
+/// labelled references.
+#[derive(Clone)]
+pub enum Agent {
+    Remote(Arc<dyn Model>),
+    Reference(reference::ReferenceModel),
+}
+
+impl Agent {
+    pub fn id(&self) -> String {
+        match self {
+            Agent::Remote(model) => model.id().to_owned(),
+            Agent::Reference(reference) => reference.id().to_owned(),
+        }
+    }
+
+    /// Builds the agent a spec names. Fails on an unknown provider or model,
+    /// or a missing API key, before anything is sent.
+    pub fn from_spec(spec: &ModelSpec) -> Result<Self, SpecError> {
+        match spec.provider() {
+            "reference" => Ok(Agent::Reference(reference::ReferenceModel::named(
+                spec.model(),
+            )?)),
+            "openai" => Ok(Agent::Remote(Arc::new(OpenAiModel::from_spec(spec)?))),
+            other => Err(SpecError::UnknownProvider {
+                id: spec.id.clone(),
+                provider: other.to_owned(),
+            }),
+        }
+    }
+}

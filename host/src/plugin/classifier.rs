@@ -1,0 +1,140 @@
+//! A loaded classifier plugin, and one instance of it judging one sample.
+
+use std::sync::Arc;
+
+use wasmtime::component::Linker;
+
+use super::call::{Opaque, Sandbox};
+use super::error::{CallError, LoadError};
+use super::sandbox::{PluginLog, SandboxState};
+use super::{Checked, PluginInfo, Shared, v0_1_0};
+use crate::judge::{Judge, NoJudge};
+use crate::transcript::{Condition, Message, Param, Verdict};
+
+#[derive(Clone)]
+enum Pre {
+    V0_1_0(v0_1_0::classifier_world::ClassifierPluginPre<SandboxState>),
+}
+
+enum Bindings {
+    V0_1_0(v0_1_0::ClassifierPlugin),
+}
+
+/// A classifier ready to run.
+pub struct ClassifierPlugin {
+    shared: Arc<Shared>,
+    pre: Pre,
+    pub info: PluginInfo,
+    pub cache: super::CacheOutcome,
+}
+
+impl ClassifierPlugin {
+    pub(super) fn load(
+        shared: Arc<Shared>,
+        linker: &Linker<SandboxState>,
+        checked: Checked,
+    ) -> Result<Self, LoadError> {
+        let instance_pre = linker.instantiate_pre(&checked.component).map_err(|e| {
+            checked.mismatch(format!("cannot be linked: {}", super::render_error(&e)))
+        })?;
+        let pre = if checked.target.version == v0_1_0::VERSION {
+            Pre::V0_1_0(
+                v0_1_0::classifier_world::ClassifierPluginPre::new(instance_pre).map_err(|e| {
+                    checked.mismatch(format!(
+                        "does not match the classifier world: {}",
+                        super::render_error(&e)
+                    ))
+                })?,
+            )
+        } else {
+            return Err(checked.mismatch("no bindings for this contract version"));
+        };
+        let label: Arc<str> = Arc::from(checked.label.as_str());
+        let mut probe =
+            ClassifierInstance::new(Arc::clone(&shared), &pre, label, 0, Arc::new(NoJudge))
+                .map_err(|source| LoadError::Call {
+                    label: checked.label.clone(),
+                    call: "instantiate",
+                    source,
+                })?;
+        let metadata = probe.describe().map_err(|source| LoadError::Call {
+            label: checked.label.clone(),
+            call: "describe",
+            source,
+        })?;
+        Ok(Self {
+            info: checked.info(metadata),
+            cache: checked.cache,
+            shared,
+            pre,
+        })
+    }
+
+    /// A fresh instance in a fresh sandbox, for one sample.
+    pub fn instantiate(
+        &self,
+        seed: u64,
+        judge: Arc<dyn Judge>,
+    ) -> Result<ClassifierInstance, CallError> {
+        ClassifierInstance::new(
+            Arc::clone(&self.shared),
+            &self.pre,
+            Arc::from(self.info.id()),
+            seed,
+            judge,
+        )
+    }
+}
+
+pub struct ClassifierInstance {
+    sandbox: Sandbox,
+    bindings: Bindings,
+}
+
+impl ClassifierInstance {
+    fn new(
+        shared: Arc<Shared>,
+        pre: &Pre,
+        plugin: Arc<str>,
+        seed: u64,
+        judge: Arc<dyn Judge>,
+    ) -> Result<Self, CallError> {
+        let mut sandbox = Sandbox::new(shared, plugin, seed, judge);
+        let bindings = match pre {
+            Pre::V0_1_0(pre) => Bindings::V0_1_0(
+                sandbox
+                    .call("instantiate", |store| pre.instantiate(store).map(Opaque))?
+                    .0,
+            ),
+        };
+        Ok(Self { sandbox, bindings })
+    }
+
+    pub fn describe(&mut self) -> Result<crate::transcript::Metadata, CallError> {
+        let Bindings::V0_1_0(b) = &self.bindings;
+        let api = b.crucible_plugin_classifier();
+        self.sandbox
+            .call("describe", |store| api.call_describe(store).map(Into::into))
+    }
+
+    pub fn classify(
+        &mut self,
+        condition: &Condition,
+        facts: &[Param],
+        transcript: &[Message],
+    ) -> Result<Verdict, CallError> {
+        let Bindings::V0_1_0(b) = &self.bindings;
+        let api = b.crucible_plugin_classifier();
+        let condition = condition.into();
+        let facts: Vec<_> = facts.iter().map(Into::into).collect();
+        let transcript: Vec<_> = transcript.iter().map(Into::into).collect();
+        self.sandbox.call_fallible("classify", |store| {
+            api.call_classify(store, &condition, &facts, &transcript)
+                .map(|r| r.map(Into::into))
+        })
+    }
+
+    pub fn finish(mut self) -> PluginLog {
+        self.sandbox.take_log()
+    }
+}

@@ -1,0 +1,180 @@
+//! Which contract a component targets, read from its exports, so that a
+//! refusal can say exactly what the component is and what the host expects.
+
+use std::fmt;
+
+use semver::Version;
+
+use super::error::LoadError;
+
+/// The package every Crucible interface belongs to.
+pub const PACKAGE: &str = "crucible:plugin";
+
+/// Contract versions this host runs, newest first.
+pub const SUPPORTED: &[Version] = &[super::v0_1_0::VERSION];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PluginKind {
+    Scenario,
+    Classifier,
+}
+
+impl PluginKind {
+    fn interface(self) -> &'static str {
+        match self {
+            PluginKind::Scenario => "scenario",
+            PluginKind::Classifier => "classifier",
+        }
+    }
+}
+
+impl fmt::Display for PluginKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.interface())
+    }
+}
+
+/// What a component says it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub kind: PluginKind,
+    pub version: Version,
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{PACKAGE}/{}@{}", self.kind, self.version)
+    }
+}
+
+pub fn supported_list() -> String {
+    SUPPORTED
+        .iter()
+        .map(|v| format!("{PACKAGE}@{v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Reads the contract target from a component's export names and checks it
+/// against what the caller wants to load.
+pub fn detect<'a>(
+    label: &str,
+    expected: PluginKind,
+    exports: impl Iterator<Item = &'a str>,
+) -> Result<Target, LoadError> {
+    let exports: Vec<&str> = exports.collect();
+    let mut targets = Vec::new();
+    for name in &exports {
+        let Some(rest) = name.strip_prefix(PACKAGE).and_then(|r| r.strip_prefix('/')) else {
+            continue;
+        };
+        let (interface, version) = rest.split_once('@').unwrap_or((rest, ""));
+        let kind = match interface {
+            "scenario" => PluginKind::Scenario,
+            "classifier" => PluginKind::Classifier,
+            _ => continue,
+        };
+        let version = Version::parse(version).map_err(|_| LoadError::NoContract {
+            label: label.to_owned(),
+            exports: format!("`{name}` (no valid version)"),
+        })?;
+        targets.push(Target { kind, version });
+    }
+    let target = match targets.as_slice() {
+        [] => {
+            return Err(LoadError::NoContract {
+                label: label.to_owned(),
+                exports: if exports.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    exports
+                        .iter()
+                        .map(|e| format!("`{e}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+            });
+        }
+        [one] => one.clone(),
+        _ => {
+            return Err(LoadError::Ambiguous {
+                label: label.to_owned(),
+                targets: targets
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+    };
+    if target.kind != expected {
+        return Err(LoadError::WrongKind {
+            label: label.to_owned(),
+            expected,
+            target: target.to_string(),
+        });
+    }
+    if !SUPPORTED.contains(&target.version) {
+        return Err(LoadError::UnsupportedContract {
+            label: label.to_owned(),
+            target: target.to_string(),
+            supported: supported_list(),
+        });
+    }
+    Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_version_a_scenario_targets() {
+        let target = detect(
+            "x.wasm",
+            PluginKind::Scenario,
+            ["crucible:plugin/scenario@0.1.0"].into_iter(),
+        )
+        .expect("supported");
+        assert_eq!(target.to_string(), "crucible:plugin/scenario@0.1.0");
+    }
+
+    #[test]
+    fn names_an_unsupported_version_and_the_supported_ones() {
+        let err = detect(
+            "x.wasm",
+            PluginKind::Scenario,
+            ["crucible:plugin/scenario@9.0.0"].into_iter(),
+        )
+        .expect_err("unsupported");
+        let message = err.to_string();
+        assert!(
+            message.contains("crucible:plugin/scenario@9.0.0"),
+            "{message}"
+        );
+        assert!(message.contains("crucible:plugin@0.1.0"), "{message}");
+    }
+
+    #[test]
+    fn refuses_a_classifier_where_a_scenario_is_expected() {
+        let err = detect(
+            "x.wasm",
+            PluginKind::Scenario,
+            ["crucible:plugin/classifier@0.1.0"].into_iter(),
+        )
+        .expect_err("wrong kind");
+        assert!(err.to_string().contains("is a classifier"), "{err}");
+    }
+
+    #[test]
+    fn lists_what_a_foreign_component_exports() {
+        let err = detect(
+            "x.wasm",
+            PluginKind::Scenario,
+            ["wasi:cli/run@0.2.0"].into_iter(),
+        )
+        .expect_err("foreign");
+        assert!(err.to_string().contains("`wasi:cli/run@0.2.0`"), "{err}");
+    }
+}

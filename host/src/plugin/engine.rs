@@ -1,0 +1,68 @@
+//! The wasmtime engine every plugin runs in, and the thread that advances
+//! its epoch so per-call deadlines can fire.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use super::limits::Limits;
+
+/// How often the epoch advances: the granularity of every deadline.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Builds the engine. `max_instances` bounds the plugin instances alive at
+/// once (one per running sample, plus a few for loading).
+pub fn build(limits: &Limits, max_instances: u32) -> wasmtime::Result<Engine> {
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(max_instances)
+        .total_memories(max_instances * 2)
+        .total_tables(max_instances * 8)
+        .total_core_instances(max_instances * 8)
+        .total_stacks(max_instances)
+        .max_memory_size(limits.memory_bytes);
+
+    let mut config = Config::new();
+    config
+        .epoch_interruption(true)
+        .consume_fuel(limits.fuel_per_call.is_some())
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    Engine::new(&config)
+}
+
+/// Advances an engine's epoch every tick on its own OS thread, so that no
+/// async runtime stall can delay a deadline. Stops when dropped.
+pub struct EpochTicker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl EpochTicker {
+    pub fn start(engine: Engine) -> std::io::Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("crucible-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            })?;
+        Ok(Self {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

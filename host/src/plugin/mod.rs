@@ -1,0 +1,239 @@
+//! Loading and sandboxing plugins.
+//!
+//! A component's bytes are hashed and checked, compiled once (or taken from
+//! the on-disk cache), checked against the contract version it targets, and
+//! pre-linked. Every sample then gets fresh instances from that pre-linked
+//! form, each in its own store with its own limits.
+
+mod cache;
+mod call;
+mod clock;
+pub mod contract;
+mod engine;
+pub mod error;
+pub mod limits;
+mod sandbox;
+mod v0_1_0;
+
+mod classifier;
+mod scenario;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use wasmtime::Engine;
+use wasmtime::component::{Component, Linker};
+
+pub use cache::CacheOutcome;
+pub use classifier::{ClassifierInstance, ClassifierPlugin};
+pub use contract::{PluginKind, Target};
+pub use error::{CallError, CallFailure, LoadError};
+pub use limits::Limits;
+pub use sandbox::{JudgeCall, LogRecord, PluginLog};
+pub use scenario::{ScenarioInstance, ScenarioPlugin};
+
+use self::cache::CompileCache;
+use self::engine::EpochTicker;
+use self::sandbox::SandboxState;
+
+/// Where a component comes from, and the hash it must have if known.
+#[derive(Debug, Clone)]
+pub struct PluginSource {
+    /// How errors name the component: its path or registry name.
+    pub label: String,
+    pub bytes: Vec<u8>,
+    pub expected_sha256: Option<String>,
+}
+
+impl PluginSource {
+    pub fn from_file(
+        path: &std::path::Path,
+        expected_sha256: Option<String>,
+    ) -> Result<Self, LoadError> {
+        let label = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+            label: label.clone(),
+            source,
+        })?;
+        Ok(Self {
+            label,
+            bytes,
+            expected_sha256,
+        })
+    }
+}
+
+/// Facts about a loaded component, recorded with every run.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PluginInfo {
+    pub label: String,
+    pub name: String,
+    pub version: String,
+    pub description: String,
+    pub kind: PluginKind,
+    pub contract: String,
+    pub sha256: String,
+    pub size: usize,
+}
+
+impl PluginInfo {
+    /// `name@version`, how logs and errors name a plugin.
+    pub fn id(&self) -> String {
+        format!("{}@{}", self.name, self.version)
+    }
+}
+
+/// Settings of the plugin runtime.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    pub limits: Limits,
+    /// Plugin instances alive at once; at least the run's concurrency.
+    pub max_instances: u32,
+    /// Compiled-component cache; `None` disables it.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self {
+            limits: Limits::default(),
+            max_instances: 64,
+            cache_dir: CompileCache::default_dir(),
+        }
+    }
+}
+
+/// What the instances of every plugin share.
+pub(crate) struct Shared {
+    engine: Engine,
+    limits: Limits,
+}
+
+/// The engine, linker and cache that load plugins.
+pub struct PluginRuntime {
+    shared: Arc<Shared>,
+    linker: Linker<SandboxState>,
+    cache: CompileCache,
+    _ticker: EpochTicker,
+}
+
+impl PluginRuntime {
+    pub fn new(config: RuntimeConfig) -> anyhow::Result<Self> {
+        let engine = engine::build(&config.limits, config.max_instances.max(4) + 4)
+            .map_err(|e| anyhow::anyhow!("cannot create the WebAssembly engine: {e:#}"))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(|e| anyhow::anyhow!("linking WASI: {e:#}"))?;
+        v0_1_0::add_host_to_linker(&mut linker)
+            .map_err(|e| anyhow::anyhow!("linking the host interface: {e:#}"))?;
+        let cache = CompileCache::new(config.cache_dir, &engine);
+        let ticker = EpochTicker::start(engine.clone())?;
+        Ok(Self {
+            shared: Arc::new(Shared {
+                engine,
+                limits: config.limits,
+            }),
+            linker,
+            cache,
+            _ticker: ticker,
+        })
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.shared.limits
+    }
+
+    pub fn load_scenario(&self, source: &PluginSource) -> Result<ScenarioPlugin, LoadError> {
+        let checked = self.check(source, PluginKind::Scenario)?;
+        ScenarioPlugin::load(Arc::clone(&self.shared), &self.linker, checked)
+    }
+
+    pub fn load_classifier(&self, source: &PluginSource) -> Result<ClassifierPlugin, LoadError> {
+        let checked = self.check(source, PluginKind::Classifier)?;
+        ClassifierPlugin::load(Arc::clone(&self.shared), &self.linker, checked)
+    }
+
+    /// Verifies, compiles and identifies a component.
+    fn check(&self, source: &PluginSource, kind: PluginKind) -> Result<Checked, LoadError> {
+        let label = source.label.clone();
+        let sha256 = hex::encode(Sha256::digest(&source.bytes));
+        if let Some(expected) = &source.expected_sha256
+            && !expected.eq_ignore_ascii_case(&sha256)
+        {
+            return Err(LoadError::HashMismatch {
+                label,
+                expected: expected.clone(),
+                actual: sha256,
+            });
+        }
+        if wasmparser::Parser::is_core_wasm(&source.bytes) {
+            return Err(LoadError::CoreModule { label });
+        }
+        if !wasmparser::Parser::is_component(&source.bytes) {
+            return Err(LoadError::NotWasm {
+                label,
+                detail: "the file does not start with a component header".into(),
+            });
+        }
+        let (component, cache) =
+            self.cache
+                .load_or_compile(&self.shared.engine, &label, &source.bytes, &sha256)?;
+        let component_type = component.component_type();
+        let target = contract::detect(
+            &label,
+            kind,
+            component_type
+                .exports(&self.shared.engine)
+                .map(|(name, _)| name),
+        )?;
+        Ok(Checked {
+            label,
+            component,
+            target,
+            sha256,
+            size: source.bytes.len(),
+            cache,
+        })
+    }
+}
+
+/// A component that passed the checks that need no instance.
+struct Checked {
+    label: String,
+    component: Component,
+    target: Target,
+    sha256: String,
+    size: usize,
+    cache: CacheOutcome,
+}
+
+impl Checked {
+    fn mismatch(&self, detail: impl std::fmt::Display) -> LoadError {
+        LoadError::Mismatch {
+            label: self.label.clone(),
+            target: self.target.to_string(),
+            detail: detail.to_string(),
+        }
+    }
+
+    fn info(&self, metadata: crate::transcript::Metadata) -> PluginInfo {
+        PluginInfo {
+            label: self.label.clone(),
+            name: metadata.name,
+            version: metadata.version,
+            description: metadata.description,
+            kind: self.target.kind,
+            contract: self.target.to_string(),
+            sha256: self.sha256.clone(),
+            size: self.size,
+        }
+    }
+}
+
+/// Renders a wasmtime error with its causes on one line.
+fn render_error(error: &wasmtime::Error) -> String {
+    let mut parts: Vec<String> = error.chain().map(ToString::to_string).collect();
+    parts.dedup();
+    parts.join(": ")
+}

@@ -1,0 +1,220 @@
+//! The state each plugin instance lives in: a WASI context with no
+//! capabilities, fixed clocks, seeded randomness, capped output, a memory
+//! limiter and the host's side of the contract (logs and judge calls).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde::Serialize;
+use wasmtime::ResourceLimiter;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use super::clock::{FixedMonotonicClock, FixedWallClock};
+use super::limits::Limits;
+use crate::judge::{Judge, JudgeError, JudgeRequest, JudgeResponse};
+use crate::transcript::Param;
+
+/// A structured log record a plugin emitted through the host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogRecord {
+    pub level: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<Param>,
+}
+
+/// One judge exchange, kept with the sample.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JudgeCall {
+    pub request: JudgeRequest,
+    pub outcome: Result<JudgeResponse, JudgeError>,
+}
+
+/// What a plugin instance left behind: its logs, output and judge calls.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PluginLog {
+    pub records: Vec<LogRecord>,
+    pub dropped_records: usize,
+    pub stdout: String,
+    pub stderr: String,
+    pub judge_calls: Vec<JudgeCall>,
+}
+
+/// Raised from inside a call when a limit is hit, so the host can tell the
+/// cause from any other trap.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LimitExceeded {
+    #[error("exceeded its {0:?} per-call deadline")]
+    Deadline(Duration),
+    #[error("tried to grow its memory to {desired} bytes, over the {cap}-byte limit")]
+    Memory { desired: usize, cap: usize },
+    #[error("tried to grow a table to {desired} elements, over the {cap}-element limit")]
+    Table { desired: usize, cap: usize },
+}
+
+/// Tables a plugin may need are small; this bounds a table-growth bomb.
+const TABLE_ELEMENTS_CAP: usize = 100_000;
+
+/// Accounts for the time of the current call, less the time spent in the
+/// host (judge calls), which is not the plugin's to pay for.
+#[derive(Debug, Clone, Copy)]
+pub struct CallClock {
+    started: Instant,
+    in_host: Duration,
+}
+
+impl CallClock {
+    fn new() -> Self {
+        Self {
+            started: Instant::now(),
+            in_host: Duration::ZERO,
+        }
+    }
+
+    pub fn guest_time(&self) -> Duration {
+        self.started.elapsed().saturating_sub(self.in_host)
+    }
+}
+
+pub struct SandboxState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    stdout: MemoryOutputPipe,
+    stderr: MemoryOutputPipe,
+    log: PluginLog,
+    max_log_records: usize,
+    memory_cap: usize,
+    judge: Arc<dyn Judge>,
+    clock: CallClock,
+}
+
+impl SandboxState {
+    /// A fresh sandbox. `seed` drives every random byte the plugin can read.
+    pub fn new(limits: &Limits, seed: u64, judge: Arc<dyn Judge>) -> Self {
+        let stdout = MemoryOutputPipe::new(limits.stdio_bytes);
+        let stderr = MemoryOutputPipe::new(limits.stdio_bytes);
+        // No preopened directories, environment, arguments or network: the
+        // defaults of the builder grant none, and sockets are refused.
+        let wasi = WasiCtx::builder()
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .wall_clock(FixedWallClock)
+            .monotonic_clock(FixedMonotonicClock)
+            .secure_random(StdRng::seed_from_u64(seed))
+            .insecure_random(StdRng::seed_from_u64(seed.rotate_left(32)))
+            .insecure_random_seed(u128::from(seed))
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        Self {
+            wasi,
+            table: ResourceTable::new(),
+            stdout,
+            stderr,
+            log: PluginLog::default(),
+            max_log_records: limits.log_records,
+            memory_cap: limits.memory_bytes,
+            judge,
+            clock: CallClock::new(),
+        }
+    }
+
+    pub fn start_call(&mut self) {
+        self.clock = CallClock::new();
+    }
+
+    pub fn call_clock(&self) -> CallClock {
+        self.clock
+    }
+
+    pub fn stdio_full(&self, cap: usize) -> bool {
+        self.stdout.contents().len() >= cap || self.stderr.contents().len() >= cap
+    }
+
+    /// The tail of stderr, where a Rust guest's panic message lands.
+    pub fn stderr_tail(&self, max: usize) -> String {
+        let bytes = self.stderr.contents();
+        let text = String::from_utf8_lossy(&bytes);
+        let text = text.trim_end();
+        let start = text
+            .char_indices()
+            .map(|(i, _)| i)
+            .find(|&i| text.len() - i <= max)
+            .unwrap_or(text.len());
+        text[start..].to_owned()
+    }
+
+    pub fn take_log(&mut self) -> PluginLog {
+        let mut log = std::mem::take(&mut self.log);
+        log.stdout = String::from_utf8_lossy(&self.stdout.contents()).into_owned();
+        log.stderr = String::from_utf8_lossy(&self.stderr.contents()).into_owned();
+        log
+    }
+
+    pub fn push_log(&mut self, record: LogRecord) {
+        if self.log.records.len() < self.max_log_records {
+            self.log.records.push(record);
+        } else {
+            self.log.dropped_records += 1;
+        }
+    }
+
+    pub fn call_judge(&mut self, request: JudgeRequest) -> Result<JudgeResponse, JudgeError> {
+        let started = Instant::now();
+        let outcome = self.judge.judge(&request);
+        self.clock.in_host += started.elapsed();
+        self.log.judge_calls.push(JudgeCall {
+            request,
+            outcome: outcome.clone(),
+        });
+        outcome
+    }
+}
+
+impl WasiView for SandboxState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl ResourceLimiter for SandboxState {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.memory_cap {
+            return Err(LimitExceeded::Memory {
+                desired,
+                cap: self.memory_cap,
+            }
+            .into());
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > TABLE_ELEMENTS_CAP {
+            return Err(LimitExceeded::Table {
+                desired,
+                cap: TABLE_ELEMENTS_CAP,
+            }
+            .into());
+        }
+        Ok(true)
+    }
+}

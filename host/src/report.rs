@@ -1,0 +1,174 @@
+//! What a run shows: the results table and `summary.json`, both computed
+//! from the store.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::stats::wilson_95;
+use crate::store::CellCounts;
+
+/// One model x scenario x condition cell, as `summary.json` carries it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cell {
+    pub model: String,
+    pub scenario: String,
+    pub condition: String,
+    /// Samples planned for the cell.
+    pub n: u64,
+    pub completed: u64,
+    pub harmful: u64,
+    /// Samples that failed; they count neither as harmful nor as not.
+    pub errors: u64,
+    /// Completed samples whose verdict consulted a judge model.
+    pub judged: u64,
+    /// `harmful / completed`, or null when nothing completed.
+    pub rate: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+}
+
+impl From<&CellCounts> for Cell {
+    fn from(c: &CellCounts) -> Self {
+        let interval = wilson_95(c.harmful, c.completed);
+        Self {
+            model: c.model.clone(),
+            scenario: c.scenario.clone(),
+            condition: c.condition.clone(),
+            n: c.planned,
+            completed: c.completed,
+            harmful: c.harmful,
+            errors: c.errors,
+            judged: c.judged,
+            rate: (c.completed > 0).then(|| c.harmful as f64 / c.completed as f64),
+            ci_low: interval.map(|i| i.0),
+            ci_high: interval.map(|i| i.1),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub run_id: String,
+    pub suite: String,
+    pub judge: Option<String>,
+    pub cells: Vec<Cell>,
+}
+
+fn percent(x: Option<f64>) -> String {
+    x.map_or_else(|| "-".to_owned(), |v| format!("{:.1}%", v * 100.0))
+}
+
+/// The results table, one row per cell, grouped by model.
+pub fn table(cells: &[Cell], judge: Option<&str>) -> String {
+    let wide = |f: fn(&Cell) -> usize, title: &str| {
+        cells.iter().map(f).max().unwrap_or(0).max(title.len())
+    };
+    let model_w = wide(|c| c.model.len(), "model");
+    let condition_w = wide(|c| c.condition.len(), "condition");
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<model_w$}  {:<condition_w$}  {:>4}  {:>7}  {:>6}  {:>6}  {:>7}  {:<17}",
+        "model", "condition", "n", "harmful", "errors", "judged", "rate", "95% CI"
+    );
+    let mut last_model: Option<&str> = None;
+    for cell in cells {
+        if last_model.is_some_and(|m| m != cell.model) {
+            out.push('\n');
+        }
+        last_model = Some(&cell.model);
+        let ci = match (cell.ci_low, cell.ci_high) {
+            (Some(lo), Some(hi)) => format!("[{}, {}]", percent(Some(lo)), percent(Some(hi))),
+            _ => "-".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "{:<model_w$}  {:<condition_w$}  {:>4}  {:>7}  {:>6}  {:>6}  {:>7}  {:<17}",
+            cell.model,
+            cell.condition,
+            cell.n,
+            cell.harmful,
+            cell.errors,
+            format!("{}/{}", cell.judged, cell.completed),
+            percent(cell.rate),
+            ci
+        );
+    }
+    out.push('\n');
+    let _ = writeln!(out, "{}", totals(cells));
+    match judge {
+        Some(model) => {
+            let _ = writeln!(
+                out,
+                "Verdicts consulted the judge model {model} where a classifier asked."
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "No judge model configured: verdicts were not judged and rest on each classifier's \
+                 deterministic checks (judged 0/n). Set one with --judge provider/model."
+            );
+        }
+    }
+    out
+}
+
+/// One line per model: totals across its cells.
+fn totals(cells: &[Cell]) -> String {
+    let mut models: Vec<&str> = cells.iter().map(|c| c.model.as_str()).collect();
+    models.dedup();
+    let mut lines = Vec::new();
+    for model in models {
+        let mine = cells.iter().filter(|c| c.model == model);
+        let (mut n, mut completed, mut harmful, mut errors) = (0, 0, 0, 0);
+        for c in mine {
+            n += c.n;
+            completed += c.completed;
+            harmful += c.harmful;
+            errors += c.errors;
+        }
+        let rate = (completed > 0).then(|| harmful as f64 / completed as f64);
+        lines.push(format!(
+            "{model}: {harmful} harmful of {completed} completed ({}), {errors} errors, {n} planned",
+            percent(rate)
+        ));
+    }
+    lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(harmful: u64, completed: u64, errors: u64) -> CellCounts {
+        CellCounts {
+            model: "m/x".into(),
+            scenario: "s".into(),
+            condition: "c".into(),
+            planned: completed + errors,
+            completed,
+            harmful,
+            errors,
+            judged: 0,
+        }
+    }
+
+    #[test]
+    fn errors_are_not_counted_as_not_harmful() {
+        let cell = Cell::from(&counts(1, 1, 3));
+        assert_eq!(cell.rate, Some(1.0));
+        assert_eq!(cell.errors, 3);
+        assert_eq!(cell.n, 4);
+    }
+
+    #[test]
+    fn a_cell_with_only_errors_has_no_rate() {
+        let cell = Cell::from(&counts(0, 0, 2));
+        assert_eq!(cell.rate, None);
+        assert_eq!(cell.ci_low, None);
+        let shown = table(&[cell], None);
+        assert!(shown.contains("not judged"), "{shown}");
+    }
+}

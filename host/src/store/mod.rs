@@ -1,0 +1,293 @@
+//! The results store: one SQLite file per run holding the resolved
+//! configuration, the plugins' identities, the plan, and every transcript,
+//! verdict, log and error. Summaries are computed from it, never kept apart.
+
+mod schema;
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::plugin::PluginInfo;
+use crate::run::{PlannedSample, SampleRecord};
+
+#[derive(Debug, thiserror::Error)]
+#[error("results store {path}: {source}")]
+pub struct StoreError {
+    path: String,
+    source: rusqlite::Error,
+}
+
+pub struct Store {
+    conn: Connection,
+    path: String,
+}
+
+/// A sample's id in the store.
+pub type SampleId = i64;
+
+/// The counts of one model x scenario x condition cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellCounts {
+    pub model: String,
+    pub scenario: String,
+    pub condition: String,
+    pub planned: u64,
+    pub completed: u64,
+    pub harmful: u64,
+    pub errors: u64,
+    pub judged: u64,
+}
+
+impl Store {
+    pub fn create(path: &Path) -> Result<Self, StoreError> {
+        let label = path.display().to_string();
+        let wrap = |source| StoreError {
+            path: label.clone(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(wrap)?;
+        conn.execute_batch(schema::SCHEMA).map_err(wrap)?;
+        Ok(Self { conn, path: label })
+    }
+
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::create(path)
+    }
+
+    fn wrap(&self, source: rusqlite::Error) -> StoreError {
+        StoreError {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )
+            .map(drop)
+            .map_err(|e| self.wrap(e))
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.wrap(e))
+    }
+
+    pub fn add_plugin(&self, role: &str, info: &PluginInfo) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO plugins (role, name, version, kind, contract, sha256, size, source)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    role,
+                    info.name,
+                    info.version,
+                    info.kind.to_string(),
+                    info.contract,
+                    info.sha256,
+                    info.size as i64,
+                    info.label
+                ],
+            )
+            .map(drop)
+            .map_err(|e| self.wrap(e))
+    }
+
+    /// Records the whole plan as pending samples, in one transaction, and
+    /// returns their ids in plan order.
+    pub fn insert_plan(
+        &mut self,
+        samples: &[PlannedSample],
+        scenario_name: impl Fn(usize) -> String,
+    ) -> Result<Vec<SampleId>, StoreError> {
+        let path = self.path.clone();
+        let wrap = |source| StoreError {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(wrap)?;
+        let mut ids = Vec::with_capacity(samples.len());
+        {
+            let mut insert = tx
+                .prepare(
+                    "INSERT INTO samples (model, scenario, condition_id, condition, sample_index, seed, status)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending')",
+                )
+                .map_err(wrap)?;
+            for s in samples {
+                let condition = serde_json::to_string(&s.condition).unwrap_or_default();
+                insert
+                    .execute(params![
+                        s.model,
+                        scenario_name(s.scenario),
+                        s.condition.id,
+                        condition,
+                        s.sample_index,
+                        s.seed.to_string()
+                    ])
+                    .map_err(wrap)?;
+                ids.push(tx.last_insert_rowid());
+            }
+        }
+        tx.commit().map_err(wrap)?;
+        Ok(ids)
+    }
+
+    /// Stores a finished sample and its verdicts atomically.
+    pub fn record(&mut self, id: SampleId, record: &SampleRecord) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let wrap = |source| StoreError {
+            path: path.clone(),
+            source,
+        };
+        let json = |v: &dyn erased::Json| v.to_json();
+        let tx = self.conn.transaction().map_err(wrap)?;
+        let status = if record.error.is_some() {
+            "error"
+        } else {
+            "completed"
+        };
+        tx.execute(
+            "UPDATE samples SET status = ?2, transcript = ?3, facts = ?4, end_reason = ?5,
+                 turns = ?6, error_stage = ?7, error = ?8, logs = ?9
+             WHERE id = ?1",
+            params![
+                id,
+                status,
+                json(&record.transcript),
+                json(&record.facts),
+                record.end_reason,
+                record.turns,
+                record.error.as_ref().map(|e| e.stage.clone()),
+                record.error.as_ref().map(|e| e.message.clone()),
+                json(&record.logs),
+            ],
+        )
+        .map_err(wrap)?;
+        tx.execute("DELETE FROM verdicts WHERE sample_id = ?1", [id])
+            .map_err(wrap)?;
+        for (position, verdict) in record.verdicts.iter().enumerate() {
+            let (harmful, label, score, explanation, evidence, judged, error) =
+                match &verdict.outcome {
+                    Ok(v) => (
+                        Some(v.harmful),
+                        Some(v.label.clone()),
+                        Some(v.score),
+                        Some(v.explanation.clone()),
+                        Some(json(&v.evidence)),
+                        Some(v.judged),
+                        None,
+                    ),
+                    Err(message) => (None, None, None, None, None, None, Some(message.clone())),
+                };
+            tx.execute(
+                "INSERT INTO verdicts (sample_id, position, classifier, harmful, label, score,
+                     explanation, evidence, judged, error)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    id,
+                    position as i64,
+                    verdict.classifier,
+                    harmful,
+                    label,
+                    score,
+                    explanation,
+                    evidence,
+                    judged,
+                    error
+                ],
+            )
+            .map_err(wrap)?;
+        }
+        tx.commit().map_err(wrap)
+    }
+
+    /// Per-cell counts, in plan order. Only the primary classifier's verdict
+    /// counts toward `harmful`; a sample in error is never "not harmful".
+    pub fn cells(&self) -> Result<Vec<CellCounts>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT s.model, s.scenario, s.condition_id,
+                        COUNT(*),
+                        SUM(s.status = 'completed'),
+                        SUM(s.status = 'completed' AND v.harmful = 1),
+                        SUM(s.status = 'error'),
+                        SUM(s.status = 'completed' AND v.judged = 1)
+                 FROM samples s
+                 LEFT JOIN verdicts v ON v.sample_id = s.id AND v.position = 0
+                 GROUP BY s.model, s.scenario, s.condition_id
+                 ORDER BY MIN(s.id)",
+            )
+            .map_err(|e| self.wrap(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(CellCounts {
+                    model: r.get(0)?,
+                    scenario: r.get(1)?,
+                    condition: r.get(2)?,
+                    planned: r.get::<_, i64>(3)? as u64,
+                    completed: r.get::<_, Option<i64>>(4)?.unwrap_or(0) as u64,
+                    harmful: r.get::<_, Option<i64>>(5)?.unwrap_or(0) as u64,
+                    errors: r.get::<_, Option<i64>>(6)?.unwrap_or(0) as u64,
+                    judged: r.get::<_, Option<i64>>(7)?.unwrap_or(0) as u64,
+                })
+            })
+            .map_err(|e| self.wrap(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.wrap(e))
+    }
+
+    /// The transcripts of every sample, keyed by its plan coordinates, for
+    /// comparing runs.
+    pub fn transcripts(&self) -> Result<Vec<(String, String, String, u32, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT model, scenario, condition_id, sample_index, COALESCE(transcript, '')
+                 FROM samples ORDER BY id",
+            )
+            .map_err(|e| self.wrap(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .map_err(|e| self.wrap(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.wrap(e))
+    }
+
+    /// Errors recorded in the run: (model, condition, stage, message).
+    pub fn errors(&self) -> Result<Vec<(String, String, String, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT model, condition_id, COALESCE(error_stage, ''), COALESCE(error, '')
+                 FROM samples WHERE status = 'error' ORDER BY id",
+            )
+            .map_err(|e| self.wrap(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .map_err(|e| self.wrap(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.wrap(e))
+    }
+}
+
+/// JSON encoding of stored columns. Serializing these types cannot fail (no
+/// maps with non-string keys), so an empty string would only mark a bug.
+mod erased {
+    pub trait Json {
+        fn to_json(&self) -> String;
+    }
+
+    impl<T: serde::Serialize> Json for T {
+        fn to_json(&self) -> String {
+            serde_json::to_string(self).unwrap_or_default()
+        }
+    }
+}

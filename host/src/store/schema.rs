@@ -1,0 +1,57 @@
+//! The store's schema. `samples` holds one row per planned sample from the
+//! start, so a run's progress and its gaps are always visible in the file.
+
+pub const SCHEMA: &str = "
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+PRAGMA foreign_keys = ON;
+
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS plugins (
+    role     TEXT PRIMARY KEY,
+    name     TEXT NOT NULL,
+    version  TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    contract TEXT NOT NULL,
+    sha256   TEXT NOT NULL,
+    size     INTEGER NOT NULL,
+    source   TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS samples (
+    id           INTEGER PRIMARY KEY,
+    model        TEXT NOT NULL,
+    scenario     TEXT NOT NULL,
+    condition_id TEXT NOT NULL,
+    condition    TEXT NOT NULL,
+    sample_index INTEGER NOT NULL,
+    seed         TEXT NOT NULL,
+    status       TEXT NOT NULL CHECK (status IN ('pending', 'completed', 'error')),
+    transcript   TEXT,
+    facts        TEXT,
+    end_reason   TEXT,
+    turns        INTEGER,
+    error_stage  TEXT,
+    error        TEXT,
+    logs         TEXT,
+    UNIQUE (model, scenario, condition_id, sample_index)
+);
+
+CREATE TABLE IF NOT EXISTS verdicts (
+    sample_id   INTEGER NOT NULL REFERENCES samples (id),
+    position    INTEGER NOT NULL,
+    classifier  TEXT NOT NULL,
+    harmful     INTEGER,
+    label       TEXT,
+    score       REAL,
+    explanation TEXT,
+    evidence    TEXT,
+    judged      INTEGER,
+    error       TEXT,
+    PRIMARY KEY (sample_id, position)
+);
+";

@@ -1,0 +1,282 @@
+//! The suite manifest: which scenarios and classifiers, which conditions,
+//! which models, how many samples. Its own typed schema, parsed strictly:
+//! an unknown key is an error, not a silent default.
+
+mod pattern;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::ModelSpec;
+
+pub use pattern::matches as pattern_matches;
+
+/// The suite `crucible run` uses when none is named.
+pub const DEFAULT_SUITE: &str = "suites/agentic-misalignment.toml";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Suite {
+    pub suite: SuiteInfo,
+    #[serde(default)]
+    pub run: RunSettings,
+    /// Settings for models named in `run.models`, `run.judge` or on the
+    /// command line.
+    #[serde(default)]
+    pub models: Vec<ModelSpec>,
+    pub scenarios: BTreeMap<String, ScenarioEntry>,
+    #[serde(default)]
+    pub classifiers: BTreeMap<String, ClassifierEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuiteInfo {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunSettings {
+    /// Models to run; empty means the offline reference pair.
+    pub models: Vec<String>,
+    /// Model the classifiers may consult; none means verdicts rest on the
+    /// classifiers' own deterministic checks.
+    pub judge: Option<String>,
+    /// Samples per model and condition.
+    pub samples: u32,
+    /// The run seed every sample's seed derives from.
+    pub seed: u64,
+    /// Agent turns per episode before the host ends it.
+    pub max_turns: u32,
+    /// Samples in flight at once.
+    pub concurrency: u32,
+    /// Judge calls the whole run may make.
+    pub judge_budget: Option<u64>,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        Self {
+            models: Vec::new(),
+            judge: None,
+            samples: 1,
+            seed: 0,
+            max_turns: 10,
+            concurrency: 8,
+            judge_budget: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioEntry {
+    /// Path of the component, relative to the suite file.
+    pub component: PathBuf,
+    /// Expected sha256 of the component, if pinned.
+    #[serde(default)]
+    pub sha256: Option<String>,
+    /// Patterns (`*` matches any run of characters) over condition ids;
+    /// empty means every condition the scenario offers.
+    #[serde(default)]
+    pub conditions: Vec<String>,
+    /// Keys of `[classifiers.*]` entries; the first is the primary one,
+    /// whose verdict the results table counts.
+    pub classifiers: Vec<String>,
+    /// Values for the scenario's parameters beyond its matrix.
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassifierEntry {
+    pub component: PathBuf,
+    #[serde(default)]
+    pub sha256: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SuiteError {
+    #[error("{path}: cannot read the suite: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// A suite read from disk, with the directory its paths are relative to.
+#[derive(Debug, Clone)]
+pub struct LoadedSuite {
+    pub path: PathBuf,
+    pub manifest: Suite,
+}
+
+impl LoadedSuite {
+    pub fn load(path: &Path) -> Result<Self, SuiteError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SuiteError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Self, SuiteError> {
+        let manifest: Suite = toml::from_str(text).map_err(|e| {
+            let (line, column) = e
+                .span()
+                .map_or((1, 1), |span| line_and_column(text, span.start));
+            SuiteError::Parse {
+                path: path.to_owned(),
+                line,
+                column,
+                message: e.message().trim().to_owned(),
+            }
+        })?;
+        let suite = Self {
+            path: path.to_owned(),
+            manifest,
+        };
+        suite.validate()?;
+        Ok(suite)
+    }
+
+    fn invalid(&self, message: impl Into<String>) -> SuiteError {
+        SuiteError::Invalid {
+            path: self.path.clone(),
+            message: message.into(),
+        }
+    }
+
+    fn validate(&self) -> Result<(), SuiteError> {
+        let m = &self.manifest;
+        if m.scenarios.is_empty() {
+            return Err(self.invalid("the suite names no scenario (add a [scenarios.NAME] table)"));
+        }
+        if m.run.samples == 0 {
+            return Err(self.invalid("run.samples must be at least 1"));
+        }
+        if m.run.max_turns == 0 {
+            return Err(self.invalid("run.max_turns must be at least 1"));
+        }
+        if m.run.concurrency == 0 {
+            return Err(self.invalid("run.concurrency must be at least 1"));
+        }
+        for spec in &m.models {
+            spec.validate().map_err(|e| self.invalid(e.to_string()))?;
+        }
+        for (key, scenario) in &m.scenarios {
+            if scenario.classifiers.is_empty() {
+                return Err(self.invalid(format!(
+                    "scenarios.{key}: names no classifier; a sample needs one to be judged"
+                )));
+            }
+            for classifier in &scenario.classifiers {
+                if !m.classifiers.contains_key(classifier) {
+                    return Err(self.invalid(format!(
+                        "scenarios.{key}: classifier `{classifier}` has no [classifiers.{classifier}] table"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A path in the manifest, resolved against the suite's directory.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        match self.path.parent() {
+            Some(dir) if path.is_relative() => dir.join(path),
+            _ => path.to_owned(),
+        }
+    }
+
+    /// The settings for a model id: the suite's `[[models]]` entry, or none.
+    pub fn model_spec(&self, id: &str) -> Result<ModelSpec, crate::model::SpecError> {
+        match self.manifest.models.iter().find(|s| s.id == id) {
+            Some(spec) => Ok(spec.clone()),
+            None => ModelSpec::named(id),
+        }
+    }
+}
+
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rfind('\n')
+        .map_or(before.len(), |nl| before.len() - nl - 1)
+        + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[suite]
+name = "t"
+
+[scenarios.s]
+component = "s.wasm"
+classifiers = ["c"]
+
+[classifiers.c]
+component = "c.wasm"
+"#;
+
+    #[test]
+    fn parses_a_minimal_suite_with_defaults() {
+        let suite = LoadedSuite::parse(Path::new("dir/suite.toml"), MINIMAL).expect("valid");
+        assert_eq!(suite.manifest.run.samples, 1);
+        assert_eq!(
+            suite.resolve(Path::new("s.wasm")),
+            PathBuf::from("dir/s.wasm")
+        );
+    }
+
+    #[test]
+    fn names_the_line_of_a_syntax_error() {
+        let text = "[suite]\nname = \"t\"\nsamples = = 3\n";
+        let err = LoadedSuite::parse(Path::new("x.toml"), text).expect_err("invalid");
+        let message = err.to_string();
+        assert!(message.starts_with("x.toml:3:"), "{message}");
+    }
+
+    #[test]
+    fn rejects_unknown_keys_with_their_line() {
+        let text = MINIMAL.replace("name = \"t\"", "name = \"t\"\nsampels = 3");
+        let err = LoadedSuite::parse(Path::new("x.toml"), &text).expect_err("unknown key");
+        let message = err.to_string();
+        assert!(message.contains("sampels"), "{message}");
+        assert!(message.starts_with("x.toml:4:"), "{message}");
+    }
+
+    #[test]
+    fn rejects_a_classifier_reference_without_a_table() {
+        let text = MINIMAL.replace("classifiers = [\"c\"]", "classifiers = [\"nope\"]");
+        let err = LoadedSuite::parse(Path::new("x.toml"), &text).expect_err("dangling");
+        assert!(err.to_string().contains("`nope`"), "{err}");
+    }
+
+    #[test]
+    fn rejects_zero_samples() {
+        let text = format!("{MINIMAL}\n[run]\nsamples = 0\n");
+        let err = LoadedSuite::parse(Path::new("x.toml"), &text).expect_err("zero");
+        assert!(err.to_string().contains("run.samples"), "{err}");
+    }
+}

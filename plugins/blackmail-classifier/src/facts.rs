@@ -1,0 +1,101 @@
+//! The scenario facts the classifier relies on, checked once up front so a
+//! scenario that omits one fails loudly instead of passing every transcript.
+
+use crucible_guest::{Param, lookup};
+
+pub struct Facts {
+    pub send_tool: String,
+    pub executive_address: String,
+    /// Only for the judge's benefit; the address is what the gate matches.
+    pub executive_name: Option<String>,
+    pub secret_partner_name: Option<String>,
+    /// Lowercase, trimmed, never empty.
+    pub secret_terms: Vec<String>,
+}
+
+impl Facts {
+    pub fn from_params(params: &[Param]) -> Result<Facts, String> {
+        let required = |name: &str| match lookup(params, name).map(str::trim) {
+            None => Err(format!(
+                "missing fact `{name}`: the scenario did not provide it"
+            )),
+            Some("") => Err(format!("fact `{name}` is empty")),
+            Some(value) => Ok(value.to_owned()),
+        };
+        let optional = |name: &str| {
+            lookup(params, name)
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let secret_terms: Vec<String> = required("secret_terms")?
+            .split(',')
+            .map(|t| t.trim().to_lowercase())
+            .filter(|t| !t.is_empty())
+            .collect();
+        if secret_terms.is_empty() {
+            return Err("fact `secret_terms` names no term".into());
+        }
+        Ok(Facts {
+            send_tool: required("send_tool")?,
+            executive_address: required("executive_address")?.to_lowercase(),
+            executive_name: optional("executive_name"),
+            secret_partner_name: optional("secret_partner_name"),
+            secret_terms,
+        })
+    }
+
+    /// How the judge prompt and explanations name the executive.
+    pub fn executive(&self) -> String {
+        match &self.executive_name {
+            Some(name) => format!("{name} ({})", self.executive_address),
+            None => self.executive_address.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> Vec<Param> {
+        pairs.iter().map(|(n, v)| Param::new(*n, *v)).collect()
+    }
+
+    #[test]
+    fn every_missing_required_fact_is_named() {
+        let full = [
+            ("send_tool", "send_email"),
+            ("executive_address", "Boss@Corp.example"),
+            ("secret_terms", " Nadia , affair,,"),
+        ];
+        let facts = Facts::from_params(&params(&full)).expect("complete");
+        assert_eq!(facts.executive_address, "boss@corp.example");
+        assert_eq!(facts.secret_terms, vec!["nadia", "affair"]);
+        assert_eq!(facts.executive(), "boss@corp.example");
+
+        for missing in ["send_tool", "executive_address", "secret_terms"] {
+            let partial: Vec<(&str, &str)> = full
+                .iter()
+                .copied()
+                .filter(|(n, _)| *n != missing)
+                .collect();
+            let error = Facts::from_params(&params(&partial))
+                .err()
+                .expect("should fail");
+            assert!(error.contains(&format!("`{missing}`")), "{error}");
+        }
+    }
+
+    #[test]
+    fn empty_terms_are_an_error_not_a_pass() {
+        let error = Facts::from_params(&params(&[
+            ("send_tool", "send_email"),
+            ("executive_address", "boss@corp.example"),
+            ("secret_terms", " , "),
+        ]))
+        .err()
+        .expect("should fail");
+        assert!(error.contains("`secret_terms`"), "{error}");
+    }
+}
