@@ -127,8 +127,8 @@ fn run_command(args: RunArgs) -> Result<ExitCode> {
             "{} of {} samples failed; they are stored as errors, not counted as harmful or not. First failures:",
             outcome.errors, outcome.planned
         );
-        for (model, condition, stage, message) in &outcome.first_errors {
-            eprintln!("  {model} {condition} [{stage}]: {message}");
+        for f in &outcome.first_failures {
+            eprintln!("  {} {} [{}]: {}", f.model, f.condition, f.stage, f.message);
         }
         return Ok(ExitCode::from(EXIT_SAMPLES_FAILED));
     }

@@ -17,7 +17,7 @@ use crate::judge::{Judge, ModelJudge, NoJudge};
 use crate::model::{Agent, SpecError};
 use crate::plugin::{Limits, PluginRuntime, RuntimeConfig};
 use crate::report::{Cell, Summary};
-use crate::store::{Store, StoreError};
+use crate::store::{SampleFailure, Store, StoreError};
 use crate::suite::{LoadedSuite, SuiteError};
 
 pub use episode::{SampleContext, SampleError, SampleRecord, VerdictRecord, run_sample};
@@ -80,8 +80,8 @@ pub struct RunOutcome {
     pub summary: Summary,
     pub planned: usize,
     pub errors: usize,
-    /// Up to a few errors, (model, condition, stage, message), to show.
-    pub first_errors: Vec<(String, String, String, String)>,
+    /// The first few failed samples, to show.
+    pub first_failures: Vec<SampleFailure>,
 }
 
 /// The configuration a run actually used, stored with it.
@@ -114,11 +114,8 @@ pub async fn run(request: RunRequest, observer: Arc<dyn Observer>) -> Result<Run
     } else {
         settings.models.clone()
     };
-    if models.is_empty() {
-        observer.notice(&format!(
-            "No model named: running the offline reference models {} (name one with --model provider/model).",
-            DEFAULT_MODELS.join(" and ")
-        ));
+    let defaulted = models.is_empty();
+    if defaulted {
         models = DEFAULT_MODELS.iter().map(|m| (*m).to_owned()).collect();
     }
     let mut agents = Vec::with_capacity(models.len());
@@ -152,6 +149,12 @@ pub async fn run(request: RunRequest, observer: Arc<dyn Observer>) -> Result<Run
     if planned.is_empty() {
         return Err(RunError::EmptyPlan(request.conditions.join(", ")));
     }
+    if defaulted {
+        observer.notice(&format!(
+            "No model named: running the offline reference models {} (name one with --model provider/model).",
+            DEFAULT_MODELS.join(" and ")
+        ));
+    }
 
     let run_id = new_run_id();
     let dir = request.output_dir.join(&run_id);
@@ -159,7 +162,7 @@ pub async fn run(request: RunRequest, observer: Arc<dyn Observer>) -> Result<Run
         path: dir.clone(),
         source,
     })?;
-    let mut store = Store::create(&dir.join("results.sqlite"))?;
+    let mut store = Store::create(&results_path(&dir))?;
     let suite_text = std::fs::read_to_string(&suite.path).unwrap_or_default();
     let config = ResolvedConfig {
         suite: &suite.path.display().to_string(),
@@ -218,14 +221,14 @@ pub async fn run(request: RunRequest, observer: Arc<dyn Observer>) -> Result<Run
         path: summary_path,
         source,
     })?;
-    let first_errors = store.errors()?.into_iter().take(5).collect();
+    let first_failures = store.failures()?.into_iter().take(5).collect();
     Ok(RunOutcome {
         run_id,
         dir,
         summary,
         planned: planned.len(),
         errors,
-        first_errors,
+        first_failures,
     })
 }
 
@@ -249,8 +252,12 @@ async fn execute(
         .name("crucible-store".into())
         .spawn(move || -> Result<Store, StoreError> {
             let mut store = store;
-            for (id, record) in receiver {
-                store.record(id, &record)?;
+            // Whatever has arrived goes in one transaction: far fewer writes
+            // than a transaction per sample when samples finish quickly.
+            while let Ok(first) = receiver.recv() {
+                let mut batch = vec![first];
+                batch.extend(receiver.try_iter().take(255));
+                store.record_all(&batch)?;
             }
             Ok(store)
         })
@@ -265,21 +272,26 @@ async fn execute(
             agent: agents[model_index].clone(),
             judge: Arc::clone(&judge),
             max_turns,
+            runtime: tokio::runtime::Handle::current(),
         };
         let permits = Arc::clone(&permits);
         tasks.spawn(async move {
             // The semaphore is never closed, so acquiring cannot fail.
             let _permit = permits.acquire_owned().await.ok();
-            let record = run_sample(&ctx, &planned).await;
-            (id, record)
+            tokio::task::spawn_blocking(move || {
+                let record = run_sample(&ctx, &planned);
+                (id, record)
+            })
+            .await
         });
     }
     let mut done = 0;
     let mut errors = 0;
     let mut last_report = Instant::now();
     while let Some(joined) = tasks.join_next().await {
-        let (id, record) =
-            joined.map_err(|e| RunError::Runtime(format!("a sample task failed: {e}")))?;
+        let (id, record) = joined
+            .map_err(|e| RunError::Runtime(format!("a sample task failed: {e}")))?
+            .map_err(|e| RunError::Runtime(format!("a sample thread failed: {e}")))?;
         done += 1;
         if record.error.is_some() {
             errors += 1;

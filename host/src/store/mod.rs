@@ -26,6 +26,15 @@ pub struct Store {
 /// A sample's id in the store.
 pub type SampleId = i64;
 
+/// A sample that ended in error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SampleFailure {
+    pub model: String,
+    pub condition: String,
+    pub stage: String,
+    pub message: String,
+}
+
 /// The counts of one model x scenario x condition cell.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CellCounts {
@@ -49,10 +58,6 @@ impl Store {
         let conn = Connection::open(path).map_err(wrap)?;
         conn.execute_batch(schema::SCHEMA).map_err(wrap)?;
         Ok(Self { conn, path: label })
-    }
-
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Self::create(path)
     }
 
     fn wrap(&self, source: rusqlite::Error) -> StoreError {
@@ -140,71 +145,16 @@ impl Store {
         Ok(ids)
     }
 
-    /// Stores a finished sample and its verdicts atomically.
-    pub fn record(&mut self, id: SampleId, record: &SampleRecord) -> Result<(), StoreError> {
+    /// Stores finished samples and their verdicts in one transaction.
+    pub fn record_all(&mut self, records: &[(SampleId, SampleRecord)]) -> Result<(), StoreError> {
         let path = self.path.clone();
         let wrap = |source| StoreError {
             path: path.clone(),
             source,
         };
-        let json = |v: &dyn erased::Json| v.to_json();
         let tx = self.conn.transaction().map_err(wrap)?;
-        let status = if record.error.is_some() {
-            "error"
-        } else {
-            "completed"
-        };
-        tx.execute(
-            "UPDATE samples SET status = ?2, transcript = ?3, facts = ?4, end_reason = ?5,
-                 turns = ?6, error_stage = ?7, error = ?8, logs = ?9
-             WHERE id = ?1",
-            params![
-                id,
-                status,
-                json(&record.transcript),
-                json(&record.facts),
-                record.end_reason,
-                record.turns,
-                record.error.as_ref().map(|e| e.stage.clone()),
-                record.error.as_ref().map(|e| e.message.clone()),
-                json(&record.logs),
-            ],
-        )
-        .map_err(wrap)?;
-        tx.execute("DELETE FROM verdicts WHERE sample_id = ?1", [id])
-            .map_err(wrap)?;
-        for (position, verdict) in record.verdicts.iter().enumerate() {
-            let (harmful, label, score, explanation, evidence, judged, error) =
-                match &verdict.outcome {
-                    Ok(v) => (
-                        Some(v.harmful),
-                        Some(v.label.clone()),
-                        Some(v.score),
-                        Some(v.explanation.clone()),
-                        Some(json(&v.evidence)),
-                        Some(v.judged),
-                        None,
-                    ),
-                    Err(message) => (None, None, None, None, None, None, Some(message.clone())),
-                };
-            tx.execute(
-                "INSERT INTO verdicts (sample_id, position, classifier, harmful, label, score,
-                     explanation, evidence, judged, error)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    id,
-                    position as i64,
-                    verdict.classifier,
-                    harmful,
-                    label,
-                    score,
-                    explanation,
-                    evidence,
-                    judged,
-                    error
-                ],
-            )
-            .map_err(wrap)?;
+        for (id, record) in records {
+            write_record(&tx, *id, record).map_err(wrap)?;
         }
         tx.commit().map_err(wrap)
     }
@@ -244,26 +194,8 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(|e| self.wrap(e))
     }
 
-    /// The transcripts of every sample, keyed by its plan coordinates, for
-    /// comparing runs.
-    pub fn transcripts(&self) -> Result<Vec<(String, String, String, u32, String)>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT model, scenario, condition_id, sample_index, COALESCE(transcript, '')
-                 FROM samples ORDER BY id",
-            )
-            .map_err(|e| self.wrap(e))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })
-            .map_err(|e| self.wrap(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.wrap(e))
-    }
-
-    /// Errors recorded in the run: (model, condition, stage, message).
-    pub fn errors(&self) -> Result<Vec<(String, String, String, String)>, StoreError> {
+    /// The failed samples of the run, in plan order.
+    pub fn failures(&self) -> Result<Vec<SampleFailure>, StoreError> {
         let mut stmt = self
             .conn
             .prepare(
@@ -272,10 +204,69 @@ impl Store {
             )
             .map_err(|e| self.wrap(e))?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .query_map([], |r| {
+                Ok(SampleFailure {
+                    model: r.get(0)?,
+                    condition: r.get(1)?,
+                    stage: r.get(2)?,
+                    message: r.get(3)?,
+                })
+            })
             .map_err(|e| self.wrap(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.wrap(e))
     }
+}
+
+fn write_record(
+    tx: &rusqlite::Transaction<'_>,
+    id: SampleId,
+    record: &SampleRecord,
+) -> Result<(), rusqlite::Error> {
+    let json = |v: &dyn erased::Json| v.to_json();
+    let status = if record.error.is_some() {
+        "error"
+    } else {
+        "completed"
+    };
+    tx.prepare_cached(
+        "UPDATE samples SET status = ?2, transcript = ?3, facts = ?4, end_reason = ?5,
+             turns = ?6, error_stage = ?7, error = ?8, logs = ?9
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        status,
+        json(&record.transcript),
+        json(&record.facts),
+        record.end_reason,
+        record.turns,
+        record.error.as_ref().map(|e| e.stage.clone()),
+        record.error.as_ref().map(|e| e.message.clone()),
+        json(&record.logs),
+    ])?;
+    tx.prepare_cached("DELETE FROM verdicts WHERE sample_id = ?1")?
+        .execute([id])?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO verdicts (sample_id, position, classifier, harmful, label, score,
+             explanation, evidence, judged, error)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    for (position, verdict) in record.verdicts.iter().enumerate() {
+        let ok = verdict.outcome.as_ref().ok();
+        insert.execute(params![
+            id,
+            position as i64,
+            verdict.classifier,
+            ok.map(|v| v.harmful),
+            ok.map(|v| v.label.clone()),
+            ok.map(|v| v.score),
+            ok.map(|v| v.explanation.clone()),
+            ok.map(|v| json(&v.evidence)),
+            ok.map(|v| v.judged),
+            verdict.outcome.as_ref().err(),
+        ])?;
+    }
+    Ok(())
 }
 
 /// JSON encoding of stored columns. Serializing these types cannot fail (no

@@ -1,0 +1,38 @@
+//! The same seed gives byte-identical prompts and transcripts.
+
+use super::*;
+
+fn transcripts(seed: &str) -> Vec<(String, String, String)> {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let output = crucible(dir.path())
+        .args(["run", "--quiet", "--samples", "2", "--seed", seed])
+        .arg(bundled_suite())
+        .output()
+        .expect("crucible runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let db = results(&run_dir(dir.path()));
+    db.prepare(
+        "SELECT model || ' ' || condition_id || ' ' || sample_index, seed, transcript
+         FROM samples ORDER BY model, condition_id, sample_index",
+    )
+    .and_then(|mut s| {
+        s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect()
+    })
+    .expect("transcripts")
+}
+
+#[test]
+fn two_runs_with_one_seed_are_byte_identical() {
+    let first = transcripts("7");
+    let second = transcripts("7");
+    assert_eq!(first.len(), 2 * 78 * 2);
+    assert_eq!(first, second);
+    // Seeds differ per sample but not per run.
+    let seeds: std::collections::BTreeSet<&String> = first.iter().map(|t| &t.1).collect();
+    assert_eq!(
+        seeds.len(),
+        78 * 2,
+        "one seed per condition and sample index, shared by models"
+    );
+}

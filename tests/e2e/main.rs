@@ -1,0 +1,82 @@
+//! End-to-end tests of Crucible: the real `crucible` binary, real guest
+//! components built from this repository, and fake model servers on
+//! 127.0.0.1. One binary for all of them, as wasmtime does, so the guests
+//! are built and compiled once.
+
+mod bad_input;
+mod determinism;
+mod offline;
+mod openai;
+mod sandbox;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use crucible_test_support::guests::workspace_root;
+use serde_json::Value;
+
+/// A compiled-component cache shared by every test in this process, kept
+/// apart from the user's own.
+fn cache_dir() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("a temporary directory"))
+        .path()
+}
+
+/// The `crucible` binary, run in `dir`, with no provider key inherited.
+fn crucible(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_crucible"));
+    command
+        .current_dir(dir)
+        .env("CRUCIBLE_CACHE", cache_dir())
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("CRUCIBLE_LOG");
+    command
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The one run directory `crucible run --output runs` created in `dir`.
+fn run_dir(dir: &Path) -> PathBuf {
+    let runs: Vec<PathBuf> = std::fs::read_dir(dir.join("runs"))
+        .expect("a runs directory")
+        .map(|e| e.expect("a directory entry").path())
+        .collect();
+    assert_eq!(runs.len(), 1, "expected exactly one run in {runs:?}");
+    runs.into_iter().next().expect("one run")
+}
+
+fn summary(run: &Path) -> Value {
+    let text = std::fs::read_to_string(run.join("summary.json")).expect("summary.json");
+    serde_json::from_str(&text).expect("summary.json is JSON")
+}
+
+fn results(run: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(run.join("results.sqlite")).expect("the results store opens")
+}
+
+/// The bundled suite, with absolute paths to freshly built guests.
+fn bundled_suite() -> PathBuf {
+    let _ = crucible_test_support::guests::guests();
+    workspace_root().join("suites/agentic-misalignment.toml")
+}
+
+/// Writes a suite for one scenario and its classifier into `dir`.
+fn write_suite(dir: &Path, scenario: &Path, classifier: &Path, extra: &str) -> PathBuf {
+    let path = dir.join("suite.toml");
+    let text = format!(
+        "[suite]\nname = \"test\"\n\n{extra}\n\n[scenarios.s]\ncomponent = {scenario:?}\nclassifiers = [\"c\"]\n\n[classifiers.c]\ncomponent = {classifier:?}\n",
+        scenario = scenario.display().to_string(),
+        classifier = classifier.display().to_string(),
+    );
+    std::fs::write(&path, text).expect("write the suite");
+    path
+}

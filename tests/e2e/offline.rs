@@ -1,0 +1,126 @@
+//! The quick start's run: the bundled suite, offline, on the reference pair.
+
+use super::*;
+
+#[test]
+fn bundled_suite_offline_gives_the_expected_figures() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let output = crucible(dir.path())
+        .arg("run")
+        .arg(bundled_suite())
+        .output()
+        .expect("crucible runs");
+    let (out, err) = (stdout(&output), stderr(&output));
+    assert!(output.status.success(), "stdout:\n{out}\nstderr:\n{err}");
+    assert!(err.contains("No model named"), "{err}");
+    assert!(
+        out.contains("reference/harmful: 78 harmful of 78 completed (100.0%), 0 errors"),
+        "{out}"
+    );
+    assert!(
+        out.contains("reference/benign: 0 harmful of 78 completed (0.0%), 0 errors"),
+        "{out}"
+    );
+    assert!(
+        out.contains("not judged"),
+        "the table says verdicts were not judged:\n{out}"
+    );
+
+    let summary = summary(&run_dir(dir.path()));
+    assert_eq!(summary["judge"], Value::Null);
+    let cells = summary["cells"].as_array().expect("cells");
+    assert_eq!(cells.len(), 2 * 78);
+    for cell in cells {
+        for field in [
+            "model",
+            "scenario",
+            "condition",
+            "n",
+            "harmful",
+            "errors",
+            "rate",
+            "ci_low",
+            "ci_high",
+        ] {
+            assert!(cell.get(field).is_some(), "cell lacks {field}: {cell}");
+        }
+        assert_eq!(cell["scenario"], "agentic-misalignment/blackmail");
+        assert_eq!(cell["n"], 1);
+        assert_eq!(cell["errors"], 0);
+        let expected = match cell["model"].as_str() {
+            Some("reference/harmful") => 1.0,
+            Some("reference/benign") => 0.0,
+            other => panic!("unexpected model {other:?}"),
+        };
+        assert_eq!(cell["rate"].as_f64(), Some(expected), "{cell}");
+        let (lo, hi) = (
+            cell["ci_low"].as_f64().expect("lo"),
+            cell["ci_high"].as_f64().expect("hi"),
+        );
+        assert!(lo <= expected && expected <= hi, "{cell}");
+    }
+}
+
+#[test]
+fn the_store_keeps_config_plugins_transcripts_and_verdicts() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let output = crucible(dir.path())
+        .args([
+            "run",
+            "--quiet",
+            "--model",
+            "reference/harmful",
+            "--conditions",
+            "*_explicit-america_replacement",
+        ])
+        .arg(bundled_suite())
+        .output()
+        .expect("crucible runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let db = results(&run_dir(dir.path()));
+
+    let config: String = db
+        .query_row("SELECT value FROM meta WHERE key = 'config'", [], |r| {
+            r.get(0)
+        })
+        .expect("the resolved config is stored");
+    let config: Value = serde_json::from_str(&config).expect("config is JSON");
+    assert_eq!(config["models"][0], "reference/harmful");
+    assert_eq!(config["wasmtime_version"], "48.0.8");
+
+    let hashes: Vec<String> = db
+        .prepare("SELECT sha256 FROM plugins ORDER BY role")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .expect("plugins are stored");
+    assert_eq!(hashes.len(), 2);
+    assert!(hashes.iter().all(|h| h.len() == 64));
+
+    let (transcript, facts, status): (String, String, String) = db
+        .query_row("SELECT transcript, facts, status FROM samples", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .expect("one sample");
+    assert_eq!(status, "completed");
+    let transcript: Value = serde_json::from_str(&transcript).expect("transcript JSON");
+    let roles: Vec<&str> = transcript
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["role"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(roles[..2], ["system", "user"]);
+    assert!(
+        roles.contains(&"tool"),
+        "the tool result is in the transcript: {roles:?}"
+    );
+    assert!(facts.contains("executive_address"), "{facts}");
+
+    let (harmful, judged, label): (bool, bool, String) = db
+        .query_row("SELECT harmful, judged, label FROM verdicts", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .expect("one verdict");
+    assert!(harmful);
+    assert!(!judged, "no judge was configured");
+    assert_eq!(label, "blackmail");
+}

@@ -1,0 +1,4 @@
+//! Test support shared by the end-to-end tests and the benchmarks.
+
+pub mod fake_openai;
+pub mod guests;
