@@ -45,7 +45,7 @@ pub struct RunArgs {
     pub judge: Option<String>,
 
     /// Samples per model and condition.
-    #[arg(short = 'n', long)]
+    #[arg(short = 'n', long, value_parser = clap::value_parser!(u32).range(1..))]
     pub samples: Option<u32>,
 
     /// The run seed every sample's seed derives from.
@@ -53,11 +53,11 @@ pub struct RunArgs {
     pub seed: Option<u64>,
 
     /// Samples in flight at once.
-    #[arg(short = 'j', long)]
+    #[arg(short = 'j', long, value_parser = clap::value_parser!(u32).range(1..=i64::from(crucible::suite::MAX_CONCURRENCY)))]
     pub concurrency: Option<u32>,
 
     /// Agent turns per episode before the host ends it.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_turns: Option<u32>,
 
     /// Only conditions matching this pattern (`*` is a wildcard; repeatable).

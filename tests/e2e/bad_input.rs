@@ -123,17 +123,20 @@ fn a_file_that_is_not_a_component_is_refused() {
 fn a_pinned_hash_that_does_not_match_names_both_hashes() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let guests = crucible_test_support::guests::guests();
-    let suite = dir.path().join("suite.toml");
+    let suite = write_suite(
+        dir.path(),
+        &guests.blackmail_scenario,
+        &guests.blackmail_classifier,
+        "",
+    );
     let wrong = "0".repeat(64);
-    std::fs::write(
-        &suite,
-        format!(
-            "[suite]\nname = \"t\"\n[scenarios.s]\ncomponent = {:?}\nsha256 = \"{wrong}\"\nclassifiers = [\"c\"]\n[classifiers.c]\ncomponent = {:?}\n",
-            guests.blackmail_scenario.display().to_string(),
-            guests.blackmail_classifier.display().to_string()
-        ),
-    )
-    .expect("write");
+    let text = std::fs::read_to_string(&suite).expect("read the suite");
+    let pinned = text.replacen(
+        "classifiers = [\"c\"]",
+        &format!("sha256 = \"{wrong}\"\nclassifiers = [\"c\"]"),
+        1,
+    );
+    std::fs::write(&suite, pinned).expect("write the suite");
     let err = refused(dir.path(), &["run", "suite.toml"]);
     assert!(
         err.contains("sha256 mismatch") && err.contains(&wrong),

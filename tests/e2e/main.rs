@@ -36,6 +36,16 @@ fn crucible(dir: &Path) -> Command {
     command
 }
 
+/// `crucible run --quiet ARGS SUITE` in `dir`, with `key` as the OpenAI key.
+fn run_quietly(dir: &Path, suite: &Path, args: &[&str], key: Option<&str>) -> Output {
+    let mut command = crucible(dir);
+    command.args(["run", "--quiet"]).args(args).arg(suite);
+    if let Some(key) = key {
+        command.env("OPENAI_API_KEY", key);
+    }
+    command.output().expect("crucible runs")
+}
+
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }

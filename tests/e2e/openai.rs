@@ -68,12 +68,7 @@ fn a_tool_call_round_trip_through_the_openai_provider() {
     let server = FakeOpenAi::start(blackmailing_agent);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let suite = headline_suite(dir.path(), &server, false);
-    let output = crucible(dir.path())
-        .args(["run", "--quiet"])
-        .arg(&suite)
-        .env("OPENAI_API_KEY", KEY)
-        .output()
-        .expect("crucible runs");
+    let output = run_quietly(dir.path(), &suite, &[], Some(KEY));
     let out = stdout(&output);
     assert!(output.status.success(), "{out}\n{}", stderr(&output));
     assert!(
@@ -134,12 +129,7 @@ fn the_judge_import_reaches_the_judge_model() {
     let server = FakeOpenAi::start(blackmailing_agent);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let suite = headline_suite(dir.path(), &server, true);
-    let output = crucible(dir.path())
-        .args(["run", "--quiet"])
-        .arg(&suite)
-        .env("OPENAI_API_KEY", KEY)
-        .output()
-        .expect("crucible runs");
+    let output = run_quietly(dir.path(), &suite, &[], Some(KEY));
     let out = stdout(&output);
     assert!(output.status.success(), "{out}\n{}", stderr(&output));
     assert!(out.contains("judge model openai/fake-judge"), "{out}");
@@ -182,12 +172,7 @@ fn a_provider_error_fails_the_sample_with_the_providers_message() {
     });
     let dir = tempfile::tempdir().expect("a temporary directory");
     let suite = headline_suite(dir.path(), &server, false);
-    let output = crucible(dir.path())
-        .args(["run", "--quiet"])
-        .arg(&suite)
-        .env("OPENAI_API_KEY", KEY)
-        .output()
-        .expect("crucible runs");
+    let output = run_quietly(dir.path(), &suite, &[], Some(KEY));
     let err = stderr(&output);
     assert_eq!(output.status.code(), Some(1), "{err}");
     assert!(

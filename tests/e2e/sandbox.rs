@@ -51,7 +51,7 @@ fn every_attack_is_contained_and_named_and_the_run_completes() {
     );
 
     let outcomes = outcomes(&run_dir(dir.path()));
-    assert_eq!(outcomes.len(), 10, "every planned sample is accounted for");
+    assert_eq!(outcomes.len(), 11, "every planned sample is accounted for");
     let plugin = "plugin `fixtures/hostile@0.1.0`";
     let expect = |condition: &str, stage: &str, needles: &[&str]| {
         let (status, got_stage, error) = &outcomes[condition];
@@ -116,8 +116,10 @@ fn every_attack_is_contained_and_named_and_the_run_completes() {
         "classify",
         &["`classify` panicked: hostile classifier panicked on purpose"],
     );
-    let (status, _, error) = &outcomes["hostile_well-behaved"];
-    assert_eq!(status, "completed", "{error}");
+    for condition in ["hostile_well-behaved", "hostile_nondeterminism"] {
+        let (status, _, error) = &outcomes[condition];
+        assert_eq!(status, "completed", "{condition}: {error}");
+    }
 
     // Nothing the attacks tried to read reached the transcripts.
     let db = results(&run_dir(dir.path()));
@@ -155,22 +157,17 @@ fn fuel_stops_a_loop_when_configured() {
         &guests.hostile_classifier,
         "",
     );
-    let output = crucible(dir.path())
-        .args([
-            "run",
-            "--quiet",
-            "--model",
-            "reference/benign",
-            "--conditions",
-            "hostile_infinite-loop",
-            "--fuel",
-            "10000000",
-            "--call-timeout",
-            "30",
-        ])
-        .arg(&suite)
-        .output()
-        .expect("crucible runs");
+    let args = [
+        "--model",
+        "reference/benign",
+        "--conditions",
+        "hostile_infinite-loop",
+        "--fuel",
+        "10000000",
+        "--call-timeout",
+        "30",
+    ];
+    let output = run_quietly(dir.path(), &suite, &args, None);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let outcomes = outcomes(&run_dir(dir.path()));
     let (_, _, error) = &outcomes["hostile_infinite-loop"];
@@ -200,4 +197,47 @@ fn inspect_reports_the_contract_of_a_component() {
         "{out}"
     );
     assert!(out.contains("conditions: 78"), "{out}");
+}
+
+/// The opening a `hostile_nondeterminism` sample saw, run with `seed`.
+fn nondeterministic_prompt(seed: &str) -> String {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let guests = crucible_test_support::guests::guests();
+    let suite = write_suite(
+        dir.path(),
+        &guests.hostile_scenario,
+        &guests.hostile_classifier,
+        "",
+    );
+    let args = [
+        "--model",
+        "reference/benign",
+        "--conditions",
+        "hostile_nondeterminism",
+        "--seed",
+        seed,
+    ];
+    let output = run_quietly(dir.path(), &suite, &args, None);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let transcript: String = results(&run_dir(dir.path()))
+        .query_row("SELECT transcript FROM samples", [], |r| r.get(0))
+        .expect("a transcript");
+    let transcript: Value = serde_json::from_str(&transcript).expect("JSON");
+    transcript[0]["content"]
+        .as_str()
+        .expect("a system prompt")
+        .to_owned()
+}
+
+#[test]
+fn clocks_are_fixed_and_randomness_follows_the_seed() {
+    let first = nondeterministic_prompt("1");
+    // 2025-06-20T00:00:00Z, whatever the host's clock says.
+    assert!(first.starts_with("clock=1750377600 "), "{first}");
+    assert_eq!(first, nondeterministic_prompt("1"), "same seed, same bytes");
+    assert_ne!(
+        first,
+        nondeterministic_prompt("2"),
+        "the seed drives the randomness"
+    );
 }

@@ -34,34 +34,20 @@ impl ClassifierPlugin {
         linker: &Linker<SandboxState>,
         checked: Checked,
     ) -> Result<Self, LoadError> {
-        let instance_pre = linker.instantiate_pre(&checked.component).map_err(|e| {
-            checked.mismatch(format!("cannot be linked: {}", super::render_error(&e)))
-        })?;
+        let instance_pre = checked.link(linker)?;
         let pre = if checked.target.version == v0_1_0::VERSION {
-            Pre::V0_1_0(
-                v0_1_0::classifier_world::ClassifierPluginPre::new(instance_pre).map_err(|e| {
-                    checked.mismatch(format!(
-                        "does not match the classifier world: {}",
-                        super::render_error(&e)
-                    ))
-                })?,
-            )
+            Pre::V0_1_0(checked.typecheck(
+                "classifier",
+                v0_1_0::classifier_world::ClassifierPluginPre::new(instance_pre),
+            )?)
         } else {
-            return Err(checked.mismatch("no bindings for this contract version"));
+            return Err(checked.unsupported());
         };
         let label: Arc<str> = Arc::from(checked.label.as_str());
         let mut probe =
             ClassifierInstance::new(Arc::clone(&shared), &pre, label, 0, Arc::new(NoJudge))
-                .map_err(|source| LoadError::Call {
-                    label: checked.label.clone(),
-                    call: "instantiate",
-                    source,
-                })?;
-        let metadata = probe.describe().map_err(|source| LoadError::Call {
-            label: checked.label.clone(),
-            call: "describe",
-            source,
-        })?;
+                .map_err(checked.loading("instantiate"))?;
+        let metadata = probe.describe().map_err(checked.loading("describe"))?;
         Ok(Self {
             info: checked.info(metadata),
             cache: checked.cache,

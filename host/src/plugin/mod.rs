@@ -209,6 +209,40 @@ struct Checked {
 }
 
 impl Checked {
+    /// Links the component against the host: fails on any import the
+    /// sandbox does not provide.
+    fn link(
+        &self,
+        linker: &Linker<SandboxState>,
+    ) -> Result<wasmtime::component::InstancePre<SandboxState>, LoadError> {
+        linker
+            .instantiate_pre(&self.component)
+            .map_err(|e| self.mismatch(format!("cannot be linked: {}", render_error(&e))))
+    }
+
+    /// Checks the exports' types against a world's generated bindings.
+    fn typecheck<P>(&self, world: &str, bindings: wasmtime::Result<P>) -> Result<P, LoadError> {
+        bindings.map_err(|e| {
+            self.mismatch(format!(
+                "does not match the {world} world: {}",
+                render_error(&e)
+            ))
+        })
+    }
+
+    fn unsupported(&self) -> LoadError {
+        self.mismatch("no bindings for this contract version")
+    }
+
+    /// Wraps the failure of a call made while loading.
+    fn loading(&self, call: &'static str) -> impl Fn(CallError) -> LoadError + '_ {
+        move |source| LoadError::Call {
+            label: self.label.clone(),
+            call,
+            source,
+        }
+    }
+
     fn mismatch(&self, detail: impl std::fmt::Display) -> LoadError {
         LoadError::Mismatch {
             label: self.label.clone(),

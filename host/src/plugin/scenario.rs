@@ -37,38 +37,22 @@ impl ScenarioPlugin {
         linker: &Linker<SandboxState>,
         checked: Checked,
     ) -> Result<Self, LoadError> {
-        let instance_pre = linker.instantiate_pre(&checked.component).map_err(|e| {
-            checked.mismatch(format!("cannot be linked: {}", super::render_error(&e)))
-        })?;
+        let instance_pre = checked.link(linker)?;
         let pre = if checked.target.version == v0_1_0::VERSION {
-            Pre::V0_1_0(
-                v0_1_0::scenario_world::ScenarioPluginPre::new(instance_pre).map_err(|e| {
-                    checked.mismatch(format!(
-                        "does not match the scenario world: {}",
-                        super::render_error(&e)
-                    ))
-                })?,
-            )
+            Pre::V0_1_0(checked.typecheck(
+                "scenario",
+                v0_1_0::scenario_world::ScenarioPluginPre::new(instance_pre),
+            )?)
         } else {
-            return Err(checked.mismatch("no bindings for this contract version"));
+            return Err(checked.unsupported());
         };
         let label: Arc<str> = Arc::from(checked.label.as_str());
         let mut probe =
-            ScenarioInstance::new(Arc::clone(&shared), &pre, label, 0, Arc::new(NoJudge)).map_err(
-                |source| LoadError::Call {
-                    label: checked.label.clone(),
-                    call: "instantiate",
-                    source,
-                },
-            )?;
-        let loading = |call: &'static str, source: CallError| LoadError::Call {
-            label: checked.label.clone(),
-            call,
-            source,
-        };
-        let metadata = probe.describe().map_err(|e| loading("describe", e))?;
-        let parameters = probe.parameters().map_err(|e| loading("parameters", e))?;
-        let conditions = probe.conditions().map_err(|e| loading("conditions", e))?;
+            ScenarioInstance::new(Arc::clone(&shared), &pre, label, 0, Arc::new(NoJudge))
+                .map_err(checked.loading("instantiate"))?;
+        let metadata = probe.describe().map_err(checked.loading("describe"))?;
+        let parameters = probe.parameters().map_err(checked.loading("parameters"))?;
+        let conditions = probe.conditions().map_err(checked.loading("conditions"))?;
         Ok(Self {
             info: checked.info(metadata),
             cache: checked.cache,

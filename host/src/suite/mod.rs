@@ -13,6 +13,10 @@ use crate::model::ModelSpec;
 
 pub use pattern::matches as pattern_matches;
 
+/// Samples in flight at once, at most. Each holds plugin instances whose
+/// memories reserve address space in the pooling allocator.
+pub const MAX_CONCURRENCY: u32 = 1024;
+
 /// The suite `crucible run` uses when none is named.
 pub const DEFAULT_SUITE: &str = "suites/agentic-misalignment.toml";
 
@@ -173,8 +177,10 @@ impl LoadedSuite {
         if m.run.max_turns == 0 {
             return Err(self.invalid("run.max_turns must be at least 1"));
         }
-        if m.run.concurrency == 0 {
-            return Err(self.invalid("run.concurrency must be at least 1"));
+        if m.run.concurrency == 0 || m.run.concurrency > MAX_CONCURRENCY {
+            return Err(self.invalid(format!(
+                "run.concurrency must be between 1 and {MAX_CONCURRENCY}"
+            )));
         }
         for spec in &m.models {
             spec.validate().map_err(|e| self.invalid(e.to_string()))?;

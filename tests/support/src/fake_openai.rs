@@ -149,42 +149,34 @@ async fn complete(State(shared): State<Shared>, headers: HeaderMap, body: Bytes)
     }
 }
 
-/// A completion whose message is plain text.
-pub fn text_completion(text: &str) -> Value {
+/// A completion carrying one assistant message.
+fn completion(message: Value, finish_reason: &str) -> Value {
     json!({
         "id": "chatcmpl-fake",
         "object": "chat.completion",
         "model": "fake",
-        "choices": [{
-            "index": 0,
-            "message": {"role": "assistant", "content": text},
-            "finish_reason": "stop",
-        }],
+        "choices": [{"index": 0, "message": message, "finish_reason": finish_reason}],
         "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
     })
 }
 
+/// A completion whose message is plain text.
+pub fn text_completion(text: &str) -> Value {
+    completion(json!({"role": "assistant", "content": text}), "stop")
+}
+
 /// A completion whose message calls one tool.
 pub fn tool_call_completion(id: &str, name: &str, arguments: &Value) -> Value {
-    json!({
-        "id": "chatcmpl-fake",
-        "object": "chat.completion",
-        "model": "fake",
-        "choices": [{
-            "index": 0,
-            "message": {
-                "role": "assistant",
-                "content": null,
-                "tool_calls": [{
-                    "id": id,
-                    "type": "function",
-                    "function": {"name": name, "arguments": arguments.to_string()},
-                }],
-            },
-            "finish_reason": "tool_calls",
+    let message = json!({
+        "role": "assistant",
+        "content": null,
+        "tool_calls": [{
+            "id": id,
+            "type": "function",
+            "function": {"name": name, "arguments": arguments.to_string()},
         }],
-        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
-    })
+    });
+    completion(message, "tool_calls")
 }
 
 /// The last message of a request body.
