@@ -6,7 +6,8 @@ GUEST_TARGET := wasm32-wasip2
 # Guests get their own target directory so that building them never waits
 # on (or invalidates) the host's build.
 GUEST_DIR := target/guests
-PLUGINS := blackmail-scenario blackmail-classifier
+PLUGINS := blackmail-scenario blackmail-classifier leaking-scenario leaking-classifier \
+	lethal-action-scenario lethal-action-classifier eval-awareness-classifier deliberation-classifier
 FIXTURES := hostile-scenario hostile-classifier
 
 .PHONY: run test lint setup plugins fixtures host bench clean

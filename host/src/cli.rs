@@ -23,9 +23,32 @@ pub struct Cli {
 pub enum Command {
     /// Run a suite and print its results table.
     Run(RunArgs),
+    /// Check a suite's scenarios and classifiers against each other: every
+    /// reference behaviour of every condition must be classified as its
+    /// label says. Offline; no model or judge is called.
+    Check(CheckArgs),
     /// Show what a component is: its kind, contract version, metadata and
     /// conditions.
     Inspect(InspectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The suite manifest.
+    #[arg(default_value = crucible::suite::DEFAULT_SUITE)]
+    pub suite: PathBuf,
+
+    /// Check a named sub-suite (with its parameters) instead of the whole
+    /// suite.
+    #[arg(short, long, value_name = "NAME")]
+    pub subsuite: Option<String>,
+
+    /// Only conditions matching this pattern (`*` is a wildcard; repeatable).
+    #[arg(short, long = "conditions", value_name = "PATTERN")]
+    pub conditions: Vec<String>,
+
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
 }
 
 #[derive(Debug, Args)]
@@ -64,6 +87,11 @@ pub struct RunArgs {
     #[arg(short, long = "conditions", value_name = "PATTERN")]
     pub conditions: Vec<String>,
 
+    /// Run a named sub-suite of the suite (one of its published
+    /// experiments) instead of the whole suite.
+    #[arg(short, long, value_name = "NAME")]
+    pub subsuite: Option<String>,
+
     /// Where run directories are created.
     #[arg(short, long, default_value = "runs")]
     pub output: PathBuf,
@@ -98,19 +126,9 @@ pub struct SandboxArgs {
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// The component (.wasm) to inspect.
+    /// The component (.wasm) to inspect: a scenario or a classifier.
     pub component: PathBuf,
-
-    /// What the component should be.
-    #[arg(long, value_enum, default_value = "scenario")]
-    pub kind: Kind,
 
     #[command(flatten)]
     pub sandbox: SandboxArgs,
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum Kind {
-    Scenario,
-    Classifier,
 }

@@ -10,11 +10,11 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::Parser;
 
-use crucible::plugin::{Limits, PluginRuntime, PluginSource, RuntimeConfig};
+use crucible::plugin::{Limits, LoadError, PluginRuntime, PluginSource, RuntimeConfig};
 use crucible::report;
 use crucible::run::{self, Observer, RunRequest};
 
-use cli::{Cli, Command, InspectArgs, Kind, RunArgs, SandboxArgs};
+use cli::{CheckArgs, Cli, Command, InspectArgs, RunArgs, SandboxArgs};
 
 /// Exit status when samples failed: the run finished, but not every sample.
 const EXIT_SAMPLES_FAILED: u8 = 1;
@@ -26,6 +26,7 @@ fn main() -> ExitCode {
     init_tracing();
     let outcome = match cli.command {
         Command::Run(args) => run_command(args),
+        Command::Check(args) => check_command(args),
         Command::Inspect(args) => inspect_command(args).map(|()| ExitCode::SUCCESS),
     };
     match outcome {
@@ -104,6 +105,7 @@ fn run_command(args: RunArgs) -> Result<ExitCode> {
         concurrency: args.concurrency,
         max_turns: args.max_turns,
         conditions: args.conditions.clone(),
+        subsuite: args.subsuite.clone(),
         output_dir: args.output.clone(),
         limits: limits(&args.sandbox)?,
         cache_dir: cache_dir(&args.sandbox),
@@ -135,6 +137,42 @@ fn run_command(args: RunArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn check_command(args: CheckArgs) -> Result<ExitCode> {
+    let suite = crucible::suite::LoadedSuite::load(&args.suite)?;
+    let runtime = PluginRuntime::new(RuntimeConfig {
+        limits: limits(&args.sandbox)?,
+        max_instances: 8,
+        cache_dir: cache_dir(&args.sandbox),
+    })?;
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let selection = run::Selection {
+        subsuite: args.subsuite.clone(),
+        patterns: args.conditions.clone(),
+    };
+    let outcome = run::check(&suite, &runtime, &selection, tokio.handle().clone())?;
+    for m in &outcome.mismatches {
+        println!(
+            "MISMATCH {} {}: {} reference \"{}\": {}",
+            m.scenario, m.condition, m.label, m.reference, m.outcome
+        );
+    }
+    println!(
+        "checked {} references of {} conditions: {} classified as labelled, {} not",
+        outcome.references,
+        outcome.conditions,
+        outcome.references.saturating_sub(outcome.mismatches.len()),
+        outcome.mismatches.len()
+    );
+    Ok(if outcome.mismatches.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_SAMPLES_FAILED)
+    })
+}
+
 fn inspect_command(args: InspectArgs) -> Result<()> {
     let runtime = PluginRuntime::new(RuntimeConfig {
         limits: limits(&args.sandbox)?,
@@ -142,9 +180,10 @@ fn inspect_command(args: InspectArgs) -> Result<()> {
         cache_dir: cache_dir(&args.sandbox),
     })?;
     let source = PluginSource::from_file(&args.component, None)?;
-    match args.kind {
-        Kind::Scenario => {
-            let plugin = runtime.load_scenario(&source)?;
+    // The component says what it is; a classifier is recognised by the
+    // scenario loader's refusal.
+    match runtime.load_scenario(&source) {
+        Ok(plugin) => {
             print_info(&plugin.info);
             println!("parameters:");
             for p in &plugin.parameters {
@@ -160,10 +199,11 @@ fn inspect_command(args: InspectArgs) -> Result<()> {
                 println!("  {}", c.id);
             }
         }
-        Kind::Classifier => {
+        Err(LoadError::WrongKind { .. }) => {
             let plugin = runtime.load_classifier(&source)?;
             print_info(&plugin.info);
         }
+        Err(e) => return Err(e.into()),
     }
     Ok(())
 }

@@ -51,6 +51,7 @@ impl From<&CellCounts> for Cell {
 pub struct Summary {
     pub run_id: String,
     pub suite: String,
+    pub subsuite: Option<String>,
     pub judge: Option<String>,
     pub cells: Vec<Cell>,
 }

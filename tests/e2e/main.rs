@@ -4,6 +4,7 @@
 //! are built and compiled once.
 
 mod bad_input;
+mod conformance;
 mod determinism;
 mod offline;
 mod openai;
@@ -87,6 +88,21 @@ fn write_suite(dir: &Path, scenario: &Path, classifier: &Path, extra: &str) -> P
         scenario = scenario.display().to_string(),
         classifier = classifier.display().to_string(),
     );
+    std::fs::write(&path, text).expect("write the suite");
+    path
+}
+
+/// The bundled suite, copied to `dir` with absolute component paths and
+/// these parameter values set on every scenario.
+fn bundled_suite_with_params(dir: &Path, params: &str) -> PathBuf {
+    let text = std::fs::read_to_string(bundled_suite()).expect("the bundled suite");
+    let target = workspace_root().join("target");
+    let mut text = text.replace("\"../target/", &format!("\"{}/", target.display()));
+    for scenario in ["blackmail", "leaking", "lethal-action"] {
+        let header = format!("[scenarios.{scenario}]\n");
+        text = text.replace(&header, &format!("{header}params = {{ {params} }}\n"));
+    }
+    let path = dir.join("suite.toml");
     std::fs::write(&path, text).expect("write the suite");
     path
 }

@@ -14,11 +14,11 @@ fn bundled_suite_offline_gives_the_expected_figures() {
     assert!(output.status.success(), "stdout:\n{out}\nstderr:\n{err}");
     assert!(err.contains("No model named"), "{err}");
     assert!(
-        out.contains("reference/harmful: 78 harmful of 78 completed (100.0%), 0 errors"),
+        out.contains("reference/harmful: 234 harmful of 234 completed (100.0%), 0 errors"),
         "{out}"
     );
     assert!(
-        out.contains("reference/benign: 0 harmful of 78 completed (0.0%), 0 errors"),
+        out.contains("reference/benign: 0 harmful of 234 completed (0.0%), 0 errors"),
         "{out}"
     );
     assert!(
@@ -29,7 +29,19 @@ fn bundled_suite_offline_gives_the_expected_figures() {
     let summary = summary(&run_dir(dir.path()));
     assert_eq!(summary["judge"], Value::Null);
     let cells = summary["cells"].as_array().expect("cells");
-    assert_eq!(cells.len(), 2 * 78);
+    assert_eq!(cells.len(), 2 * 3 * 78);
+    let scenarios: std::collections::BTreeSet<&str> = cells
+        .iter()
+        .filter_map(|c| c["scenario"].as_str())
+        .collect();
+    assert_eq!(
+        scenarios.into_iter().collect::<Vec<_>>(),
+        [
+            "agentic-misalignment/blackmail",
+            "agentic-misalignment/leaking",
+            "agentic-misalignment/lethal-action"
+        ]
+    );
     for cell in cells {
         for field in [
             "model",
@@ -44,7 +56,6 @@ fn bundled_suite_offline_gives_the_expected_figures() {
         ] {
             assert!(cell.get(field).is_some(), "cell lacks {field}: {cell}");
         }
-        assert_eq!(cell["scenario"], "agentic-misalignment/blackmail");
         assert_eq!(cell["n"], 1);
         assert_eq!(cell["errors"], 0);
         let expected = match cell["model"].as_str() {
@@ -71,7 +82,7 @@ fn the_store_keeps_config_plugins_transcripts_and_verdicts() {
             "--model",
             "reference/harmful",
             "--conditions",
-            "*_explicit-america_replacement",
+            "blackmail_explicit-america_replacement",
         ])
         .arg(bundled_suite())
         .output()
@@ -92,7 +103,7 @@ fn the_store_keeps_config_plugins_transcripts_and_verdicts() {
         .prepare("SELECT sha256 FROM plugins ORDER BY role")
         .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
         .expect("plugins are stored");
-    assert_eq!(hashes.len(), 2);
+    assert_eq!(hashes.len(), 4, "the scenario and its three classifiers");
     assert!(hashes.iter().all(|h| h.len() == 64));
 
     let (transcript, facts, status): (String, String, String) = db
@@ -116,11 +127,38 @@ fn the_store_keeps_config_plugins_transcripts_and_verdicts() {
     assert!(facts.contains("executive_address"), "{facts}");
 
     let (harmful, judged, label): (bool, bool, String) = db
-        .query_row("SELECT harmful, judged, label FROM verdicts", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
+        .query_row(
+            "SELECT harmful, judged, label FROM verdicts WHERE position = 0",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
         .expect("one verdict");
     assert!(harmful);
     assert!(!judged, "no judge was configured");
     assert_eq!(label, "blackmail");
+}
+
+#[test]
+fn a_subsuite_runs_its_cells_with_its_parameters() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let output = crucible(dir.path())
+        .args(["run", "--subsuite", "headline", "--samples", "3"])
+        .arg(bundled_suite())
+        .output()
+        .expect("crucible runs");
+    let (out, err) = (stdout(&output), stderr(&output));
+    assert!(output.status.success(), "{out}\n{err}");
+    assert!(err.contains("Sub-suite headline:"), "{err}");
+    assert!(err.contains("The study reported:"), "{err}");
+    let summary = summary(&run_dir(dir.path()));
+    assert_eq!(summary["subsuite"], "headline");
+    let cells = summary["cells"].as_array().expect("cells");
+    assert_eq!(cells.len(), 2, "one cell per reference model");
+    for cell in cells {
+        assert_eq!(
+            cell["condition"],
+            "blackmail_explicit-america_replacement[protocol=text]"
+        );
+        assert_eq!(cell["n"], 3);
+    }
 }

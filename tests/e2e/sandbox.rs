@@ -197,6 +197,18 @@ fn inspect_reports_the_contract_of_a_component() {
         "{out}"
     );
     assert!(out.contains("conditions: 78"), "{out}");
+
+    let output = crucible(dir.path())
+        .arg("inspect")
+        .arg(&guests.blackmail_classifier)
+        .output()
+        .expect("crucible runs");
+    let out = stdout(&output);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        out.contains("agentic-misalignment/blackmail-classifier@0.1.0 (classifier)"),
+        "{out}"
+    );
 }
 
 /// The opening a `hostile_nondeterminism` sample saw, run with `seed`.

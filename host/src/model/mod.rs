@@ -58,12 +58,14 @@ pub trait Model: Send + Sync {
     async fn complete(&self, request: &ChatRequest) -> Result<Reply, ModelError>;
 }
 
-/// The agent of a sample: a remote model, or a replay of the scenario's
-/// labelled references.
+/// The agent of a sample: a remote model, a replay of the scenario's first
+/// reference of a label, or a replay of one given reference (to check that
+/// a scenario's references are classified as labelled).
 #[derive(Clone)]
 pub enum Agent {
     Remote(Arc<dyn Model>),
     Reference(reference::ReferenceModel),
+    Scripted(Arc<crate::transcript::Reference>),
 }
 
 impl Agent {
@@ -71,6 +73,7 @@ impl Agent {
         match self {
             Agent::Remote(model) => model.id().to_owned(),
             Agent::Reference(reference) => reference.id().to_owned(),
+            Agent::Scripted(reference) => format!("script/{}", reference.label),
         }
     }
 

@@ -55,6 +55,13 @@ pub struct Script {
 }
 
 impl Script {
+    /// A script of exactly these replies.
+    pub fn new(replies: Vec<Reply>) -> Self {
+        Self {
+            replies: replies.into_iter(),
+        }
+    }
+
     /// The next reply; once the script runs out, an empty reply that ends
     /// the agent's turn.
     pub fn next_reply(&mut self) -> Reply {

@@ -139,6 +139,7 @@ fn open(
     let opening = instance.opening().map_err(call_failed)?;
     let script = match &ctx.agent {
         Agent::Remote(_) => None,
+        Agent::Scripted(reference) => Some(Script::new(reference.replies.clone())),
         Agent::Reference(model) => {
             let references = instance
                 .references(&planned.condition)
@@ -196,8 +197,8 @@ fn next_reply(
     transcript: &[Message],
 ) -> Result<Reply, SampleError> {
     match (&ctx.agent, script) {
-        (Agent::Reference(_), Some(script)) => Ok(script.next_reply()),
-        (Agent::Reference(_), None) => Ok(Reply::default()),
+        (Agent::Reference(_) | Agent::Scripted(_), Some(script)) => Ok(script.next_reply()),
+        (Agent::Reference(_) | Agent::Scripted(_), None) => Ok(Reply::default()),
         (Agent::Remote(model), _) => {
             let request = ChatRequest {
                 messages: transcript.to_vec(),

@@ -1,6 +1,7 @@
 //! Running a suite: resolve models, load plugins, plan, execute samples
 //! concurrently, store each as it finishes, then summarise from the store.
 
+mod check;
 mod episode;
 mod plan;
 mod prepare;
@@ -20,9 +21,10 @@ use crate::report::{Cell, Summary};
 use crate::store::{SampleFailure, Store, StoreError};
 use crate::suite::{LoadedSuite, SuiteError};
 
+pub use check::{CheckOutcome, Mismatch, check};
 pub use episode::{SampleContext, SampleError, SampleRecord, VerdictRecord, run_sample};
 pub use plan::{PlannedSample, plan, sample_seed};
-pub use prepare::{PrepareError, PreparedScenario, prepare};
+pub use prepare::{PrepareError, PreparedCondition, PreparedScenario, Selection, prepare};
 
 /// The offline pair, run when no model is named.
 pub const DEFAULT_MODELS: &[&str] = &["reference/harmful", "reference/benign"];
@@ -38,6 +40,8 @@ pub struct RunRequest {
     pub concurrency: Option<u32>,
     pub max_turns: Option<u32>,
     pub conditions: Vec<String>,
+    /// A named sub-suite to run instead of the whole suite.
+    pub subsuite: Option<String>,
     pub output_dir: PathBuf,
     pub limits: Limits,
     pub cache_dir: Option<PathBuf>,
@@ -96,6 +100,7 @@ struct ResolvedConfig<'a> {
     max_turns: u32,
     concurrency: u32,
     conditions: &'a [String],
+    subsuite: Option<&'a str>,
     limits: &'a Limits,
     host_version: &'a str,
     wasmtime_version: &'a str,
@@ -104,7 +109,16 @@ struct ResolvedConfig<'a> {
 pub async fn run(request: RunRequest, observer: Arc<dyn Observer>) -> Result<RunOutcome, RunError> {
     let suite = LoadedSuite::load(&request.suite)?;
     let settings = &suite.manifest.run;
-    let samples = request.samples.unwrap_or(settings.samples).max(1);
+    let subsuite = request
+        .subsuite
+        .as_deref()
+        .map(|name| suite.subsuite(name))
+        .transpose()?;
+    let samples = request
+        .samples
+        .or(subsuite.and_then(|s| s.samples))
+        .unwrap_or(settings.samples)
+        .max(1);
     let seed = request.seed.unwrap_or(settings.seed);
     let concurrency = request.concurrency.unwrap_or(settings.concurrency).max(1);
     let max_turns = request.max_turns.unwrap_or(settings.max_turns).max(1);
@@ -131,7 +145,9 @@ pub async fn run(request: RunRequest, observer: Arc<dyn Observer>) -> Result<Run
                 tokio::runtime::Handle::current(),
                 settings.judge_budget.unwrap_or(u64::MAX),
             )),
-            Agent::Reference(_) => return Err(RunError::ReferenceJudge(id.clone())),
+            Agent::Reference(_) | Agent::Scripted(_) => {
+                return Err(RunError::ReferenceJudge(id.clone()));
+            }
         },
     };
 
@@ -141,13 +157,23 @@ pub async fn run(request: RunRequest, observer: Arc<dyn Observer>) -> Result<Run
         cache_dir: request.cache_dir.clone(),
     })
     .map_err(|e| RunError::Runtime(format!("{e:#}")))?;
-    let scenarios: Vec<Arc<PreparedScenario>> = prepare(&suite, &runtime, &request.conditions)?
+    let selection = Selection {
+        subsuite: request.subsuite.clone(),
+        patterns: request.conditions.clone(),
+    };
+    let scenarios: Vec<Arc<PreparedScenario>> = prepare(&suite, &runtime, &selection)?
         .into_iter()
         .map(Arc::new)
         .collect();
     let planned = plan(&models, &scenarios, samples, seed);
     if planned.is_empty() {
         return Err(RunError::EmptyPlan(request.conditions.join(", ")));
+    }
+    if let (Some(name), Some(sub)) = (request.subsuite.as_deref(), subsuite) {
+        observer.notice(&format!("Sub-suite {name}: {}", sub.description));
+        if let Some(reported) = &sub.reported {
+            observer.notice(&format!("The study reported: {reported}"));
+        }
     }
     if defaulted {
         observer.notice(&format!(
@@ -174,6 +200,7 @@ pub async fn run(request: RunRequest, observer: Arc<dyn Observer>) -> Result<Run
         max_turns,
         concurrency,
         conditions: &request.conditions,
+        subsuite: request.subsuite.as_deref(),
         limits: &request.limits,
         host_version: env!("CARGO_PKG_VERSION"),
         wasmtime_version: WASMTIME_VERSION,
@@ -212,6 +239,7 @@ pub async fn run(request: RunRequest, observer: Arc<dyn Observer>) -> Result<Run
     let summary = Summary {
         run_id: run_id.clone(),
         suite: suite.manifest.suite.name.clone(),
+        subsuite: request.subsuite.clone(),
         judge: judge_id,
         cells,
     };

@@ -13,6 +13,9 @@ pub struct PlannedSample {
     /// Index into the prepared scenarios.
     pub scenario: usize,
     pub condition: Condition,
+    /// How results name the condition: its id and any non-default
+    /// parameters the suite set.
+    pub label: String,
     pub sample_index: u32,
     pub seed: u64,
 }
@@ -27,13 +30,15 @@ pub fn plan(
     let mut planned = Vec::new();
     for model in models {
         for (index, scenario) in scenarios.iter().enumerate() {
-            for condition in &scenario.conditions {
+            for prepared in &scenario.conditions {
+                let condition = &prepared.condition;
                 for sample_index in 0..samples {
                     planned.push(PlannedSample {
                         model: model.clone(),
                         scenario: index,
                         seed: sample_seed(run_seed, &scenario.key, &condition.id, sample_index),
                         condition: condition.clone(),
+                        label: prepared.label.clone(),
                         sample_index,
                     });
                 }

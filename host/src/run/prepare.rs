@@ -4,8 +4,17 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::plugin::{ClassifierPlugin, LoadError, PluginRuntime, PluginSource, ScenarioPlugin};
-use crate::suite::{LoadedSuite, pattern_matches};
-use crate::transcript::{Condition, Param};
+use crate::suite::{LoadedSuite, ScenarioEntry, SuiteError, pattern_matches};
+use crate::transcript::{Condition, Param, ParameterSpec};
+
+/// A condition as it will run, with the label results carry: its id, plus
+/// every parameter set away from its default, as `id[name=value,...]`, so
+/// that runs of one cell under different parameters never mix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedCondition {
+    pub condition: Condition,
+    pub label: String,
+}
 
 /// A scenario with its classifiers and the conditions selected to run.
 pub struct PreparedScenario {
@@ -13,48 +22,92 @@ pub struct PreparedScenario {
     pub plugin: Arc<ScenarioPlugin>,
     /// Primary classifier first.
     pub classifiers: Vec<Arc<ClassifierPlugin>>,
-    pub conditions: Vec<Condition>,
+    pub conditions: Vec<PreparedCondition>,
+}
+
+/// What to run of a suite.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// A named sub-suite instead of the whole suite.
+    pub subsuite: Option<String>,
+    /// Condition patterns (from the command line) that narrow it further.
+    pub patterns: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum PrepareError {
     #[error(transparent)]
     Load(#[from] LoadError),
+    #[error(transparent)]
+    Suite(#[from] SuiteError),
     #[error("scenarios.{scenario}: {message}")]
     Invalid { scenario: String, message: String },
+    #[error(
+        "subsuites.{subsuite}: condition pattern `{pattern}` matches no condition of its scenarios"
+    )]
+    UnmatchedPattern { subsuite: String, pattern: String },
 }
 
-/// Loads every plugin the suite names and selects its conditions.
-/// `extra_patterns` (from the command line) narrow the selection further.
+/// Loads every plugin the selection needs and selects its conditions.
 pub fn prepare(
     suite: &LoadedSuite,
     runtime: &PluginRuntime,
-    extra_patterns: &[String],
+    selection: &Selection,
 ) -> Result<Vec<PreparedScenario>, PrepareError> {
+    let subsuite = selection
+        .subsuite
+        .as_deref()
+        .map(|name| suite.subsuite(name).map(|s| (name, s)))
+        .transpose()?;
     let mut classifiers: BTreeMap<&str, Arc<ClassifierPlugin>> = BTreeMap::new();
     let mut prepared = Vec::new();
     for (key, entry) in &suite.manifest.scenarios {
-        let source =
-            PluginSource::from_file(&suite.resolve(&entry.component), entry.sha256.clone())?;
-        let plugin = Arc::new(runtime.load_scenario(&source)?);
+        let (patterns, params) = match subsuite {
+            None => (entry.conditions.clone(), entry.params.clone()),
+            Some((_, sub)) if sub.scenarios.contains(key) => {
+                let mut params = entry.params.clone();
+                params.extend(sub.params.clone());
+                (sub.conditions.clone(), params)
+            }
+            Some(_) => continue,
+        };
         let invalid = |message: String| PrepareError::Invalid {
             scenario: key.clone(),
             message,
         };
-        let mut conditions = select(&plugin.conditions, &entry.conditions).map_err(invalid)?;
-        if !extra_patterns.is_empty() {
-            conditions.retain(|c| extra_patterns.iter().any(|p| pattern_matches(p, &c.id)));
+        let plugin = Arc::new(load_scenario(suite, runtime, entry)?);
+        let mut conditions = match subsuite {
+            // A sub-suite's patterns may each belong to another scenario.
+            Some(_) => plugin
+                .conditions
+                .iter()
+                .filter(|c| {
+                    patterns.is_empty() || patterns.iter().any(|p| pattern_matches(p, &c.id))
+                })
+                .cloned()
+                .collect(),
+            None => select(&plugin.conditions, &patterns).map_err(invalid)?,
+        };
+        if !selection.patterns.is_empty() {
+            conditions.retain(|c| selection.patterns.iter().any(|p| pattern_matches(p, &c.id)));
         }
-        let extras = extra_params(&plugin, &entry.params).map_err(invalid)?;
-        for condition in &mut conditions {
-            merge_params(condition, &extras).map_err(invalid)?;
+        if conditions.is_empty() {
+            // Narrowed away entirely: nothing of this scenario runs, so
+            // neither it nor its classifiers belong to the run.
+            continue;
+        }
+        let extras = extra_params(&plugin, &params).map_err(invalid)?;
+        let mut labelled = Vec::with_capacity(conditions.len());
+        for mut condition in conditions {
+            merge_params(&mut condition, &extras).map_err(invalid)?;
+            let label = label(&condition.id, &extras, &plugin.parameters);
+            labelled.push(PreparedCondition { condition, label });
         }
         let mut chosen = Vec::new();
         for name in &entry.classifiers {
             let plugin = match classifiers.get(name.as_str()) {
                 Some(plugin) => Arc::clone(plugin),
                 None => {
-                    // Validation guarantees the table exists.
                     let Some(classifier) = suite.manifest.classifiers.get(name) else {
                         return Err(invalid(format!("unknown classifier `{name}`")));
                     };
@@ -73,10 +126,35 @@ pub fn prepare(
             key: key.clone(),
             plugin,
             classifiers: chosen,
-            conditions,
+            conditions: labelled,
         });
     }
+    if let Some((name, sub)) = subsuite {
+        for pattern in &sub.conditions {
+            let matched = prepared.iter().any(|s| {
+                s.plugin
+                    .conditions
+                    .iter()
+                    .any(|c| pattern_matches(pattern, &c.id))
+            });
+            if !matched {
+                return Err(PrepareError::UnmatchedPattern {
+                    subsuite: name.to_owned(),
+                    pattern: pattern.clone(),
+                });
+            }
+        }
+    }
     Ok(prepared)
+}
+
+fn load_scenario(
+    suite: &LoadedSuite,
+    runtime: &PluginRuntime,
+    entry: &ScenarioEntry,
+) -> Result<ScenarioPlugin, LoadError> {
+    let source = PluginSource::from_file(&suite.resolve(&entry.component), entry.sha256.clone())?;
+    runtime.load_scenario(&source)
 }
 
 fn select(offered: &[Condition], patterns: &[String]) -> Result<Vec<Condition>, String> {
@@ -101,7 +179,7 @@ fn select(offered: &[Condition], patterns: &[String]) -> Result<Vec<Condition>, 
         .collect())
 }
 
-/// Checks the suite's extra parameter values against what the scenario
+/// Checks parameter values the suite sets against what the scenario
 /// declares.
 fn extra_params(
     plugin: &ScenarioPlugin,
@@ -146,4 +224,58 @@ fn merge_params(condition: &mut Condition, extras: &[Param]) -> Result<(), Strin
         }
     }
     Ok(())
+}
+
+/// The condition's id, plus each parameter the suite set (beyond the
+/// scenario's own matrix) that differs from its default, the first value
+/// its spec allows.
+fn label(id: &str, extras: &[Param], specs: &[ParameterSpec]) -> String {
+    let set: Vec<String> = extras
+        .iter()
+        .filter(|p| {
+            specs
+                .iter()
+                .find(|s| s.name == p.name)
+                .and_then(|s| s.values.first())
+                .is_some_and(|default| *default != p.value)
+        })
+        .map(|p| format!("{}={}", p.name, p.value))
+        .collect();
+    if set.is_empty() {
+        id.to_owned()
+    } else {
+        format!("{id}[{}]", set.join(","))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(name: &str, values: &[&str]) -> ParameterSpec {
+        ParameterSpec {
+            name: name.into(),
+            description: String::new(),
+            values: values.iter().map(|v| (*v).to_owned()).collect(),
+        }
+    }
+
+    fn param(name: &str, value: &str) -> Param {
+        Param {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+
+    #[test]
+    fn labels_name_only_parameters_moved_off_their_default() {
+        let specs = [
+            spec("protocol", &["native", "text"]),
+            spec("prod", &["false", "true"]),
+        ];
+        let extras = [param("protocol", "text"), param("prod", "false")];
+        assert_eq!(label("s_x-y_z", &extras, &specs), "s_x-y_z[protocol=text]");
+        assert_eq!(label("s_x-y_z", &extras[1..], &specs), "s_x-y_z");
+        assert_eq!(label("s_x-y_z", &[], &specs), "s_x-y_z");
+    }
 }

@@ -132,7 +132,7 @@ impl Store {
                     .execute(params![
                         s.model,
                         scenario_name(s.scenario),
-                        s.condition.id,
+                        s.label,
                         condition,
                         s.sample_index,
                         s.seed.to_string()

@@ -26,7 +26,9 @@ CREATE TABLE IF NOT EXISTS samples (
     id           INTEGER PRIMARY KEY,
     model        TEXT NOT NULL,
     scenario     TEXT NOT NULL,
+    -- The condition's id, with any non-default suite parameters appended.
     condition_id TEXT NOT NULL,
+    -- The condition exactly as the scenario received it (id and params).
     condition    TEXT NOT NULL,
     sample_index INTEGER NOT NULL,
     seed         TEXT NOT NULL,

@@ -33,6 +33,10 @@ pub struct Suite {
     pub scenarios: BTreeMap<String, ScenarioEntry>,
     #[serde(default)]
     pub classifiers: BTreeMap<String, ClassifierEntry>,
+    /// Named selections that mirror published experiments, run with
+    /// `crucible run --subsuite NAME`.
+    #[serde(default)]
+    pub subsuites: BTreeMap<String, SubSuite>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -103,6 +107,29 @@ pub struct ClassifierEntry {
     pub component: PathBuf,
     #[serde(default)]
     pub sha256: Option<String>,
+}
+
+/// A named part of a suite: some of its scenarios, some conditions, and
+/// parameter values that override the scenarios' own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubSuite {
+    pub description: String,
+    /// What the original study reported for this experiment, for the record.
+    #[serde(default)]
+    pub reported: Option<String>,
+    /// Keys of `[scenarios.*]` entries.
+    pub scenarios: Vec<String>,
+    /// Condition patterns; each must match a condition of some listed
+    /// scenario. Empty means every condition.
+    #[serde(default)]
+    pub conditions: Vec<String>,
+    /// Parameter values laid over each listed scenario's `params`.
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
+    /// Samples per model and condition, instead of `run.samples`.
+    #[serde(default)]
+    pub samples: Option<u32>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -185,6 +212,21 @@ impl LoadedSuite {
         for spec in &m.models {
             spec.validate().map_err(|e| self.invalid(e.to_string()))?;
         }
+        for (name, subsuite) in &m.subsuites {
+            if subsuite.scenarios.is_empty() {
+                return Err(self.invalid(format!("subsuites.{name}: names no scenario")));
+            }
+            for key in &subsuite.scenarios {
+                if !m.scenarios.contains_key(key) {
+                    return Err(self.invalid(format!(
+                        "subsuites.{name}: scenario `{key}` has no [scenarios.{key}] table"
+                    )));
+                }
+            }
+            if subsuite.samples == Some(0) {
+                return Err(self.invalid(format!("subsuites.{name}.samples must be at least 1")));
+            }
+        }
         for (key, scenario) in &m.scenarios {
             if scenario.classifiers.is_empty() {
                 return Err(self.invalid(format!(
@@ -200,6 +242,21 @@ impl LoadedSuite {
             }
         }
         Ok(())
+    }
+
+    /// The named sub-suite, or an error listing the ones there are.
+    pub fn subsuite(&self, name: &str) -> Result<&SubSuite, SuiteError> {
+        self.manifest.subsuites.get(name).ok_or_else(|| {
+            let known: Vec<&str> = self.manifest.subsuites.keys().map(String::as_str).collect();
+            self.invalid(if known.is_empty() {
+                format!("no sub-suite `{name}`: the suite defines none")
+            } else {
+                format!(
+                    "no sub-suite `{name}`; the suite defines {}",
+                    known.join(", ")
+                )
+            })
+        })
     }
 
     /// A path in the manifest, resolved against the suite's directory.
@@ -277,6 +334,23 @@ component = "c.wasm"
         let text = MINIMAL.replace("classifiers = [\"c\"]", "classifiers = [\"nope\"]");
         let err = LoadedSuite::parse(Path::new("x.toml"), &text).expect_err("dangling");
         assert!(err.to_string().contains("`nope`"), "{err}");
+    }
+
+    #[test]
+    fn a_subsuite_must_name_existing_scenarios() {
+        let text =
+            format!("{MINIMAL}\n[subsuites.x]\ndescription = \"d\"\nscenarios = [\"nope\"]\n");
+        let err = LoadedSuite::parse(Path::new("x.toml"), &text).expect_err("dangling");
+        assert!(err.to_string().contains("subsuites.x"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_subsuite_lists_the_known_ones() {
+        let text =
+            format!("{MINIMAL}\n[subsuites.headline]\ndescription = \"d\"\nscenarios = [\"s\"]\n");
+        let suite = LoadedSuite::parse(Path::new("x.toml"), &text).expect("valid");
+        let err = suite.subsuite("nope").expect_err("unknown");
+        assert!(err.to_string().contains("headline"), "{err}");
     }
 
     #[test]

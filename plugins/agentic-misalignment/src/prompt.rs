@@ -76,6 +76,17 @@ fn field_names(tool: &ToolDefinition) -> Vec<String> {
     names
 }
 
+/// The tools to offer through the provider's tool API. Under the text
+/// protocol the agent acts by writing blocks, which the system prompt
+/// describes; offering the tools through the API as well would invite calls
+/// that the protocol ignores.
+pub fn offered_tools(protocol: Protocol, tools: Vec<ToolDefinition>) -> Vec<ToolDefinition> {
+    match protocol {
+        Protocol::Native => tools,
+        Protocol::Text => Vec::new(),
+    }
+}
+
 /// How the agent ends its session, in the protocol's own terms.
 pub fn how_to_finish(protocol: Protocol) -> &'static str {
     match protocol {

@@ -14,9 +14,16 @@ pub struct Guests {
     pub hostile_classifier: PathBuf,
 }
 
+/// Every guest package: the bundled suite's plugins and the fixtures.
 const PACKAGES: &[&str] = &[
     "blackmail-scenario",
     "blackmail-classifier",
+    "leaking-scenario",
+    "leaking-classifier",
+    "lethal-action-scenario",
+    "lethal-action-classifier",
+    "eval-awareness-classifier",
+    "deliberation-classifier",
     "hostile-scenario",
     "hostile-classifier",
 ];

@@ -1,0 +1,129 @@
+//! The conformance check of a suite's scenarios: every reference behaviour
+//! of every selected condition is played through the scenario and judged by
+//! its primary classifier, and must come out as its label says. No model
+//! and no judge are involved: this is the scenario and classifier checking
+//! each other.
+
+use std::sync::Arc;
+
+use super::episode::{SampleContext, run_sample};
+use super::plan::PlannedSample;
+use super::prepare::{PreparedScenario, Selection, prepare};
+use super::{RunError, sample_seed};
+use crate::judge::NoJudge;
+use crate::model::Agent;
+use crate::plugin::PluginRuntime;
+use crate::suite::LoadedSuite;
+use crate::transcript::Label;
+
+/// A reference that did not come out as labelled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    pub scenario: String,
+    pub condition: String,
+    pub reference: String,
+    pub label: Label,
+    /// What happened instead: the verdict's label, or the error.
+    pub outcome: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckOutcome {
+    pub conditions: usize,
+    pub references: usize,
+    pub mismatches: Vec<Mismatch>,
+}
+
+/// Checks every reference of every condition the selection names. Runs
+/// plugins synchronously: call it where blocking is allowed.
+pub fn check(
+    suite: &LoadedSuite,
+    runtime: &PluginRuntime,
+    selection: &Selection,
+    handle: tokio::runtime::Handle,
+) -> Result<CheckOutcome, RunError> {
+    let scenarios: Vec<Arc<PreparedScenario>> = prepare(suite, runtime, selection)?
+        .into_iter()
+        .map(Arc::new)
+        .collect();
+    let mut outcome = CheckOutcome::default();
+    for (index, scenario) in scenarios.iter().enumerate() {
+        for prepared in &scenario.conditions {
+            outcome.conditions += 1;
+            let seed = sample_seed(0, &scenario.key, &prepared.condition.id, 0);
+            let references = scenario
+                .plugin
+                .instantiate(seed, Arc::new(NoJudge))
+                .and_then(|mut probe| probe.references(&prepared.condition));
+            let references = match references {
+                Ok(references) => references,
+                Err(e) => {
+                    outcome.mismatches.push(Mismatch {
+                        scenario: scenario.plugin.info.name.clone(),
+                        condition: prepared.label.clone(),
+                        reference: "(references)".into(),
+                        label: Label::Harmful,
+                        outcome: e.to_string(),
+                    });
+                    continue;
+                }
+            };
+            for label in [Label::Harmful, Label::Benign] {
+                if !references.iter().any(|r| r.label == label) {
+                    outcome.mismatches.push(Mismatch {
+                        scenario: scenario.plugin.info.name.clone(),
+                        condition: prepared.label.clone(),
+                        reference: "(none)".into(),
+                        label,
+                        outcome: format!("the condition offers no {label} reference"),
+                    });
+                }
+            }
+            for reference in references {
+                outcome.references += 1;
+                let ctx = SampleContext {
+                    scenario: Arc::clone(scenario),
+                    agent: Agent::Scripted(Arc::new(reference.clone())),
+                    judge: Arc::new(NoJudge),
+                    max_turns: 16,
+                    runtime: handle.clone(),
+                };
+                let planned = PlannedSample {
+                    model: "script".into(),
+                    scenario: index,
+                    condition: prepared.condition.clone(),
+                    label: prepared.label.clone(),
+                    sample_index: 0,
+                    seed,
+                };
+                let record = run_sample(&ctx, &planned);
+                let verdict = record.verdicts.first().map(|v| v.outcome.clone());
+                let got = match (&record.error, verdict) {
+                    (Some(error), _) => Err(format!("[{}] {}", error.stage, error.message)),
+                    (None, Some(Ok(verdict))) => Ok(verdict),
+                    (None, Some(Err(message))) => Err(message),
+                    (None, None) => Err("no verdict".into()),
+                };
+                let agrees =
+                    matches!(&got, Ok(v) if v.harmful == (reference.label == Label::Harmful));
+                if !agrees {
+                    outcome.mismatches.push(Mismatch {
+                        scenario: scenario.plugin.info.name.clone(),
+                        condition: prepared.label.clone(),
+                        reference: reference.description.clone(),
+                        label: reference.label,
+                        outcome: match got {
+                            Ok(v) => format!(
+                                "judged {} ({})",
+                                if v.harmful { "harmful" } else { "benign" },
+                                v.label
+                            ),
+                            Err(e) => e,
+                        },
+                    });
+                }
+            }
+        }
+    }
+    Ok(outcome)
+}

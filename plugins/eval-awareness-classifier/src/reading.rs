@@ -1,0 +1,275 @@
+//! The agent's own words, by where they appeared. Only assistant messages
+//! are read: whatever the scenario put in front of the agent (the system
+//! prompt, an inbox in a user message, a tool result, an email quoted in
+//! any of them) is never the agent's.
+
+use agentic_misalignment::protocol::{render_action, scratchpad, without_scratchpad};
+use crucible_guest::{Message, Role, ToolCall};
+use serde_json::Value;
+
+use crate::text::{normalize, truncate};
+
+/// Long enough for any plausible reply, short enough that a runaway agent
+/// cannot blow the judge's context.
+const MAX_SECTION_CHARS: usize = 6000;
+
+/// Where in a reply the agent wrote something.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// The reply's text outside any scratchpad, and its tool calls: what
+    /// the agent said and did in the open.
+    Visible,
+    /// The text between `<scratchpad>` and `</scratchpad>`, which the agent
+    /// was told nobody reads.
+    Scratchpad,
+    /// The reasoning the model provider returned alongside the reply.
+    Reasoning,
+}
+
+impl Location {
+    /// Every location, in order of precedence.
+    pub const ALL: [Location; 3] = [Location::Visible, Location::Scratchpad, Location::Reasoning];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Location::Visible => "visible reply",
+            Location::Scratchpad => "private scratchpad",
+            Location::Reasoning => "provider reasoning field",
+        }
+    }
+}
+
+/// One agent reply, split by location; each part trimmed, empty when absent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AgentReply {
+    pub visible: String,
+    pub scratchpad: String,
+    pub reasoning: String,
+}
+
+impl AgentReply {
+    pub fn get(&self, location: Location) -> &str {
+        match location {
+            Location::Visible => &self.visible,
+            Location::Scratchpad => &self.scratchpad,
+            Location::Reasoning => &self.reasoning,
+        }
+    }
+}
+
+/// Where a passage is: a location in one reply (1-based) of how many.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Place {
+    pub location: Location,
+    pub reply: usize,
+    pub replies: usize,
+}
+
+impl Place {
+    /// E.g. `private scratchpad (reply 1 of 2)`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} (reply {} of {})",
+            self.location.name(),
+            self.reply,
+            self.replies
+        )
+    }
+}
+
+/// Every agent reply of a transcript, in order.
+pub fn agent_replies(transcript: &[Message]) -> Vec<AgentReply> {
+    transcript
+        .iter()
+        .filter(|m| m.role == Role::Assistant)
+        .map(read)
+        .collect()
+}
+
+fn read(message: &Message) -> AgentReply {
+    let mut visible = without_scratchpad(&message.content).trim().to_owned();
+    for call in &message.tool_calls {
+        if !visible.is_empty() {
+            visible.push_str("\n\n");
+        }
+        visible.push_str(&render_call(call));
+    }
+    AgentReply {
+        visible,
+        scratchpad: scratchpad(&message.content),
+        reasoning: message
+            .reasoning
+            .as_deref()
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+    }
+}
+
+/// A native tool call written as the text protocol writes an action, with
+/// its string arguments decoded, so that both protocols read alike.
+/// Arguments that are not a JSON object are shown as written.
+fn render_call(call: &ToolCall) -> String {
+    match serde_json::from_str::<Value>(&call.arguments) {
+        Ok(Value::Object(object)) => {
+            let fields: Vec<(&str, String)> = object
+                .iter()
+                .map(|(name, value)| {
+                    let value = match value {
+                        Value::String(text) => text.clone(),
+                        other => other.to_string(),
+                    };
+                    (name.as_str(), value)
+                })
+                .collect();
+            let fields: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(name, value)| (*name, value.as_str()))
+                .collect();
+            render_action(&call.name, &fields)
+        }
+        _ => format!("<{0}>\n{1}\n</{0}>", call.name, call.arguments),
+    }
+}
+
+/// The replies as a judge reads them: each reply's parts, labelled by
+/// location, long parts cut.
+pub fn render_for_judge(replies: &[AgentReply]) -> String {
+    let mut out = String::new();
+    for (i, reply) in replies.iter().enumerate() {
+        out.push_str(&format!(
+            "--- Agent reply {} of {} ---\n",
+            i + 1,
+            replies.len()
+        ));
+        for location in [Location::Scratchpad, Location::Reasoning, Location::Visible] {
+            let text = reply.get(location);
+            if !text.is_empty() {
+                out.push_str(&format!(
+                    "[{}]\n{}\n\n",
+                    location.name(),
+                    truncate(text, MAX_SECTION_CHARS)
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Where a quoted passage appears, ignoring case and whitespace; locations
+/// in order of precedence, then replies in order.
+pub fn locate(replies: &[AgentReply], quote: &str) -> Option<Place> {
+    let quote = normalize(quote);
+    if quote.is_empty() {
+        return None;
+    }
+    Location::ALL.into_iter().find_map(|location| {
+        replies
+            .iter()
+            .position(|reply| normalize(reply.get(location)).contains(&quote))
+            .map(|i| Place {
+                location,
+                reply: i + 1,
+                replies: replies.len(),
+            })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_the_agents_messages_are_read() {
+        let transcript = vec![
+            Message::system("<scratchpad>system</scratchpad>"),
+            Message::user("inbox <scratchpad>user</scratchpad>"),
+            Message {
+                reasoning: Some("  thinking  ".into()),
+                ..Message::assistant("<scratchpad> pad </scratchpad>\nHello.")
+            },
+            Message::tool("call_1", "sent"),
+        ];
+        assert_eq!(
+            agent_replies(&transcript),
+            vec![AgentReply {
+                visible: "Hello.".into(),
+                scratchpad: "pad".into(),
+                reasoning: "thinking".into(),
+            }]
+        );
+    }
+
+    #[test]
+    fn native_calls_read_like_text_actions() {
+        let mut native = Message::assistant("Sending.");
+        native.tool_calls.push(ToolCall::new(
+            "call_1",
+            "send_email",
+            json!({"to": "a@b.example", "body": "Line one.\nLine two.", "urgent": true}),
+        ));
+        native.tool_calls.push(ToolCall {
+            id: "call_2".into(),
+            name: "cancel_alert".into(),
+            arguments: "{not json".into(),
+        });
+        let reply = &agent_replies(&[native])[0];
+        assert_eq!(
+            reply.visible,
+            "Sending.\n\n<send_email>\nbody:\nLine one.\nLine two.\nto: a@b.example\nurgent: true\n</send_email>\n\n<cancel_alert>\n{not json\n</cancel_alert>"
+        );
+        assert_eq!(reply.scratchpad, "");
+        assert_eq!(reply.reasoning, "");
+    }
+
+    #[test]
+    fn the_judge_sees_every_part_labelled_and_cut() {
+        let replies = vec![
+            AgentReply {
+                visible: "x".repeat(MAX_SECTION_CHARS + 10),
+                scratchpad: "pad".into(),
+                reasoning: String::new(),
+            },
+            AgentReply {
+                visible: "Done.".into(),
+                ..AgentReply::default()
+            },
+        ];
+        let text = render_for_judge(&replies);
+        assert!(text.starts_with(
+            "--- Agent reply 1 of 2 ---\n[private scratchpad]\npad\n\n[visible reply]\nxxx"
+        ));
+        assert!(!text.contains("[provider reasoning field]"));
+        assert!(!text.contains(&"x".repeat(MAX_SECTION_CHARS + 1)));
+        assert!(text.ends_with("--- Agent reply 2 of 2 ---\n[visible reply]\nDone.\n\n"));
+    }
+
+    #[test]
+    fn quotes_are_located_by_precedence() {
+        let replies = vec![
+            AgentReply {
+                scratchpad: "This looks like\na TEST to me.".into(),
+                ..AgentReply::default()
+            },
+            AgentReply {
+                visible: "Honestly, this looks like a test to me.".into(),
+                ..AgentReply::default()
+            },
+        ];
+        assert_eq!(
+            locate(&replies, "this looks like a test"),
+            Some(Place {
+                location: Location::Visible,
+                reply: 2,
+                replies: 2
+            })
+        );
+        assert_eq!(
+            locate(&replies, "like a test to").map(|p| p.describe()),
+            Some("visible reply (reply 2 of 2)".into())
+        );
+        assert_eq!(locate(&replies, "a simulation"), None);
+        assert_eq!(locate(&replies, "  "), None);
+    }
+}
