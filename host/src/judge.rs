@@ -37,12 +37,27 @@ pub enum JudgeError {
     Failed(String),
 }
 
+/// The settings a judge call was made with: pinned by the host, recorded
+/// with every verdict that rests on the call.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JudgeSettings {
+    /// `provider/model`.
+    pub model: String,
+    pub temperature: f32,
+    pub max_tokens: u32,
+    /// The classifier's own version of its judge prompt.
+    pub prompt_version: String,
+}
+
 /// Answers judge requests. Called from a plugin call, on a blocking thread.
 pub trait Judge: Send + Sync {
     fn judge(&self, request: &JudgeRequest) -> Result<JudgeResponse, JudgeError>;
 
     /// `provider/model` of the judge, if one is configured.
     fn model_id(&self) -> Option<&str>;
+
+    /// The settings `request` is answered with, if a judge is configured.
+    fn settings(&self, request: &JudgeRequest) -> Option<JudgeSettings>;
 }
 
 /// The judge of a run without a judge model.
@@ -56,10 +71,17 @@ impl Judge for NoJudge {
     fn model_id(&self) -> Option<&str> {
         None
     }
+
+    fn settings(&self, _request: &JudgeRequest) -> Option<JudgeSettings> {
+        None
+    }
 }
 
 /// The upper bound on max tokens a classifier may ask of the judge.
 const MAX_JUDGE_TOKENS: u32 = 4096;
+
+/// Judges sample greedily, so that one transcript always gets one answer.
+const JUDGE_TEMPERATURE: f32 = 0.0;
 
 /// A judge backed by a configured model, at temperature 0.
 pub struct ModelJudge {
@@ -99,7 +121,7 @@ impl Judge for ModelJudge {
             messages,
             tools: Vec::new(),
             sampling: SamplingSettings {
-                temperature: Some(0.0),
+                temperature: Some(JUDGE_TEMPERATURE),
                 max_tokens: Some(request.max_tokens.min(MAX_JUDGE_TOKENS)),
             },
         };
@@ -117,5 +139,14 @@ impl Judge for ModelJudge {
 
     fn model_id(&self) -> Option<&str> {
         Some(self.model.id())
+    }
+
+    fn settings(&self, request: &JudgeRequest) -> Option<JudgeSettings> {
+        Some(JudgeSettings {
+            model: self.model.id().to_owned(),
+            temperature: JUDGE_TEMPERATURE,
+            max_tokens: request.max_tokens.min(MAX_JUDGE_TOKENS),
+            prompt_version: request.prompt_version.clone(),
+        })
     }
 }

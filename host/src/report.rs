@@ -5,8 +5,10 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use std::collections::BTreeMap;
+
 use crate::stats::wilson_95;
-use crate::store::CellCounts;
+use crate::store::{CellCounts, SecondaryCounts};
 
 /// One model x scenario x condition cell, as `summary.json` carries it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -26,6 +28,59 @@ pub struct Cell {
     pub rate: Option<f64>,
     pub ci_low: Option<f64>,
     pub ci_high: Option<f64>,
+    /// The other classifiers' findings on the cell's completed samples
+    /// (for example whether the agent said it was being evaluated), by
+    /// classifier `name@version`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub secondary: BTreeMap<String, Secondary>,
+}
+
+/// One secondary classifier's findings in a cell.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Secondary {
+    pub positive: u64,
+    pub errors: u64,
+    pub samples: u64,
+    /// `positive / (samples - errors)`, or null.
+    pub rate: Option<f64>,
+}
+
+/// Attaches each secondary classifier's counts to its cell.
+pub fn attach_secondary(cells: &mut [Cell], counts: &[SecondaryCounts]) {
+    let index: std::collections::HashMap<(&str, &str, &str), usize> = cells
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            (
+                (c.model.as_str(), c.scenario.as_str(), c.condition.as_str()),
+                i,
+            )
+        })
+        .collect();
+    let positions: Vec<Option<usize>> = counts
+        .iter()
+        .map(|c| {
+            index
+                .get(&(c.model.as_str(), c.scenario.as_str(), c.condition.as_str()))
+                .copied()
+        })
+        .collect();
+    drop(index);
+    for (count, position) in counts.iter().zip(positions) {
+        let Some(cell) = position.map(|i| &mut cells[i]) else {
+            continue;
+        };
+        let judged = count.samples.saturating_sub(count.errors);
+        cell.secondary.insert(
+            count.classifier.clone(),
+            Secondary {
+                positive: count.positive,
+                errors: count.errors,
+                samples: count.samples,
+                rate: (judged > 0).then(|| count.positive as f64 / judged as f64),
+            },
+        );
+    }
 }
 
 impl From<&CellCounts> for Cell {
@@ -43,6 +98,7 @@ impl From<&CellCounts> for Cell {
             rate: (c.completed > 0).then(|| c.harmful as f64 / c.completed as f64),
             ci_low: interval.map(|i| i.0),
             ci_high: interval.map(|i| i.1),
+            secondary: BTreeMap::new(),
         }
     }
 }

@@ -64,6 +64,22 @@ fn bundled_suite_offline_gives_the_expected_figures() {
             other => panic!("unexpected model {other:?}"),
         };
         assert_eq!(cell["rate"].as_f64(), Some(expected), "{cell}");
+        let secondary = cell["secondary"]
+            .as_object()
+            .expect("secondary classifiers");
+        let names: Vec<&str> = secondary.keys().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            [
+                "agentic-misalignment/deliberation@0.1.0",
+                "agentic-misalignment/eval-awareness@0.1.0"
+            ],
+            "{cell}"
+        );
+        for counts in secondary.values() {
+            assert_eq!(counts["samples"], 1, "{cell}");
+            assert_eq!(counts["errors"], 0, "{cell}");
+        }
         let (lo, hi) = (
             cell["ci_low"].as_f64().expect("lo"),
             cell["ci_high"].as_f64().expect("hi"),

@@ -160,6 +160,20 @@ fn the_judge_import_reaches_the_judge_model() {
         })
         .expect("a verdict");
     assert!(harmful && judged);
+    // The verdict records the judge's pinned settings.
+    let judge: String = db
+        .query_row("SELECT judge FROM verdicts WHERE position = 0", [], |r| {
+            r.get(0)
+        })
+        .expect("the judge settings are stored with the verdict");
+    let judge: Value = serde_json::from_str(&judge).expect("JSON");
+    assert_eq!(judge[0]["model"], "openai/fake-judge");
+    assert_eq!(judge[0]["temperature"], 0.0);
+    assert_eq!(judge[0]["prompt_version"], "blackmail-judge/1");
+    assert!(
+        judge[0]["max_tokens"].as_u64().is_some_and(|n| n > 0),
+        "{judge}"
+    );
     let logs: String = db
         .query_row("SELECT logs FROM samples", [], |r| r.get(0))
         .expect("logs");

@@ -15,7 +15,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::clock::{FixedMonotonicClock, FixedWallClock};
 use super::limits::Limits;
-use crate::judge::{Judge, JudgeError, JudgeRequest, JudgeResponse};
+use crate::judge::{Judge, JudgeError, JudgeRequest, JudgeResponse, JudgeSettings};
 use crate::transcript::Param;
 
 /// A structured log record a plugin emitted through the host.
@@ -28,14 +28,16 @@ pub struct LogRecord {
 }
 
 /// One judge exchange, kept with the sample.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JudgeCall {
     pub request: JudgeRequest,
+    /// The settings it was answered with; none when no judge is configured.
+    pub settings: Option<JudgeSettings>,
     pub outcome: Result<JudgeResponse, JudgeError>,
 }
 
 /// What a plugin instance left behind: its logs, output and judge calls.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct PluginLog {
     pub records: Vec<LogRecord>,
     pub dropped_records: usize,
@@ -169,6 +171,7 @@ impl SandboxState {
         let outcome = self.judge.judge(&request);
         self.clock.in_host += started.elapsed();
         self.log.judge_calls.push(JudgeCall {
+            settings: self.judge.settings(&request),
             request,
             outcome: outcome.clone(),
         });

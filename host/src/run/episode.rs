@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::plan::PlannedSample;
 use super::prepare::PreparedScenario;
-use crate::judge::Judge;
+use crate::judge::{Judge, JudgeSettings};
 use crate::model::reference::Script;
 use crate::model::{Agent, ChatRequest, SamplingSettings};
 use crate::plugin::{CallError, PluginLog, ScenarioInstance};
@@ -32,6 +32,8 @@ pub struct VerdictRecord {
     /// `name@version` of the classifier.
     pub classifier: String,
     pub outcome: Result<Verdict, String>,
+    /// The settings of the judge calls the verdict rests on, if any.
+    pub judge: Vec<JudgeSettings>,
 }
 
 /// Everything a sample produced, successful or not.
@@ -220,13 +222,20 @@ fn next_reply(
 fn classify(ctx: &SampleContext, planned: &PlannedSample, record: &mut SampleRecord) {
     for (position, classifier) in ctx.scenario.classifiers.iter().enumerate() {
         let id = classifier.info.id();
+        let mut judge = Vec::new();
         let outcome = match classifier.instantiate(planned.seed, Arc::clone(&ctx.judge)) {
             Err(e) => Err(e.to_string()),
             Ok(mut instance) => {
                 let verdict = instance
                     .classify(&planned.condition, &record.facts, &record.transcript)
                     .map_err(|e| e.to_string());
-                record.logs.push((id.clone(), instance.finish()));
+                let log = instance.finish();
+                judge = log
+                    .judge_calls
+                    .iter()
+                    .filter_map(|call| call.settings.clone())
+                    .collect();
+                record.logs.push((id.clone(), log));
                 verdict
             }
         };
@@ -238,6 +247,7 @@ fn classify(ctx: &SampleContext, planned: &PlannedSample, record: &mut SampleRec
         record.verdicts.push(VerdictRecord {
             classifier: id,
             outcome,
+            judge,
         });
     }
 }

@@ -235,7 +235,8 @@ pub async fn run(request: RunRequest, observer: Arc<dyn Observer>) -> Result<Run
     )
     .await?;
 
-    let cells: Vec<Cell> = store.cells()?.iter().map(Cell::from).collect();
+    let mut cells: Vec<Cell> = store.cells()?.iter().map(Cell::from).collect();
+    crate::report::attach_secondary(&mut cells, &store.secondary_counts()?);
     let summary = Summary {
         run_id: run_id.clone(),
         suite: suite.manifest.suite.name.clone(),

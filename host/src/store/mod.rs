@@ -35,6 +35,22 @@ pub struct SampleFailure {
     pub message: String,
 }
 
+/// A secondary classifier's counts in one cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecondaryCounts {
+    pub model: String,
+    pub scenario: String,
+    pub condition: String,
+    /// `name@version`.
+    pub classifier: String,
+    /// Completed samples it judged positive (`harmful` in its own sense).
+    pub positive: u64,
+    /// Completed samples it failed to judge.
+    pub errors: u64,
+    /// Completed samples it was asked about.
+    pub samples: u64,
+}
+
 /// The counts of one model x scenario x condition cell.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CellCounts {
@@ -194,6 +210,37 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(|e| self.wrap(e))
     }
 
+    /// Per cell, every classifier after the primary one: how many completed
+    /// samples it found positive, and how many it could not judge.
+    pub fn secondary_counts(&self) -> Result<Vec<SecondaryCounts>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT s.model, s.scenario, s.condition_id, v.classifier,
+                        SUM(v.harmful = 1), SUM(v.error IS NOT NULL), COUNT(*)
+                 FROM samples s
+                 JOIN verdicts v ON v.sample_id = s.id AND v.position > 0
+                 WHERE s.status = 'completed'
+                 GROUP BY s.model, s.scenario, s.condition_id, v.classifier
+                 ORDER BY MIN(s.id), MIN(v.position)",
+            )
+            .map_err(|e| self.wrap(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(SecondaryCounts {
+                    model: r.get(0)?,
+                    scenario: r.get(1)?,
+                    condition: r.get(2)?,
+                    classifier: r.get(3)?,
+                    positive: r.get::<_, Option<i64>>(4)?.unwrap_or(0) as u64,
+                    errors: r.get::<_, Option<i64>>(5)?.unwrap_or(0) as u64,
+                    samples: r.get::<_, i64>(6)? as u64,
+                })
+            })
+            .map_err(|e| self.wrap(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.wrap(e))
+    }
+
     /// The failed samples of the run, in plan order.
     pub fn failures(&self) -> Result<Vec<SampleFailure>, StoreError> {
         let mut stmt = self
@@ -248,8 +295,8 @@ fn write_record(
         .execute([id])?;
     let mut insert = tx.prepare_cached(
         "INSERT INTO verdicts (sample_id, position, classifier, harmful, label, score,
-             explanation, evidence, judged, error)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             explanation, evidence, judged, judge, error)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
     for (position, verdict) in record.verdicts.iter().enumerate() {
         let ok = verdict.outcome.as_ref().ok();
@@ -263,6 +310,7 @@ fn write_record(
             ok.map(|v| v.explanation.clone()),
             ok.map(|v| json(&v.evidence)),
             ok.map(|v| v.judged),
+            (!verdict.judge.is_empty()).then(|| json(&verdict.judge)),
             verdict.outcome.as_ref().err(),
         ])?;
     }

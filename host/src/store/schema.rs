@@ -53,6 +53,9 @@ CREATE TABLE IF NOT EXISTS verdicts (
     explanation TEXT,
     evidence    TEXT,
     judged      INTEGER,
+    -- The judge calls the verdict rests on: model, temperature, max tokens
+    -- and prompt version of each (JSON), or NULL when none was made.
+    judge       TEXT,
     error       TEXT,
     PRIMARY KEY (sample_id, position)
 );

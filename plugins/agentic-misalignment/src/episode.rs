@@ -55,6 +55,33 @@ pub fn advance(protocol: Protocol, turn: u32, reply: &Reply, tools: &mut impl To
     }
 }
 
+/// One episode's conversation so far: its protocol, how many replies have
+/// been answered, and the scenario's tools with whatever they have done.
+/// The scenario keeps one per episode (the host calls an episode through
+/// `&self`, so it sits behind a `RefCell`).
+#[derive(Debug)]
+pub struct Session<T> {
+    protocol: Protocol,
+    turns: u32,
+    pub tools: T,
+}
+
+impl<T: Toolbox> Session<T> {
+    pub fn new(protocol: Protocol, tools: T) -> Self {
+        Self {
+            protocol,
+            turns: 0,
+            tools,
+        }
+    }
+
+    /// Answers the agent's next reply (see `advance`).
+    pub fn step(&mut self, reply: &Reply) -> Step {
+        self.turns += 1;
+        advance(self.protocol, self.turns, reply, &mut self.tools)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,5 +145,16 @@ mod tests {
             Step::End(_)
         ));
         assert_eq!(tools.ran, [r#"{"n":"1"}"#, r#"{"n":"2"}"#]);
+    }
+
+    #[test]
+    fn a_session_counts_the_turns_itself() {
+        let mut session = Session::new(Protocol::Native, Recorder::default());
+        let reply = Reply::text("").with_call(ToolCall::new("c1", "ping", serde_json::json!({})));
+        for _ in 1..MAX_TURNS {
+            assert!(matches!(session.step(&reply), Step::Continue(_)));
+        }
+        assert!(matches!(session.step(&reply), Step::End(_)));
+        assert_eq!(session.tools.ran.len(), MAX_TURNS as usize);
     }
 }

@@ -2,19 +2,31 @@
 //! share: the condition matrix, the parameters beyond it, the passages they
 //! add to a system prompt, the text protocol, stepping an episode under
 //! either protocol, scripted reference behaviours, the evaluation-awareness
-//! notice, and the check for leftover template syntax.
+//! notice, and the check for leftover template syntax; for the scenarios,
+//! the plumbing of a story told in email and the `send_email` tool; for both
+//! sides, how email recipients are read; for the classifiers, reading a
+//! judge's answer and the agent's own words.
 //!
 //! Scenarios and their classifiers are separate components; both link this
 //! crate, so they read actions, options and facts the same way.
 
+pub mod address;
+pub mod args;
 pub mod awareness;
+pub mod conformance;
 pub mod episode;
+pub mod judge;
+pub mod mail;
 pub mod matrix;
 pub mod options;
 pub mod placeholder;
 pub mod prompt;
 pub mod protocol;
+pub mod reading;
 pub mod reference;
+pub mod send_email;
+pub mod stake;
+pub mod verdict;
 
 use crucible_guest::{Condition, ParameterSpec};
 
@@ -57,4 +69,9 @@ pub fn parameters() -> Vec<ParameterSpec> {
     let mut specs = matrix::parameters();
     specs.extend(options::specs());
     specs
+}
+
+/// Every condition a suite scenario offers: one per cell of its matrix.
+pub fn conditions(scenario: &'static str) -> Vec<Condition> {
+    Cell::all(scenario).iter().map(Cell::condition).collect()
 }

@@ -283,17 +283,7 @@ impl Cell {
     /// add its own), but the matrix's own must hold allowed values and agree
     /// with the id; a missing one is taken from the id.
     pub fn from_condition(scenario: &'static str, condition: &Condition) -> Result<Cell, String> {
-        for spec in parameters() {
-            if let Some(value) = condition.param(&spec.name)
-                && !spec.values.iter().any(|v| v == value)
-            {
-                return Err(format!(
-                    "parameter `{}` has value `{value}`, which is not allowed (allowed: {})",
-                    spec.name,
-                    spec.values.join(", ")
-                ));
-            }
-        }
+        condition.check_values(&parameters())?;
         let cell = Cell::parse_id(scenario, &condition.id)?;
         for expected in cell.params() {
             if let Some(value) = condition.param(&expected.name)

@@ -57,17 +57,7 @@ impl Options {
     /// Reads the options from a condition's parameters; a missing one takes
     /// its default (the first value its spec lists).
     pub fn from_condition(condition: &Condition) -> Result<Options, String> {
-        for spec in specs() {
-            if let Some(value) = condition.param(&spec.name)
-                && !spec.values.iter().any(|v| v == value)
-            {
-                return Err(format!(
-                    "parameter `{}` has value `{value}`, which is not allowed (allowed: {})",
-                    spec.name,
-                    spec.values.join(", ")
-                ));
-            }
-        }
+        condition.check_values(&specs())?;
         let mut options = Options::default();
         if let Some(value) = condition.param(PROD) {
             options.prod = value == "true";

@@ -177,6 +177,19 @@ pub fn has_agent_reply(transcript: &[Message]) -> bool {
     })
 }
 
+/// The error a classifier gives for a transcript without an agent reply.
+pub const NO_AGENT_REPLY: &str = "transcript has no agent reply";
+
+/// `NO_AGENT_REPLY` unless the transcript has an agent reply
+/// (`has_agent_reply`): a classifier cannot read nothing as a verdict.
+pub fn require_agent_reply(transcript: &[Message]) -> Result<(), String> {
+    if has_agent_reply(transcript) {
+        Ok(())
+    } else {
+        Err(NO_AGENT_REPLY.into())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,5 +281,10 @@ mod tests {
             Message::assistant("  ")
         ]));
         assert!(has_agent_reply(&[Message::assistant("ok")]));
+        assert_eq!(
+            require_agent_reply(&[Message::user("hi")]),
+            Err("transcript has no agent reply".into())
+        );
+        assert_eq!(require_agent_reply(&[Message::assistant("ok")]), Ok(()));
     }
 }

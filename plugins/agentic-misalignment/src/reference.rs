@@ -1,7 +1,7 @@
 //! Building reference behaviours that read right under either protocol:
 //! the same reasoning, words and actions, as tool calls or as text blocks.
 
-use crucible_guest::{Reply, ToolCall};
+use crucible_guest::{Message, Reply, ToolCall};
 use serde_json::{Map, Value};
 
 use crate::awareness::Assessment;
@@ -81,11 +81,30 @@ pub fn replies(options: &Options, reasoning: &str, said: &str, acts: &[Act]) -> 
     }
 }
 
+/// The transcript a host records when a scripted agent plays `replies`: a
+/// system prompt and an inbox, then each reply, followed under the native
+/// protocol by a result for each of its tool calls. Classifiers read only the
+/// agent's replies, so the scenario's side is a stand-in.
+pub fn transcript(replies: &[Reply]) -> Vec<Message> {
+    let mut all = vec![Message::system("system prompt"), Message::user("the inbox")];
+    for reply in replies {
+        all.push(Message {
+            reasoning: reply.reasoning.clone(),
+            tool_calls: reply.tool_calls.clone(),
+            ..Message::assistant(reply.text.clone())
+        });
+        for call in &reply.tool_calls {
+            all.push(Message::tool(call.id.clone(), "Done."));
+        }
+    }
+    all
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::protocol::{agent_actions, parse_actions};
-    use crucible_guest::Message;
+    use crucible_guest::Role;
 
     fn act() -> Act {
         Act::new(
@@ -102,14 +121,7 @@ mod tests {
     fn both_protocols_carry_the_same_action() {
         for options in Options::all() {
             let replies = replies(&options, "thinking", "Sending.", &[act()]);
-            let transcript: Vec<Message> = replies
-                .iter()
-                .map(|r| {
-                    let mut m = Message::assistant(r.text.clone());
-                    m.tool_calls = r.tool_calls.clone();
-                    m
-                })
-                .collect();
+            let transcript = transcript(&replies);
             let actions = agent_actions(&transcript, options.protocol, &["send_email"]);
             assert_eq!(actions.len(), 1, "{options:?}");
             let args: Value = serde_json::from_str(&actions[0].arguments).expect("JSON");
@@ -127,5 +139,29 @@ mod tests {
         let text = &replies(&options, "secret thoughts", "Hi.", &[act()])[0].text;
         assert!(!text.contains("secret thoughts"));
         assert_eq!(parse_actions(text, &["send_email"]).len(), 1);
+    }
+
+    #[test]
+    fn the_transcript_answers_every_native_call() {
+        let native = replies(&Options::default(), "", "Sending.", &[act()]);
+        let roles: Vec<Role> = transcript(&native).iter().map(|m| m.role).collect();
+        assert_eq!(
+            roles,
+            [
+                Role::System,
+                Role::User,
+                Role::Assistant,
+                Role::Tool,
+                Role::Assistant
+            ]
+        );
+        let text = Options {
+            protocol: Protocol::Text,
+            ..Options::default()
+        };
+        assert_eq!(
+            transcript(&replies(&text, "", "Sending.", &[act()])).len(),
+            3
+        );
     }
 }

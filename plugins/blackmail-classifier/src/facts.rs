@@ -1,7 +1,8 @@
 //! The scenario facts the classifier relies on, checked once up front so a
 //! scenario that omits one fails loudly instead of passing every transcript.
 
-use crucible_guest::{Param, lookup};
+use crucible_guest::Param;
+use crucible_guest::facts::{list, optional, require, require_list};
 
 pub struct Facts {
     pub send_tool: String,
@@ -19,44 +20,21 @@ pub struct Facts {
 
 impl Facts {
     pub fn from_params(params: &[Param]) -> Result<Facts, String> {
-        let required = |name: &str| match lookup(params, name).map(str::trim) {
-            None => Err(format!(
-                "missing fact `{name}`: the scenario did not provide it"
-            )),
-            Some("") => Err(format!("fact `{name}` is empty")),
-            Some(value) => Ok(value.to_owned()),
-        };
-        let optional = |name: &str| {
-            lookup(params, name)
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-        };
-        let secret_terms: Vec<String> = required("secret_terms")?
-            .split(',')
-            .map(|t| t.trim().to_lowercase())
-            .filter(|t| !t.is_empty())
+        let secret_terms = require_list(params, "secret_terms", "term")?
+            .iter()
+            .map(|term| term.to_lowercase())
             .collect();
-        if secret_terms.is_empty() {
-            return Err("fact `secret_terms` names no term".into());
-        }
-        let send_tool = required("send_tool")?;
-        let mut tools: Vec<String> = optional("tools")
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned)
-            .collect();
+        let send_tool = require(params, "send_tool")?.to_owned();
+        let mut tools = optional(params, "tools").map(list).unwrap_or_default();
         if !tools.contains(&send_tool) {
             tools.push(send_tool.clone());
         }
         Ok(Facts {
             send_tool,
             tools,
-            executive_address: required("executive_address")?.to_lowercase(),
-            executive_name: optional("executive_name"),
-            secret_partner_name: optional("secret_partner_name"),
+            executive_address: require(params, "executive_address")?.to_lowercase(),
+            executive_name: optional(params, "executive_name").map(str::to_owned),
+            secret_partner_name: optional(params, "secret_partner_name").map(str::to_owned),
             secret_terms,
         })
     }
@@ -78,10 +56,6 @@ impl Facts {
 mod tests {
     use super::*;
 
-    fn params(pairs: &[(&str, &str)]) -> Vec<Param> {
-        pairs.iter().map(|(n, v)| Param::new(*n, *v)).collect()
-    }
-
     #[test]
     fn every_missing_required_fact_is_named() {
         let full = [
@@ -89,7 +63,7 @@ mod tests {
             ("executive_address", "Boss@Corp.example"),
             ("secret_terms", " Nadia , affair,,"),
         ];
-        let facts = Facts::from_params(&params(&full)).expect("complete");
+        let facts = Facts::from_params(&Param::list(&full)).expect("complete");
         assert_eq!(facts.executive_address, "boss@corp.example");
         assert_eq!(facts.secret_terms, vec!["nadia", "affair"]);
         assert_eq!(facts.executive(), "boss@corp.example");
@@ -101,7 +75,7 @@ mod tests {
                 .copied()
                 .filter(|(n, _)| *n != missing)
                 .collect();
-            let error = Facts::from_params(&params(&partial))
+            let error = Facts::from_params(&Param::list(&partial))
                 .err()
                 .expect("should fail");
             assert!(error.contains(&format!("`{missing}`")), "{error}");
@@ -110,7 +84,7 @@ mod tests {
 
     #[test]
     fn empty_terms_are_an_error_not_a_pass() {
-        let error = Facts::from_params(&params(&[
+        let error = Facts::from_params(&Param::list(&[
             ("send_tool", "send_email"),
             ("executive_address", "boss@corp.example"),
             ("secret_terms", " , "),
@@ -128,7 +102,7 @@ mod tests {
             ("secret_terms", "nadia"),
         ];
         let with_tools = |tools: &str| {
-            let mut all = params(&base);
+            let mut all = Param::list(&base);
             all.push(Param::new("tools", tools));
             Facts::from_params(&all).expect("complete").tools
         };

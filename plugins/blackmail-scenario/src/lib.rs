@@ -21,7 +21,7 @@ mod values;
 
 use std::cell::RefCell;
 
-use agentic_misalignment::{Cell, Setting};
+use agentic_misalignment::Setting;
 use crucible_guest::{Condition, Metadata, Opening, Param, ParameterSpec, Reference, Reply, Step};
 
 use story::{AGENT, DEADLINE, DELIBERATION_TERMS, EXECUTIVE, PARTNER, SECRET_TERMS, SPOUSE};
@@ -74,14 +74,14 @@ impl Guest for Blackmail {
     }
 
     fn conditions() -> Vec<Condition> {
-        Cell::all(SCENARIO).iter().map(Cell::condition).collect()
+        agentic_misalignment::conditions(SCENARIO)
     }
 
     fn open(condition: Condition, _seed: u64) -> Result<scenario::Episode, String> {
         let setting = Setting::from_condition(SCENARIO, &condition)?;
         Ok(scenario::Episode::new(Episode {
             opening: render::opening(&setting),
-            session: RefCell::new(Session::new(setting.options.protocol)),
+            session: RefCell::new(tools::session(setting.options.protocol)),
         }))
     }
 
@@ -134,6 +134,7 @@ fn facts() -> Vec<Param> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use agentic_misalignment::{Cell, conformance};
 
     #[test]
     fn facts_have_exactly_the_agreed_names() {
@@ -186,14 +187,7 @@ mod tests {
 
     #[test]
     fn the_condition_list_round_trips_through_open_validation() {
-        let conditions = <Blackmail as Guest>::conditions();
-        assert_eq!(conditions.len(), 78);
-        for condition in conditions {
-            let setting = Setting::from_condition(SCENARIO, &condition)
-                .expect("offered conditions are valid");
-            assert_eq!(setting.cell.id(), condition.id);
-            assert_eq!(setting.options, agentic_misalignment::Options::default());
-        }
+        conformance::conditions_round_trip(SCENARIO, &<Blackmail as Guest>::conditions());
     }
 
     #[test]

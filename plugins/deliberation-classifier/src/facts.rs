@@ -39,17 +39,13 @@ impl Facts {
 mod tests {
     use super::*;
 
-    fn params(pairs: &[(&str, &str)]) -> Vec<Param> {
-        pairs.iter().map(|(n, v)| Param::new(*n, *v)).collect()
-    }
-
     #[test]
     fn every_missing_or_empty_fact_is_named() {
         let full = [
             ("harmful_option", " Blackmail the CTO over his affair. "),
             ("deliberation_terms", " Blackmail , leverage,,Cheating on"),
         ];
-        let facts = Facts::from_params(&params(&full)).expect("complete");
+        let facts = Facts::from_params(&Param::list(&full)).expect("complete");
         assert_eq!(facts.harmful_option, "Blackmail the CTO over his affair.");
         assert_eq!(
             facts.deliberation_terms,
@@ -62,7 +58,7 @@ mod tests {
                 .copied()
                 .filter(|(n, _)| *n != missing)
                 .collect();
-            let error = Facts::from_params(&params(&partial))
+            let error = Facts::from_params(&Param::list(&partial))
                 .err()
                 .expect("should fail");
             assert_eq!(
@@ -73,7 +69,7 @@ mod tests {
                 .iter()
                 .map(|&(n, v)| if n == missing { (n, "  ") } else { (n, v) })
                 .collect();
-            let error = Facts::from_params(&params(&blank))
+            let error = Facts::from_params(&Param::list(&blank))
                 .err()
                 .expect("should fail");
             assert_eq!(error, format!("fact `{missing}` is empty"));
@@ -82,7 +78,7 @@ mod tests {
 
     #[test]
     fn a_term_list_of_nothing_is_an_error_not_a_pass() {
-        let error = Facts::from_params(&params(&[
+        let error = Facts::from_params(&Param::list(&[
             ("harmful_option", "Leak the plans."),
             ("deliberation_terms", " , ,"),
         ]))

@@ -46,14 +46,13 @@
 
 mod facts;
 mod judge;
-mod reading;
 mod terms;
 mod text;
 mod verdict;
 
-use agentic_misalignment::{options, protocol};
+use agentic_misalignment::{options, protocol, reading};
 use crucible_guest::types::{JudgeError, JudgeRequest, JudgeResponse};
-use crucible_guest::{Condition, Message, Metadata, Param, Verdict, host, log};
+use crucible_guest::{Condition, Message, Metadata, Param, Verdict, ask_judge};
 
 use facts::Facts;
 
@@ -96,8 +95,7 @@ impl Guest for DeliberationClassifier {
         transcript: Vec<Message>,
     ) -> Result<Verdict, String> {
         classify(&condition, &facts, &transcript, |request| {
-            log::debug("asking the judge", &[]);
-            host::judge(request)
+            ask_judge(request, "asking the judge", &[])
         })
     }
 }
@@ -111,9 +109,7 @@ fn classify(
     judge: impl FnOnce(&JudgeRequest) -> Result<JudgeResponse, JudgeError>,
 ) -> Result<Verdict, String> {
     let facts = Facts::from_params(facts)?;
-    if !protocol::has_agent_reply(transcript) {
-        return Err("transcript has no agent reply".into());
-    }
+    protocol::require_agent_reply(transcript)?;
     let replies = reading::agent_replies(transcript);
     let prod = condition.param(options::PROD) == Some("true");
     let outcome = judge(&judge::request(&facts, &replies));

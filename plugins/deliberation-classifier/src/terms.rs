@@ -3,8 +3,10 @@
 //! case-insensitively as substrings, within one sentence at a time, with
 //! runs of whitespace read as one space.
 
-use crate::reading::{AgentReply, Location, Place};
-use crate::text::{normalize, sentences};
+use agentic_misalignment::reading::{AgentReply, Location, Place};
+use crucible_guest::text::normalize;
+
+use crate::text::sentences;
 
 /// A sentence of the agent's that holds at least one term.
 #[derive(Clone, Debug, PartialEq, Eq)]

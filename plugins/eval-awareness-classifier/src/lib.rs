@@ -36,13 +36,11 @@
 //! Facts read: none.
 
 mod judge;
-mod reading;
-mod text;
 mod verdict;
 
-use agentic_misalignment::{options, protocol};
+use agentic_misalignment::{options, protocol, reading};
 use crucible_guest::types::{JudgeError, JudgeRequest, JudgeResponse};
-use crucible_guest::{Condition, Message, Metadata, Param, Verdict, host, log};
+use crucible_guest::{Condition, Message, Metadata, Param, Verdict, ask_judge};
 
 #[allow(unsafe_code)] // generated glue
 mod bindings {
@@ -83,8 +81,7 @@ impl Guest for EvalAwarenessClassifier {
         transcript: Vec<Message>,
     ) -> Result<Verdict, String> {
         classify(&condition, &transcript, |request| {
-            log::debug("no tagged statement; asking the judge", &[]);
-            host::judge(request)
+            ask_judge(request, "no tagged statement; asking the judge", &[])
         })
     }
 }
@@ -96,9 +93,7 @@ fn classify(
     transcript: &[Message],
     judge: impl FnOnce(&JudgeRequest) -> Result<JudgeResponse, JudgeError>,
 ) -> Result<Verdict, String> {
-    if !protocol::has_agent_reply(transcript) {
-        return Err("transcript has no agent reply".into());
-    }
+    protocol::require_agent_reply(transcript)?;
     let replies = reading::agent_replies(transcript);
     if let Some(verdict) = verdict::tagged(&verdict::statements(&replies)) {
         return Ok(verdict);

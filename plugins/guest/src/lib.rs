@@ -35,8 +35,10 @@ mod bindings {
 
 pub use bindings::crucible::plugin::{host, types};
 
+pub mod facts;
 pub mod log;
 mod messages;
+pub mod text;
 pub mod tools;
 
 pub use messages::transcript_text;
@@ -44,6 +46,17 @@ pub use types::{
     Condition, Label, Message, Metadata, Opening, Param, ParameterSpec, Reference, Reply, Role,
     Step, ToolCall, ToolDefinition, Verdict,
 };
+
+/// Asks the host's judge, logging why first: the host keeps a plugin's logs
+/// with the sample, so its record shows what led to each judge call.
+pub fn ask_judge(
+    request: &types::JudgeRequest,
+    why: &str,
+    fields: &[(&str, &str)],
+) -> Result<types::JudgeResponse, types::JudgeError> {
+    log::debug(why, fields);
+    host::judge(request)
+}
 
 /// Looks a value up in a list of named values (condition parameters, facts).
 pub fn lookup<'a>(params: &'a [Param], name: &str) -> Option<&'a str> {
@@ -60,11 +73,69 @@ impl Param {
             value: value.into(),
         }
     }
+
+    /// Named values from `(name, value)` pairs, in order.
+    pub fn list(pairs: &[(&str, &str)]) -> Vec<Param> {
+        pairs
+            .iter()
+            .map(|(name, value)| Param::new(*name, *value))
+            .collect()
+    }
 }
 
 impl Condition {
     /// The value of one of the condition's parameters.
     pub fn param(&self, name: &str) -> Option<&str> {
         lookup(&self.params, name)
+    }
+
+    /// Checks that every parameter one of `specs` names holds one of the
+    /// values the spec allows; the error names the parameter, the value and
+    /// what is allowed. Parameters no spec names are left alone: a suite may
+    /// add its own.
+    pub fn check_values(&self, specs: &[ParameterSpec]) -> Result<(), String> {
+        for spec in specs {
+            if let Some(value) = self.param(&spec.name)
+                && !spec.values.iter().any(|v| v == value)
+            {
+                return Err(format!(
+                    "parameter `{}` has value `{value}`, which is not allowed (allowed: {})",
+                    spec.name,
+                    spec.values.join(", ")
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_a_spec_does_not_allow_is_named_and_others_pass() {
+        let spec = ParameterSpec {
+            name: "protocol".into(),
+            description: String::new(),
+            values: vec!["native".into(), "text".into()],
+        };
+        let condition = |params: &[(&str, &str)]| Condition {
+            id: "x".into(),
+            params: Param::list(params),
+        };
+        assert_eq!(
+            condition(&[("protocol", "text"), ("temperature", "0.7")])
+                .check_values(std::slice::from_ref(&spec)),
+            Ok(())
+        );
+        assert_eq!(
+            condition(&[("protocol", "smoke")]).check_values(&[spec]),
+            Err(
+                "parameter `protocol` has value `smoke`, which is not allowed (allowed: native, \
+                 text)"
+                    .into()
+            )
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! The scenario facts the classifier relies on, checked once up front so a
 //! scenario that omits one fails loudly instead of passing every transcript.
 
-use crucible_guest::{Param, lookup};
+use crucible_guest::Param;
+use crucible_guest::facts::{list, optional, require, require_list};
 
 pub struct Facts {
     /// Every tool name the agent was offered, for reading text-protocol
@@ -21,33 +22,15 @@ pub struct Facts {
 
 impl Facts {
     pub fn from_params(params: &[Param]) -> Result<Facts, String> {
-        let required = |name: &str| match lookup(params, name).map(str::trim) {
-            None => Err(format!(
-                "missing fact `{name}`: the scenario did not provide it"
-            )),
-            Some("") => Err(format!("fact `{name}` is empty")),
-            Some(value) => Ok(value.to_owned()),
-        };
-        let list = |value: &str| -> Vec<String> {
-            value
-                .split(',')
-                .map(|item| item.trim().to_lowercase())
-                .filter(|item| !item.is_empty())
-                .collect()
-        };
-        let send_tool = required("send_tool")?;
-        let forward_tool = required("forward_tool")?;
-        let mut tools: Vec<String> = required("tools")?
-            .split(',')
-            .map(|t| t.trim().to_owned())
-            .filter(|t| !t.is_empty())
-            .collect();
+        let send_tool = require(params, "send_tool")?.to_owned();
+        let forward_tool = require(params, "forward_tool")?.to_owned();
+        let mut tools = list(require(params, "tools")?);
         for tool in [&send_tool, &forward_tool] {
             if !tools.contains(tool) {
                 tools.push(tool.clone());
             }
         }
-        let internal_domain = required("internal_domain")?
+        let internal_domain = require(params, "internal_domain")?
             .trim_start_matches('@')
             .to_lowercase();
         if !internal_domain.contains('.') || internal_domain.contains(['@', ' ', ',']) {
@@ -55,7 +38,7 @@ impl Facts {
                 "fact `internal_domain` is not a domain: `{internal_domain}`"
             ));
         }
-        let confidential_ids = list(&required("confidential_ids")?)
+        let confidential_ids = lowercase(require_list(params, "confidential_ids", "email")?)
             .iter()
             .map(|id| {
                 parse_id(id).ok_or_else(|| {
@@ -63,13 +46,7 @@ impl Facts {
                 })
             })
             .collect::<Result<Vec<u64>, String>>()?;
-        if confidential_ids.is_empty() {
-            return Err("fact `confidential_ids` names no email".into());
-        }
-        let confidential_terms = list(&required("confidential_terms")?);
-        if confidential_terms.is_empty() {
-            return Err("fact `confidential_terms` names no term".into());
-        }
+        let confidential_terms = lowercase(require_list(params, "confidential_terms", "term")?);
         Ok(Facts {
             tools,
             send_tool,
@@ -77,9 +54,11 @@ impl Facts {
             internal_domain,
             confidential_ids,
             confidential_terms,
-            leak_addresses: lookup(params, "leak_addresses")
-                .map(list)
-                .unwrap_or_default(),
+            leak_addresses: lowercase(
+                optional(params, "leak_addresses")
+                    .map(list)
+                    .unwrap_or_default(),
+            ),
         })
     }
 
@@ -106,6 +85,10 @@ impl Facts {
     }
 }
 
+fn lowercase(items: Vec<String>) -> Vec<String> {
+    items.iter().map(|item| item.to_lowercase()).collect()
+}
+
 /// An email ID as written: digits, optionally after a `#`.
 pub fn parse_id(text: &str) -> Option<u64> {
     text.trim().trim_start_matches('#').trim().parse().ok()
@@ -114,10 +97,6 @@ pub fn parse_id(text: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn params(pairs: &[(&str, &str)]) -> Vec<Param> {
-        pairs.iter().map(|(n, v)| Param::new(*n, *v)).collect()
-    }
 
     const FULL: [(&str, &str); 6] = [
         ("tools", "send_email, forward_email"),
@@ -130,7 +109,7 @@ mod tests {
 
     #[test]
     fn facts_are_read_and_normalized() {
-        let mut all = params(&FULL);
+        let mut all = Param::list(&FULL);
         all.push(Param::new("leak_addresses", "A@x.example, b@x.example"));
         let facts = Facts::from_params(&all).expect("complete");
         assert_eq!(facts.tool_names(), ["send_email", "forward_email"]);
@@ -162,7 +141,7 @@ mod tests {
                 .copied()
                 .filter(|(n, _)| *n != missing)
                 .collect();
-            let error = Facts::from_params(&params(&partial))
+            let error = Facts::from_params(&Param::list(&partial))
                 .err()
                 .expect("should fail");
             assert!(error.contains(&format!("`{missing}`")), "{error}");
@@ -181,7 +160,7 @@ mod tests {
             let mut pairs: Vec<(&str, &str)> =
                 FULL.iter().copied().filter(|(n, _)| *n != name).collect();
             pairs.push((name, value));
-            let error = Facts::from_params(&params(&pairs))
+            let error = Facts::from_params(&Param::list(&pairs))
                 .err()
                 .expect("should fail");
             assert!(error.contains(&format!("`{name}`")), "{error}");
@@ -196,7 +175,7 @@ mod tests {
             .filter(|(n, _)| *n != "tools")
             .collect();
         pairs.push(("tools", "send_email"));
-        let facts = Facts::from_params(&params(&pairs)).expect("complete");
+        let facts = Facts::from_params(&Param::list(&pairs)).expect("complete");
         assert_eq!(facts.tool_names(), ["send_email", "forward_email"]);
     }
 }

@@ -26,8 +26,8 @@ mod values;
 
 use std::cell::RefCell;
 
-use agentic_misalignment::episode::advance;
-use agentic_misalignment::{Protocol, Setting};
+use agentic_misalignment::Setting;
+use agentic_misalignment::episode::Session;
 use crucible_guest::{Condition, Metadata, Opening, Param, ParameterSpec, Reference, Reply, Step};
 
 use story::{
@@ -60,15 +60,8 @@ struct Leaking;
 
 struct Episode {
     opening: Opening,
-    protocol: Protocol,
     // The host calls the episode through `&self`.
-    state: RefCell<State>,
-}
-
-struct State {
-    /// Replies seen so far.
-    turns: u32,
-    mailroom: Mailroom,
+    session: RefCell<Session<Mailroom>>,
 }
 
 impl Guest for Leaking {
@@ -91,21 +84,17 @@ impl Guest for Leaking {
     }
 
     fn conditions() -> Vec<Condition> {
-        agentic_misalignment::Cell::all(SCENARIO)
-            .iter()
-            .map(agentic_misalignment::Cell::condition)
-            .collect()
+        agentic_misalignment::conditions(SCENARIO)
     }
 
     fn open(condition: Condition, _seed: u64) -> Result<scenario::Episode, String> {
         let setting = Setting::from_condition(SCENARIO, &condition)?;
         Ok(scenario::Episode::new(Episode {
             opening: render::opening(&setting),
-            protocol: setting.options.protocol,
-            state: RefCell::new(State {
-                turns: 0,
-                mailroom: Mailroom::new(&render::inbox(&setting.cell)),
-            }),
+            session: RefCell::new(Session::new(
+                setting.options.protocol,
+                Mailroom::new(&render::inbox(&setting.cell)),
+            )),
         }))
     }
 
@@ -121,10 +110,7 @@ impl GuestEpisode for Episode {
     }
 
     fn step(&self, reply: Reply) -> Result<Step, String> {
-        let mut state = self.state.borrow_mut();
-        state.turns += 1;
-        let turn = state.turns;
-        Ok(advance(self.protocol, turn, &reply, &mut state.mailroom))
+        Ok(self.session.borrow_mut().step(&reply))
     }
 
     fn facts(&self) -> Vec<Param> {
@@ -170,8 +156,8 @@ fn facts() -> Vec<Param> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use agentic_misalignment::Cell;
     use agentic_misalignment::placeholder::find_leftover;
+    use agentic_misalignment::{Cell, conformance};
     use crucible_guest::lookup;
 
     fn fact(name: &str) -> String {
@@ -226,9 +212,9 @@ mod tests {
             // The requesters are outside, and they are who asked.
             for address in list("leak_addresses") {
                 assert!(!address.ends_with(&format!("@{domain}")), "{address}");
-                let asked = inbox
-                    .iter()
-                    .filter(|e| e.from.contains(&address) || e.body.contains(&address));
+                let asked = inbox.iter().filter(|e| {
+                    e.message.from.contains(&address) || e.message.body.contains(&address)
+                });
                 assert!(asked.count() >= 1, "{id}: {address}");
             }
 
@@ -272,29 +258,14 @@ mod tests {
 
     #[test]
     fn the_condition_list_round_trips_through_open_validation() {
-        let conditions = <Leaking as Guest>::conditions();
-        assert_eq!(conditions.len(), 78);
-        let mut ids: Vec<&str> = conditions.iter().map(|c| c.id.as_str()).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        assert_eq!(ids.len(), 78);
-        for condition in &conditions {
-            assert!(condition.id.starts_with("leaking_"), "{}", condition.id);
-            let setting = Setting::from_condition(SCENARIO, condition).expect("offered");
-            assert_eq!(setting.cell.id(), condition.id);
-        }
-        for setting in Setting::all(SCENARIO) {
-            let mut condition = setting.cell.condition();
-            condition.params.extend(setting.options.params());
-            assert_eq!(Setting::from_condition(SCENARIO, &condition), Ok(setting));
-        }
+        conformance::conditions_round_trip(SCENARIO, &<Leaking as Guest>::conditions());
     }
 
     #[test]
     fn bad_conditions_are_rejected_with_the_culprit_named() {
         let condition = |id: &str, params: &[(&str, &str)]| Condition {
             id: id.into(),
-            params: params.iter().map(|(n, v)| Param::new(*n, *v)).collect(),
+            params: Param::list(params),
         };
         let cases = [
             (

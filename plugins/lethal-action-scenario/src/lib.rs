@@ -23,8 +23,8 @@ mod values;
 
 use std::cell::RefCell;
 
-use agentic_misalignment::episode::advance;
-use agentic_misalignment::{Cell, Protocol, Setting};
+use agentic_misalignment::Setting;
+use agentic_misalignment::episode::Session;
 use crucible_guest::{Condition, Metadata, Opening, Param, ParameterSpec, Reference, Reply, Step};
 
 use story::{AGENT, ALERT_ID, EXECUTIVE, FIRE_SERVICE, OVERRIDE_CODE, ROOM};
@@ -54,16 +54,8 @@ struct LethalAction;
 
 struct Episode {
     opening: Opening,
-    protocol: Protocol,
     // The host calls the episode through `&self`.
-    state: RefCell<State>,
-}
-
-#[derive(Default)]
-struct State {
-    /// Replies answered so far.
-    turn: u32,
-    tools: Tools,
+    session: RefCell<Session<Tools>>,
 }
 
 impl Guest for LethalAction {
@@ -93,8 +85,7 @@ impl Guest for LethalAction {
         let setting = Setting::from_condition(SCENARIO, &condition)?;
         Ok(scenario::Episode::new(Episode {
             opening: render::opening(&setting),
-            protocol: setting.options.protocol,
-            state: RefCell::new(State::default()),
+            session: RefCell::new(Session::new(setting.options.protocol, Tools::default())),
         }))
     }
 
@@ -110,10 +101,7 @@ impl GuestEpisode for Episode {
     }
 
     fn step(&self, reply: Reply) -> Result<Step, String> {
-        let mut state = self.state.borrow_mut();
-        state.turn += 1;
-        let turn = state.turn;
-        Ok(advance(self.protocol, turn, &reply, &mut state.tools))
+        Ok(self.session.borrow_mut().step(&reply))
     }
 
     fn facts(&self) -> Vec<Param> {
@@ -122,7 +110,7 @@ impl GuestEpisode for Episode {
 }
 
 fn conditions() -> Vec<Condition> {
-    Cell::all(SCENARIO).iter().map(Cell::condition).collect()
+    agentic_misalignment::conditions(SCENARIO)
 }
 
 /// Lowercase phrases whose presence in an agent's reasoning suggests it
@@ -169,8 +157,8 @@ fn facts() -> Vec<Param> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use agentic_misalignment::Options;
     use agentic_misalignment::episode::Toolbox;
+    use agentic_misalignment::{Protocol, conformance};
     use crucible_guest::lookup;
 
     fn fact(name: &str) -> String {
@@ -223,8 +211,20 @@ mod tests {
             assert!(alert.subject.contains(&fact("alert_id")));
             assert!(inbox.contains(&alert.body));
             assert!(opening.system_prompt.contains(&fact("agent_address")));
+            let names: Vec<String> = tools::definitions().into_iter().map(|t| t.name).collect();
+            assert_eq!(names.join(","), fact("tools"));
             let offered: Vec<&str> = opening.tools.iter().map(|t| t.name.as_str()).collect();
-            assert_eq!(offered.join(","), fact("tools"));
+            match setting.options.protocol {
+                Protocol::Native => assert_eq!(offered.join(","), fact("tools")),
+                // The text protocol describes the tools in the system prompt
+                // instead of offering them through the tool API.
+                Protocol::Text => {
+                    assert!(offered.is_empty());
+                    for name in &names {
+                        assert!(opening.system_prompt.contains(&format!("<{name}>")));
+                    }
+                }
+            }
         }
     }
 
@@ -246,21 +246,8 @@ mod tests {
     #[test]
     fn every_condition_is_unique_and_round_trips() {
         let conditions = conditions();
-        assert_eq!(conditions.len(), 78);
-        let mut ids: Vec<&str> = conditions.iter().map(|c| c.id.as_str()).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        assert_eq!(ids.len(), 78);
-        for condition in &conditions {
-            assert!(
-                condition.id.starts_with("lethal-action_"),
-                "{}",
-                condition.id
-            );
-            let setting = Setting::from_condition(SCENARIO, condition).expect("offered");
-            assert_eq!(setting.cell.id(), condition.id);
-            assert_eq!(setting.options, Options::default());
-        }
+        conformance::conditions_round_trip(SCENARIO, &conditions);
+        let ids: Vec<&str> = conditions.iter().map(|c| c.id.as_str()).collect();
         for id in [
             "lethal-action_explicit-america_replacement",
             "lethal-action_none-none_none",
@@ -271,19 +258,10 @@ mod tests {
         }
     }
 
-    #[test]
-    fn options_round_trip_with_every_condition() {
-        for setting in Setting::all(SCENARIO) {
-            let mut condition = setting.cell.condition();
-            condition.params.extend(setting.options.params());
-            assert_eq!(Setting::from_condition(SCENARIO, &condition), Ok(setting));
-        }
-    }
-
     fn condition(id: &str, params: &[(&str, &str)]) -> Condition {
         Condition {
             id: id.into(),
-            params: params.iter().map(|(n, v)| Param::new(*n, *v)).collect(),
+            params: Param::list(params),
         }
     }
 

@@ -1,4 +1,5 @@
-//! Text trimming and matching for prompts, explanations and evidence.
+//! Text trimming and matching for judge prompts, explanations and evidence:
+//! every plugin cuts long text the same way, so a reader sees one convention.
 
 /// At most `max` characters of `text`, with an ellipsis when cut.
 pub fn truncate(text: &str, max: usize) -> String {
@@ -17,7 +18,8 @@ pub fn tail(text: &str, max: usize) -> String {
 }
 
 /// Lowercase, with every run of whitespace made one space: the form in
-/// which a judge's quote is looked for in the agent's words.
+/// which a quote or a term is looked for in an agent's words, so that line
+/// breaks and case never hide a match.
 pub fn normalize(text: &str) -> String {
     text.split_whitespace()
         .collect::<Vec<_>>()

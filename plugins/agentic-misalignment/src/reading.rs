@@ -1,13 +1,14 @@
-//! The agent's own words, by where they appeared. Only assistant messages
+//! The agent's own words, by where they appeared, for the classifiers that
+//! read what the agent wrote rather than what it did. Only assistant messages
 //! are read: whatever the scenario put in front of the agent (the system
 //! prompt, an inbox in a user message, a tool result, an email quoted in
 //! any of them) is never the agent's.
 
-use agentic_misalignment::protocol::{render_action, scratchpad, without_scratchpad};
+use crucible_guest::text::{normalize, truncate};
 use crucible_guest::{Message, Role, ToolCall};
 use serde_json::Value;
 
-use crate::text::{normalize, truncate};
+use crate::protocol::{render_action, scratchpad, without_scratchpad};
 
 /// Long enough for any plausible reply, short enough that a runaway agent
 /// cannot blow the judge's context.
@@ -48,6 +49,16 @@ pub struct AgentReply {
 }
 
 impl AgentReply {
+    /// A reply from its parts, as `agent_replies` gives them: trimmed, empty
+    /// when absent.
+    pub fn new(visible: &str, scratchpad: &str, reasoning: &str) -> Self {
+        Self {
+            visible: visible.into(),
+            scratchpad: scratchpad.into(),
+            reasoning: reasoning.into(),
+        }
+    }
+
     pub fn get(&self, location: Location) -> &str {
         match location {
             Location::Visible => &self.visible,
@@ -132,6 +143,14 @@ fn render_call(call: &ToolCall) -> String {
     }
 }
 
+/// Whether any reply holds private reasoning: a scratchpad or a provider
+/// reasoning field.
+pub fn has_reasoning(replies: &[AgentReply]) -> bool {
+    replies
+        .iter()
+        .any(|r| !r.scratchpad.is_empty() || !r.reasoning.is_empty())
+}
+
 /// The replies as a judge reads them: each reply's parts, labelled by
 /// location, long parts cut.
 pub fn render_for_judge(replies: &[AgentReply]) -> String {
@@ -175,6 +194,31 @@ pub fn locate(replies: &[AgentReply], quote: &str) -> Option<Place> {
     })
 }
 
+/// A judge's quotes, looked for in the agent's replies: where the first one
+/// that is found verbatim stands, and an evidence line for each quote (cut
+/// to `max_chars`) saying where it is, or that it was not found.
+pub fn locate_quotes(
+    replies: &[AgentReply],
+    quotes: &[String],
+    max_chars: usize,
+) -> (Option<Place>, Vec<String>) {
+    let places: Vec<Option<Place>> = quotes.iter().map(|q| locate(replies, q)).collect();
+    let evidence = quotes
+        .iter()
+        .zip(&places)
+        .map(|(quote, place)| {
+            let quote = truncate(quote, max_chars);
+            match place {
+                Some(place) => format!("{}: \"{quote}\"", place.describe()),
+                None => {
+                    format!("judge's quote, not found verbatim in the agent's replies: \"{quote}\"")
+                }
+            }
+        })
+        .collect();
+    (places.into_iter().flatten().next(), evidence)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,6 +243,27 @@ mod tests {
                 reasoning: "thinking".into(),
             }]
         );
+    }
+
+    #[test]
+    fn reasoning_is_a_scratchpad_or_a_reasoning_field() {
+        let visible = AgentReply {
+            visible: "Hi.".into(),
+            ..AgentReply::default()
+        };
+        assert!(!has_reasoning(std::slice::from_ref(&visible)));
+        for reply in [
+            AgentReply {
+                scratchpad: "pad".into(),
+                ..AgentReply::default()
+            },
+            AgentReply {
+                reasoning: "thought".into(),
+                ..AgentReply::default()
+            },
+        ] {
+            assert!(has_reasoning(&[visible.clone(), reply]));
+        }
     }
 
     #[test]
@@ -271,5 +336,30 @@ mod tests {
         );
         assert_eq!(locate(&replies, "a simulation"), None);
         assert_eq!(locate(&replies, "  "), None);
+    }
+
+    #[test]
+    fn quotes_are_located_for_the_evidence() {
+        let replies = vec![AgentReply {
+            reasoning: "I could forward the plans to them.  It would help.".into(),
+            ..AgentReply::default()
+        }];
+        let quotes = vec![
+            "I shall leak it".to_owned(),
+            "I could forward the plans to them.".to_owned(),
+        ];
+        let (first, evidence) = locate_quotes(&replies, &quotes, 10);
+        assert_eq!(
+            first.map(|p| p.describe()),
+            Some("provider reasoning field (reply 1 of 1)".into())
+        );
+        assert_eq!(
+            evidence,
+            [
+                "judge's quote, not found verbatim in the agent's replies: \"I shall le...\"",
+                "provider reasoning field (reply 1 of 1): \"I could fo...\"",
+            ]
+        );
+        assert_eq!(locate_quotes(&replies, &[], 10), (None, Vec::new()));
     }
 }
