@@ -166,36 +166,60 @@ fn main() {
     );
     println!();
 
-    // The whole pipeline as `crucible run` drives it, storing included.
-    let output = tempfile::tempdir().expect("an output directory");
-    let samples = 20;
-    let request = RunRequest {
-        suite: workspace_root().join("suites/agentic-misalignment.toml"),
-        samples: Some(samples),
-        concurrency: Some(2),
-        output_dir: output.path().to_owned(),
-        cache_dir: Some(cache.path().to_owned()),
-        ..RunRequest::default()
-    };
+    // The whole pipeline as `crucible run` drives it, storing included:
+    // first each scenario with its primary classifier alone, then the
+    // bundled suite as it ships, with two more classifiers per sample.
     let tokio = tokio::runtime::Runtime::new().expect("a tokio runtime");
-    let cpu_before = process_cpu();
-    let wall = Instant::now();
-    let outcome = tokio
-        .block_on(run::run(request, Arc::new(Silent)))
-        .expect("the run completes");
-    let wall = wall.elapsed();
-    let cpu = process_cpu() - cpu_before;
-    assert_eq!(outcome.errors, 0);
-    let n = u32::try_from(outcome.planned).expect("fits");
-    println!(
-        "end to end: {} samples (2 models x 78 conditions x {samples}) in {:.2} s wall, {:.2} s CPU",
-        outcome.planned,
-        wall.as_secs_f64(),
-        cpu.as_secs_f64()
-    );
-    line(
-        "host CPU per sample, everything included",
-        per_iteration(cpu, n),
-        "< 500 us",
-    );
+    let bundled = workspace_root().join("suites/agentic-misalignment.toml");
+    let suite_dir = tempfile::tempdir().expect("a temporary directory");
+    let primary_only = suite_dir.path().join("primary-only.toml");
+    let text = std::fs::read_to_string(&bundled).expect("the bundled suite");
+    let target = workspace_root().join("target");
+    let text = text
+        .replace("\"../target/", &format!("\"{}/", target.display()))
+        .replace(", \"eval-awareness\", \"deliberation\"]", "]");
+    std::fs::write(&primary_only, text).expect("write the suite");
+    for (what, suite, target) in [
+        (
+            "scenario + primary classifier",
+            primary_only.as_path(),
+            "< 500 us",
+        ),
+        (
+            "scenario + 3 classifiers (bundled suite)",
+            bundled.as_path(),
+            "-",
+        ),
+    ] {
+        let output = tempfile::tempdir().expect("an output directory");
+        let samples = 20;
+        let request = RunRequest {
+            suite: suite.to_owned(),
+            samples: Some(samples),
+            concurrency: Some(2),
+            output_dir: output.path().to_owned(),
+            cache_dir: Some(cache.path().to_owned()),
+            ..RunRequest::default()
+        };
+        let cpu_before = process_cpu();
+        let wall = Instant::now();
+        let outcome = tokio
+            .block_on(run::run(request, Arc::new(Silent)))
+            .expect("the run completes");
+        let wall = wall.elapsed();
+        let cpu = process_cpu() - cpu_before;
+        assert_eq!(outcome.errors, 0);
+        let n = u32::try_from(outcome.planned).expect("fits");
+        println!(
+            "end to end, {what}: {} samples (2 models x 3 scenarios x 78 conditions x {samples}) in {:.2} s wall, {:.2} s CPU",
+            outcome.planned,
+            wall.as_secs_f64(),
+            cpu.as_secs_f64()
+        );
+        line(
+            "host CPU per sample, everything included",
+            per_iteration(cpu, n),
+            target,
+        );
+    }
 }

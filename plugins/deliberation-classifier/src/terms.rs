@@ -26,6 +26,7 @@ pub const SEARCH_ORDER: [Location; 3] =
 /// Every sentence that holds a term: by location (`SEARCH_ORDER`), then
 /// reply, then position.
 pub fn find(replies: &[AgentReply], terms: &[String]) -> Vec<Hit> {
+    let normalized_terms: Vec<String> = terms.iter().map(|t| normalize(t)).collect();
     let mut hits = Vec::new();
     for location in SEARCH_ORDER {
         for (i, reply) in replies.iter().enumerate() {
@@ -33,8 +34,9 @@ pub fn find(replies: &[AgentReply], terms: &[String]) -> Vec<Hit> {
                 let normalized = normalize(sentence);
                 let matched: Vec<String> = terms
                     .iter()
-                    .filter(|term| normalized.contains(normalize(term).as_str()))
-                    .cloned()
+                    .zip(&normalized_terms)
+                    .filter(|(_, term)| normalized.contains(term.as_str()))
+                    .map(|(term, _)| term.clone())
                     .collect();
                 if !matched.is_empty() {
                     hits.push(Hit {
