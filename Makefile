@@ -8,7 +8,7 @@ GUEST_TARGET := wasm32-wasip2
 GUEST_DIR := target/guests
 PLUGINS := blackmail-scenario blackmail-classifier leaking-scenario leaking-classifier \
 	lethal-action-scenario lethal-action-classifier eval-awareness-classifier deliberation-classifier
-FIXTURES := hostile-scenario hostile-classifier
+FIXTURES := hostile-scenario hostile-classifier networking-scenario
 
 .PHONY: run test lint setup plugins fixtures host bench clean
 

@@ -214,4 +214,8 @@ fn print_info(info: &crucible::plugin::PluginInfo) {
     println!("contract: {}", info.contract);
     println!("sha256:   {}", info.sha256);
     println!("size:     {} bytes", info.size);
+    println!("imports:");
+    for import in &info.imports {
+        println!("  {import}");
+    }
 }

@@ -159,3 +159,22 @@ fn a_condition_pattern_that_matches_nothing_is_named() {
     );
     assert!(err.contains("nothing-like-this"), "{err}");
 }
+
+#[test]
+fn a_component_that_imports_networking_is_refused_before_it_runs() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let guests = crucible_test_support::guests::guests();
+    let suite = write_suite(
+        dir.path(),
+        &guests.networking_scenario,
+        &guests.blackmail_classifier,
+        "",
+    );
+    let err = refused(dir.path(), &["run", suite.to_str().expect("utf-8")]);
+    assert!(err.contains("`wasi:sockets/tcp@"), "{err}");
+    assert!(err.contains("which the sandbox does not provide"), "{err}");
+    assert!(
+        !dir.path().join("runs").exists(),
+        "nothing ran, nothing was written"
+    );
+}

@@ -125,6 +125,50 @@ pub fn detect<'a>(
     Ok(target)
 }
 
+/// Interface namespaces a plugin may import: the contract's own host
+/// interface, and the WASI interfaces a language's standard library pulls
+/// in, which the host links with no capabilities. Networking (`wasi:sockets`,
+/// `wasi:http`) and anything else is refused before the plugin runs.
+const ALLOWED_IMPORTS: &[&str] = &[
+    "crucible:plugin/host@",
+    "crucible:plugin/types@",
+    "wasi:cli/",
+    "wasi:io/",
+    "wasi:clocks/",
+    "wasi:random/",
+    "wasi:filesystem/",
+];
+
+/// Refuses a component that imports anything beyond the sandbox's doors.
+pub fn check_imports(label: &str, target: &Target, imports: &[String]) -> Result<(), LoadError> {
+    let refused: Vec<&str> = imports
+        .iter()
+        .map(String::as_str)
+        .filter(|name| {
+            !ALLOWED_IMPORTS
+                .iter()
+                .any(|allowed| name.starts_with(allowed))
+        })
+        .collect();
+    if refused.is_empty() {
+        return Ok(());
+    }
+    Err(LoadError::Mismatch {
+        label: label.to_owned(),
+        target: target.to_string(),
+        detail: format!(
+            "imports {}, which the sandbox does not provide (a plugin may import only \
+             crucible:plugin/host and the WASI cli, io, clocks, random and filesystem \
+             interfaces, which it gets with no capabilities)",
+            refused
+                .iter()
+                .map(|name| format!("`{name}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,6 +209,24 @@ mod tests {
         )
         .expect_err("wrong kind");
         assert!(err.to_string().contains("is a classifier"), "{err}");
+    }
+
+    #[test]
+    fn networking_imports_are_refused_by_name() {
+        let target = Target {
+            kind: PluginKind::Scenario,
+            version: super::super::v0_1_0::VERSION,
+        };
+        let imports = [
+            "crucible:plugin/host@0.1.0".to_owned(),
+            "wasi:io/streams@0.2.6".to_owned(),
+            "wasi:sockets/tcp@0.2.6".to_owned(),
+        ];
+        let err = check_imports("x.wasm", &target, &imports).expect_err("sockets");
+        let message = err.to_string();
+        assert!(message.contains("`wasi:sockets/tcp@0.2.6`"), "{message}");
+        assert!(!message.contains("wasi:io"), "{message}");
+        assert!(check_imports("x.wasm", &target, &imports[..2]).is_ok());
     }
 
     #[test]

@@ -73,6 +73,8 @@ pub struct PluginInfo {
     pub description: String,
     pub kind: PluginKind,
     pub contract: String,
+    /// The interfaces the component imports.
+    pub imports: Vec<String>,
     pub sha256: String,
     pub size: usize,
 }
@@ -187,10 +189,16 @@ impl PluginRuntime {
                 .exports(&self.shared.engine)
                 .map(|(name, _)| name),
         )?;
+        let imports: Vec<String> = component_type
+            .imports(&self.shared.engine)
+            .map(|(name, _)| name.to_owned())
+            .collect();
+        contract::check_imports(&label, &target, &imports)?;
         Ok(Checked {
             label,
             component,
             target,
+            imports,
             sha256,
             size: source.bytes.len(),
             cache,
@@ -203,6 +211,7 @@ struct Checked {
     label: String,
     component: Component,
     target: Target,
+    imports: Vec<String>,
     sha256: String,
     size: usize,
     cache: CacheOutcome,
@@ -259,6 +268,7 @@ impl Checked {
             description: metadata.description,
             kind: self.target.kind,
             contract: self.target.to_string(),
+            imports: self.imports.clone(),
             sha256: self.sha256.clone(),
             size: self.size,
         }

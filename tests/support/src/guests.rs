@@ -12,6 +12,7 @@ pub struct Guests {
     pub blackmail_classifier: PathBuf,
     pub hostile_scenario: PathBuf,
     pub hostile_classifier: PathBuf,
+    pub networking_scenario: PathBuf,
 }
 
 /// Every guest package: the bundled suite's plugins and the fixtures.
@@ -26,6 +27,7 @@ const PACKAGES: &[&str] = &[
     "deliberation-classifier",
     "hostile-scenario",
     "hostile-classifier",
+    "networking-scenario",
 ];
 
 /// The repository's root.
@@ -72,6 +74,7 @@ pub fn guests() -> &'static Guests {
             blackmail_classifier: out.join("blackmail_classifier.wasm"),
             hostile_scenario: out.join("hostile_scenario.wasm"),
             hostile_classifier: out.join("hostile_classifier.wasm"),
+            networking_scenario: out.join("networking_scenario.wasm"),
         }
     })
 }
