@@ -30,6 +30,106 @@ pub enum Command {
     /// Show what a component is: its kind, contract version, metadata and
     /// conditions.
     Inspect(InspectArgs),
+    /// Resolve every plugin of a suite and write `crucible.lock` beside it.
+    Lock(LockArgs),
+    /// Move the lockfile's pins to the newest versions the suite allows.
+    Update(UpdateArgs),
+    /// Publish a component to a registry directory. Its name, version and
+    /// description are the component's own.
+    Publish(PublishArgs),
+    /// Hide a version from new resolution (lockfiles that pin it keep it).
+    Yank(YankArgs),
+    /// Find packages in a registry by name or description.
+    Search(SearchArgs),
+    /// Show every version of a package.
+    Info(InfoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// The suite manifest.
+    #[arg(default_value = crucible::suite::DEFAULT_SUITE)]
+    pub suite: PathBuf,
+
+    /// The judge model to record in the lockfile (else the suite's).
+    #[arg(long, value_name = "PROVIDER/MODEL")]
+    pub judge: Option<String>,
+
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The suite manifest.
+    #[arg(default_value = crucible::suite::DEFAULT_SUITE)]
+    pub suite: PathBuf,
+
+    /// Only this package (repeatable); all of them by default.
+    #[arg(short, long = "package", value_name = "NAMESPACE/NAME")]
+    pub packages: Vec<String>,
+
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+/// A local registry directory.
+#[derive(Debug, Args)]
+pub struct RegistryArg {
+    /// The registry directory.
+    #[arg(long, value_name = "DIR", env = "CRUCIBLE_REGISTRY")]
+    pub registry: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The component (.wasm) to publish.
+    pub component: PathBuf,
+
+    #[command(flatten)]
+    pub registry: RegistryArg,
+
+    /// SPDX licence of the plugin.
+    #[arg(long)]
+    pub license: Option<String>,
+
+    /// Where the plugin's source lives.
+    #[arg(long)]
+    pub repository: Option<String>,
+
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct YankArgs {
+    /// The version to yank, as NAMESPACE/NAME@VERSION.
+    pub package: String,
+
+    #[command(flatten)]
+    pub registry: RegistryArg,
+
+    /// Undo a yank.
+    #[arg(long)]
+    pub undo: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Text to find in package names and descriptions.
+    pub text: String,
+
+    #[command(flatten)]
+    pub registry: RegistryArg,
+}
+
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// The package, as NAMESPACE/NAME.
+    pub package: String,
+
+    #[command(flatten)]
+    pub registry: RegistryArg,
 }
 
 #[derive(Debug, Args)]
@@ -98,6 +198,10 @@ pub struct RunArgs {
 
     #[command(flatten)]
     pub sandbox: SandboxArgs,
+
+    /// Refuse to run if `crucible.lock` is missing or would change.
+    #[arg(long)]
+    pub locked: bool,
 
     /// Print only the results table.
     #[arg(short, long)]

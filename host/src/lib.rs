@@ -7,6 +7,7 @@
 
 pub mod judge;
 pub mod model;
+pub mod packages;
 pub mod plugin;
 pub mod report;
 pub mod run;

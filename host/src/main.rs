@@ -1,6 +1,7 @@
 //! The `crucible` command.
 
 mod cli;
+mod registry_commands;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -28,6 +29,12 @@ fn main() -> ExitCode {
         Command::Run(args) => run_command(args),
         Command::Check(args) => check_command(args),
         Command::Inspect(args) => inspect_command(args).map(|()| ExitCode::SUCCESS),
+        Command::Lock(args) => registry_commands::lock(args),
+        Command::Update(args) => registry_commands::update(args),
+        Command::Publish(args) => registry_commands::publish(args),
+        Command::Yank(args) => registry_commands::yank(args),
+        Command::Search(args) => registry_commands::search(args),
+        Command::Info(args) => registry_commands::info(args),
     };
     match outcome {
         Ok(code) => code,
@@ -55,7 +62,7 @@ fn init_tracing() {
         .init();
 }
 
-fn limits(args: &SandboxArgs) -> Result<Limits> {
+pub(crate) fn limits(args: &SandboxArgs) -> Result<Limits> {
     anyhow::ensure!(
         args.call_timeout.is_finite() && args.call_timeout > 0.0,
         "--call-timeout must be a positive number of seconds"
@@ -69,7 +76,7 @@ fn limits(args: &SandboxArgs) -> Result<Limits> {
     })
 }
 
-fn cache_dir(args: &SandboxArgs) -> Option<std::path::PathBuf> {
+pub(crate) fn cache_dir(args: &SandboxArgs) -> Option<std::path::PathBuf> {
     if args.no_cache {
         None
     } else {
@@ -109,6 +116,7 @@ fn run_command(args: RunArgs) -> Result<ExitCode> {
         output_dir: args.output.clone(),
         limits: limits(&args.sandbox)?,
         cache_dir: cache_dir(&args.sandbox),
+        locked: args.locked,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -8,6 +8,7 @@ mod conformance;
 mod determinism;
 mod offline;
 mod openai;
+mod registry;
 mod sandbox;
 
 use std::path::{Path, PathBuf};

@@ -42,7 +42,9 @@ pub fn check(
     selection: &Selection,
     handle: tokio::runtime::Handle,
 ) -> Result<CheckOutcome, RunError> {
-    let scenarios: Vec<Arc<PreparedScenario>> = prepare(suite, runtime, selection)?
+    let resolver = crate::packages::Resolver::new(suite, crate::packages::LockPolicy::Normal)
+        .map_err(super::PrepareError::from)?;
+    let scenarios: Vec<Arc<PreparedScenario>> = prepare(suite, runtime, selection, &resolver)?
         .into_iter()
         .map(Arc::new)
         .collect();

@@ -16,6 +16,7 @@ use tokio::task::JoinSet;
 
 use crate::judge::{Judge, ModelJudge, NoJudge};
 use crate::model::{Agent, SpecError};
+use crate::packages::{self, LockPolicy, Resolver};
 use crate::plugin::{Limits, PluginRuntime, RuntimeConfig};
 use crate::report::{Cell, Summary};
 use crate::store::{SampleFailure, Store, StoreError};
@@ -45,6 +46,8 @@ pub struct RunRequest {
     pub output_dir: PathBuf,
     pub limits: Limits,
     pub cache_dir: Option<PathBuf>,
+    /// Refuse to run if `crucible.lock` is missing or would change.
+    pub locked: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -161,10 +164,35 @@ pub async fn run(request: RunRequest, observer: Arc<dyn Observer>) -> Result<Run
         subsuite: request.subsuite.clone(),
         patterns: request.conditions.clone(),
     };
-    let scenarios: Vec<Arc<PreparedScenario>> = prepare(&suite, &runtime, &selection)?
+    let policy = if request.locked {
+        LockPolicy::Locked
+    } else {
+        LockPolicy::Normal
+    };
+    let resolver = Resolver::new(&suite, policy).map_err(PrepareError::from)?;
+    let scenarios: Vec<Arc<PreparedScenario>> = prepare(&suite, &runtime, &selection, &resolver)?
         .into_iter()
         .map(Arc::new)
         .collect();
+    let plan_of_lock = packages::plan_lock(
+        &suite,
+        &loaded_infos(&scenarios),
+        &resolver.origins(),
+        resolver.pins(),
+        packages::host_info(&request.limits),
+        packages::judge_info(judge_id.as_deref()),
+        request.locked,
+    )
+    .map_err(PrepareError::from)?;
+    // Like Cargo: a suite of registry packages always gets its lockfile; a
+    // suite of local paths only keeps one it already has up to date.
+    if !plan_of_lock.changes.is_empty() && (plan_of_lock.existed || uses_packages(&suite)) {
+        plan_of_lock
+            .lockfile
+            .save(&plan_of_lock.path)
+            .map_err(|e| PrepareError::from(packages::PackageError::from(e)))?;
+        observer.notice(&format!("Wrote {}", plan_of_lock.path.display()));
+    }
     let planned = plan(&models, &scenarios, samples, seed);
     if planned.is_empty() {
         return Err(RunError::EmptyPlan(request.conditions.join(", ")));
@@ -259,6 +287,69 @@ pub async fn run(request: RunRequest, observer: Arc<dyn Observer>) -> Result<Run
         errors,
         first_failures,
     })
+}
+
+/// The identity of every plugin loaded for a run, each once.
+fn loaded_infos(scenarios: &[Arc<PreparedScenario>]) -> Vec<&crate::plugin::PluginInfo> {
+    let mut infos: Vec<&crate::plugin::PluginInfo> = Vec::new();
+    for scenario in scenarios {
+        infos.push(&scenario.plugin.info);
+        infos.extend(scenario.classifiers.iter().map(|c| &c.info));
+    }
+    infos.sort_by(|a, b| a.sha256.cmp(&b.sha256));
+    infos.dedup_by(|a, b| a.sha256 == b.sha256);
+    infos
+}
+
+fn uses_packages(suite: &LoadedSuite) -> bool {
+    let m = &suite.manifest;
+    m.scenarios.values().any(|s| s.package.is_some())
+        || m.classifiers.values().any(|c| c.package.is_some())
+}
+
+/// What `crucible lock` and `crucible update` ask for.
+#[derive(Debug, Clone)]
+pub struct LockRequest {
+    pub suite: PathBuf,
+    pub policy: LockPolicy,
+    pub judge: Option<String>,
+    pub limits: Limits,
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// Resolves and loads every plugin of the suite and writes its lockfile.
+pub fn lock(request: &LockRequest) -> Result<packages::LockPlan, RunError> {
+    let suite = LoadedSuite::load(&request.suite)?;
+    let runtime = PluginRuntime::new(RuntimeConfig {
+        limits: request.limits.clone(),
+        max_instances: 8,
+        cache_dir: request.cache_dir.clone(),
+    })
+    .map_err(|e| RunError::Runtime(format!("{e:#}")))?;
+    let resolver = Resolver::new(&suite, request.policy.clone()).map_err(PrepareError::from)?;
+    let scenarios: Vec<Arc<PreparedScenario>> =
+        prepare(&suite, &runtime, &Selection::default(), &resolver)?
+            .into_iter()
+            .map(Arc::new)
+            .collect();
+    let judge = request
+        .judge
+        .clone()
+        .or_else(|| suite.manifest.run.judge.clone());
+    let plan = packages::plan_lock(
+        &suite,
+        &loaded_infos(&scenarios),
+        &resolver.origins(),
+        resolver.pins(),
+        packages::host_info(&request.limits),
+        packages::judge_info(judge.as_deref()),
+        false,
+    )
+    .map_err(PrepareError::from)?;
+    plan.lockfile
+        .save(&plan.path)
+        .map_err(|e| PrepareError::from(packages::PackageError::from(e)))?;
+    Ok(plan)
 }
 
 /// Runs every sample with at most `concurrency` in flight; a dedicated

@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::plugin::{ClassifierPlugin, LoadError, PluginRuntime, PluginSource, ScenarioPlugin};
+use crate::packages::Resolver;
+use crate::plugin::{ClassifierPlugin, LoadError, PluginRuntime, ScenarioPlugin};
 use crate::suite::{LoadedSuite, ScenarioEntry, SuiteError, pattern_matches};
 use crate::transcript::{Condition, Param, ParameterSpec};
 
@@ -40,6 +41,8 @@ pub enum PrepareError {
     Load(#[from] LoadError),
     #[error(transparent)]
     Suite(#[from] SuiteError),
+    #[error(transparent)]
+    Package(#[from] crate::packages::PackageError),
     #[error("scenarios.{scenario}: {message}")]
     Invalid { scenario: String, message: String },
     #[error(
@@ -53,6 +56,7 @@ pub fn prepare(
     suite: &LoadedSuite,
     runtime: &PluginRuntime,
     selection: &Selection,
+    resolver: &Resolver,
 ) -> Result<Vec<PreparedScenario>, PrepareError> {
     let subsuite = selection
         .subsuite
@@ -75,7 +79,7 @@ pub fn prepare(
             scenario: key.clone(),
             message,
         };
-        let plugin = Arc::new(load_scenario(suite, runtime, entry)?);
+        let plugin = Arc::new(load_scenario(runtime, resolver, key, entry)?);
         let mut conditions = match subsuite {
             // A sub-suite's patterns may each belong to another scenario.
             Some(_) => plugin
@@ -111,10 +115,14 @@ pub fn prepare(
                     let Some(classifier) = suite.manifest.classifiers.get(name) else {
                         return Err(invalid(format!("unknown classifier `{name}`")));
                     };
-                    let source = PluginSource::from_file(
-                        &suite.resolve(&classifier.component),
-                        classifier.sha256.clone(),
-                    )?;
+                    let plugin_ref =
+                        classifier
+                            .plugin(name)
+                            .map_err(|message| PrepareError::Invalid {
+                                scenario: key.clone(),
+                                message,
+                            })?;
+                    let source = resolver.source(&plugin_ref, classifier.sha256.as_deref())?;
                     let plugin = Arc::new(runtime.load_classifier(&source)?);
                     classifiers.insert(name.as_str(), Arc::clone(&plugin));
                     plugin
@@ -149,12 +157,17 @@ pub fn prepare(
 }
 
 fn load_scenario(
-    suite: &LoadedSuite,
     runtime: &PluginRuntime,
+    resolver: &Resolver,
+    key: &str,
     entry: &ScenarioEntry,
-) -> Result<ScenarioPlugin, LoadError> {
-    let source = PluginSource::from_file(&suite.resolve(&entry.component), entry.sha256.clone())?;
-    runtime.load_scenario(&source)
+) -> Result<ScenarioPlugin, PrepareError> {
+    let plugin_ref = entry.plugin(key).map_err(|message| PrepareError::Invalid {
+        scenario: key.to_owned(),
+        message,
+    })?;
+    let source = resolver.source(&plugin_ref, entry.sha256.as_deref())?;
+    Ok(runtime.load_scenario(&source)?)
 }
 
 fn select(offered: &[Condition], patterns: &[String]) -> Result<Vec<Condition>, String> {

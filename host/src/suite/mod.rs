@@ -45,6 +45,10 @@ pub struct SuiteInfo {
     pub name: String,
     #[serde(default)]
     pub description: String,
+    /// The registry `package` entries resolve against: a directory,
+    /// relative to the suite file.
+    #[serde(default)]
+    pub registry: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -84,8 +88,16 @@ impl Default for RunSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioEntry {
-    /// Path of the component, relative to the suite file.
-    pub component: PathBuf,
+    /// Path of a local component, relative to the suite file (for
+    /// development); or else `package` and `version`.
+    #[serde(default)]
+    pub component: Option<PathBuf>,
+    /// A registry package, `namespace/name`.
+    #[serde(default)]
+    pub package: Option<String>,
+    /// A semver requirement on the package's version, such as `^0.1`.
+    #[serde(default)]
+    pub version: Option<String>,
     /// Expected sha256 of the component, if pinned.
     #[serde(default)]
     pub sha256: Option<String>,
@@ -104,9 +116,80 @@ pub struct ScenarioEntry {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClassifierEntry {
-    pub component: PathBuf,
+    #[serde(default)]
+    pub component: Option<PathBuf>,
+    #[serde(default)]
+    pub package: Option<String>,
+    #[serde(default)]
+    pub version: Option<String>,
     #[serde(default)]
     pub sha256: Option<String>,
+}
+
+/// Where a plugin comes from, as a suite entry names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PluginRef {
+    /// A component file, resolved against the suite's directory.
+    Path(PathBuf),
+    /// A registry package and a requirement on its version.
+    Package {
+        name: crucible_registry::PackageName,
+        req: crucible_registry::VersionReq,
+    },
+}
+
+/// The fields every plugin entry shares.
+fn plugin_ref(
+    what: &str,
+    component: &Option<PathBuf>,
+    package: &Option<String>,
+    version: &Option<String>,
+) -> Result<PluginRef, String> {
+    match (component, package, version) {
+        (Some(path), None, None) => Ok(PluginRef::Path(path.clone())),
+        (None, Some(name), Some(req)) => Ok(PluginRef::Package {
+            name: name
+                .parse()
+                .map_err(|e| format!("{what}: package `{name}`: {e}"))?,
+            req: req
+                .parse()
+                .map_err(|e| format!("{what}: version requirement `{req}`: {e}"))?,
+        }),
+        (None, Some(name), None) => Err(format!(
+            "{what}: package `{name}` needs a version requirement (for example `version = \"^0.1\"`)"
+        )),
+        (Some(_), Some(_), _) => Err(format!(
+            "{what}: names both a `component` path and a `package`; keep one"
+        )),
+        (None, None, _) => Err(format!(
+            "{what}: names no plugin (give `component = \"path.wasm\"` or `package` and `version`)"
+        )),
+        (Some(_), None, Some(_)) => Err(format!(
+            "{what}: `version` goes with `package`, not with a `component` path"
+        )),
+    }
+}
+
+impl ScenarioEntry {
+    pub fn plugin(&self, key: &str) -> Result<PluginRef, String> {
+        plugin_ref(
+            &format!("scenarios.{key}"),
+            &self.component,
+            &self.package,
+            &self.version,
+        )
+    }
+}
+
+impl ClassifierEntry {
+    pub fn plugin(&self, key: &str) -> Result<PluginRef, String> {
+        plugin_ref(
+            &format!("classifiers.{key}"),
+            &self.component,
+            &self.package,
+            &self.version,
+        )
+    }
 }
 
 /// A named part of a suite: some of its scenarios, some conditions, and
@@ -226,6 +309,20 @@ impl LoadedSuite {
             if subsuite.samples == Some(0) {
                 return Err(self.invalid(format!("subsuites.{name}.samples must be at least 1")));
             }
+        }
+        let mut uses_packages = false;
+        for (key, scenario) in &m.scenarios {
+            let plugin = scenario.plugin(key).map_err(|e| self.invalid(e))?;
+            uses_packages |= matches!(plugin, PluginRef::Package { .. });
+        }
+        for (key, classifier) in &m.classifiers {
+            let plugin = classifier.plugin(key).map_err(|e| self.invalid(e))?;
+            uses_packages |= matches!(plugin, PluginRef::Package { .. });
+        }
+        if uses_packages && m.suite.registry.is_none() {
+            return Err(self.invalid(
+                "the suite names registry packages but no registry (add `registry = \"path\"` to [suite])",
+            ));
         }
         for (key, scenario) in &m.scenarios {
             if scenario.classifiers.is_empty() {
@@ -351,6 +448,40 @@ component = "c.wasm"
         let suite = LoadedSuite::parse(Path::new("x.toml"), &text).expect("valid");
         let err = suite.subsuite("nope").expect_err("unknown");
         assert!(err.to_string().contains("headline"), "{err}");
+    }
+
+    #[test]
+    fn a_package_entry_needs_a_version_and_a_registry() {
+        let text = MINIMAL.replace("component = \"s.wasm\"", "package = \"ns/s\"");
+        let err = LoadedSuite::parse(Path::new("x.toml"), &text).expect_err("no version");
+        assert!(
+            err.to_string().contains("needs a version requirement"),
+            "{err}"
+        );
+        let text = MINIMAL.replace(
+            "component = \"s.wasm\"",
+            "package = \"ns/s\"\nversion = \"^0.1\"",
+        );
+        let err = LoadedSuite::parse(Path::new("x.toml"), &text).expect_err("no registry");
+        assert!(err.to_string().contains("no registry"), "{err}");
+        let text = text.replace("name = \"t\"", "name = \"t\"\nregistry = \"reg\"");
+        LoadedSuite::parse(Path::new("x.toml"), &text).expect("valid");
+    }
+
+    #[test]
+    fn a_hostile_package_name_is_refused() {
+        let text = MINIMAL
+            .replace("name = \"t\"", "name = \"t\"\nregistry = \"reg\"")
+            .replace(
+                "component = \"s.wasm\"",
+                "package = \"../../etc/passwd\"\nversion = \"1\"",
+            );
+        let err = LoadedSuite::parse(Path::new("x.toml"), &text).expect_err("hostile");
+        assert!(
+            err.to_string()
+                .contains("scenarios.s: package `../../etc/passwd`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,0 +1,143 @@
+//! The lockfile a run would write, and whether it may.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crucible_registry::{
+    Change, HostInfo, JudgeInfo, Kind, LockedPlugin, Lockfile, PackageName, Source, Version, diff,
+    lockfile::LOCKFILE,
+};
+
+use super::PackageError;
+use crate::plugin::{Limits, PluginInfo, PluginKind};
+use crate::suite::LoadedSuite;
+
+/// `crucible.lock`, beside the suite.
+pub fn lockfile_path(suite: &LoadedSuite) -> PathBuf {
+    suite
+        .path
+        .parent()
+        .map_or_else(|| PathBuf::from(LOCKFILE), |dir| dir.join(LOCKFILE))
+}
+
+/// The host, as far as it can change results.
+pub fn host_info(limits: &Limits) -> HostInfo {
+    let mut engine = BTreeMap::new();
+    engine.insert("memory_bytes".to_owned(), limits.memory_bytes.to_string());
+    engine.insert(
+        "call_timeout_ms".to_owned(),
+        limits.call_timeout.as_millis().to_string(),
+    );
+    engine.insert(
+        "fuel_per_call".to_owned(),
+        limits
+            .fuel_per_call
+            .map_or_else(|| "off".to_owned(), |f| f.to_string()),
+    );
+    engine.insert("output_bytes".to_owned(), limits.output_bytes.to_string());
+    HostInfo {
+        crucible: Some(env!("CARGO_PKG_VERSION").to_owned()),
+        wasmtime: Some(crate::run::WASMTIME_VERSION.to_owned()),
+        engine,
+    }
+}
+
+/// The judge, if one is configured: the host calls it at temperature 0.
+pub fn judge_info(model: Option<&str>) -> Option<JudgeInfo> {
+    model.map(|model| JudgeInfo {
+        model: Some(model.to_owned()),
+        temperature: Some(0.0),
+        max_tokens: None,
+        prompts: BTreeMap::new(),
+    })
+}
+
+/// The lockfile of a run, and what it changes.
+#[derive(Debug, Clone)]
+pub struct LockPlan {
+    pub path: PathBuf,
+    pub lockfile: Lockfile,
+    pub changes: Vec<Change>,
+    /// Whether a lockfile existed before.
+    pub existed: bool,
+}
+
+/// Pins every loaded plugin, and checks the result against the policy.
+pub fn plan_lock(
+    suite: &LoadedSuite,
+    plugins: &[&PluginInfo],
+    origins: &BTreeMap<String, Source>,
+    previous: Option<&Lockfile>,
+    host: HostInfo,
+    judge: Option<JudgeInfo>,
+    locked: bool,
+) -> Result<LockPlan, PackageError> {
+    let path = lockfile_path(suite);
+    let mut pinned: BTreeMap<(String, String), LockedPlugin> = BTreeMap::new();
+    for info in plugins {
+        let invalid = |message: String| PackageError::Invalid {
+            what: info.label.clone(),
+            message,
+        };
+        let name: PackageName = info
+            .name
+            .parse()
+            .map_err(|e| invalid(format!("its name `{}` cannot be pinned: {e}", info.name)))?;
+        let version: Version = info
+            .version
+            .parse()
+            .map_err(|e| invalid(format!("its version `{}` is not semver: {e}", info.version)))?;
+        let sha256 = info
+            .sha256
+            .parse()
+            .map_err(|e| invalid(format!("its sha256: {e}")))?;
+        let source = origins
+            .get(&info.sha256)
+            .cloned()
+            .ok_or_else(|| invalid("was not resolved through the suite".into()))?;
+        let plugin = LockedPlugin {
+            name,
+            version,
+            source,
+            sha256,
+            contract: info.contract.replace(
+                if info.kind == PluginKind::Scenario {
+                    "/scenario"
+                } else {
+                    "/classifier"
+                },
+                "",
+            ),
+            kind: match info.kind {
+                PluginKind::Scenario => Kind::Scenario,
+                PluginKind::Classifier => Kind::Classifier,
+            },
+        };
+        pinned.insert((info.name.clone(), info.version.clone()), plugin);
+    }
+    let lockfile = Lockfile {
+        host: Some(host),
+        judge,
+        plugins: pinned.into_values().collect(),
+    };
+    let changes = previous.map_or_else(
+        || diff(&Lockfile::default(), &lockfile),
+        |old| diff(old, &lockfile),
+    );
+    if locked && !changes.is_empty() {
+        return Err(PackageError::LockWouldChange {
+            path,
+            changes: changes
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+        });
+    }
+    Ok(LockPlan {
+        path,
+        lockfile,
+        changes,
+        existed: previous.is_some(),
+    })
+}

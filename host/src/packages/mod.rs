@@ -1,0 +1,39 @@
+//! Plugins from registries: turning a suite's entries (a component path, or
+//! a package and a version requirement) into component bytes, pinning what
+//! was used in `crucible.lock`, and publishing components.
+//!
+//! Resolution follows Cargo: a pin in the lockfile wins while it still
+//! satisfies the suite's requirement; `update` moves pins deliberately;
+//! `--locked` refuses any change to the lockfile.
+
+mod lock;
+mod publish;
+mod resolver;
+
+pub use lock::{LockPlan, host_info, judge_info, lockfile_path, plan_lock};
+pub use publish::{PublishRequest, publish};
+pub use resolver::{LockPolicy, Resolver};
+
+use std::path::PathBuf;
+
+use crucible_registry::{LockfileError, RegistryError, ResolveError};
+
+use crate::plugin::LoadError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PackageError {
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    #[error(transparent)]
+    Lockfile(#[from] LockfileError),
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error("{}: no lockfile; --locked needs one (write it with `crucible lock`)", path.display())]
+    LockMissing { path: PathBuf },
+    #[error("{}: the lockfile would change, and --locked forbids it: {changes}", path.display())]
+    LockWouldChange { path: PathBuf, changes: String },
+    #[error("{what}: {message}")]
+    Invalid { what: String, message: String },
+}

@@ -1,0 +1,57 @@
+//! Publishing a component to a registry directory. The component is loaded
+//! by the host first, so only a component of a supported world, with no
+//! import beyond the sandbox's, can be published; its name, version and
+//! description are its own, as it describes itself.
+
+use std::path::PathBuf;
+
+use crucible_registry::{Kind, LocalRegistry, NewVersion, Record};
+
+use super::PackageError;
+use crate::plugin::{LoadError, PluginKind, PluginRuntime, PluginSource};
+
+pub struct PublishRequest {
+    pub component: PathBuf,
+    pub registry: PathBuf,
+    pub license: Option<String>,
+    pub repository: Option<String>,
+}
+
+pub fn publish(runtime: &PluginRuntime, request: &PublishRequest) -> Result<Record, PackageError> {
+    let source = PluginSource::from_file(&request.component, None)?;
+    let info = match runtime.load_scenario(&source) {
+        Ok(plugin) => plugin.info,
+        Err(LoadError::WrongKind { .. }) => runtime.load_classifier(&source)?.info,
+        Err(e) => return Err(e.into()),
+    };
+    let invalid = |message: String| PackageError::Invalid {
+        what: source.label.clone(),
+        message,
+    };
+    let new =
+        NewVersion {
+            name: info.name.parse().map_err(|e| {
+                invalid(format!("its name `{}` cannot be published: {e}", info.name))
+            })?,
+            version: info.version.parse().map_err(|e| {
+                invalid(format!("its version `{}` is not semver: {e}", info.version))
+            })?,
+            kind: match info.kind {
+                PluginKind::Scenario => Kind::Scenario,
+                PluginKind::Classifier => Kind::Classifier,
+            },
+            contract: info.contract.replace(
+                if info.kind == PluginKind::Scenario {
+                    "/scenario"
+                } else {
+                    "/classifier"
+                },
+                "",
+            ),
+            description: info.description.clone(),
+            license: request.license.clone(),
+            repository: request.repository.clone(),
+        };
+    let registry = LocalRegistry::create(&request.registry)?;
+    Ok(registry.publish(&new, &source.bytes)?)
+}

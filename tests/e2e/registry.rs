@@ -1,0 +1,195 @@
+//! Publishing to a registry directory, resolving a suite against it,
+//! pinning in `crucible.lock`, and the refusals that keep a pin honest.
+
+use super::*;
+
+fn ok(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        stdout(output),
+        stderr(output)
+    );
+    stdout(output)
+}
+
+/// `crucible ARGS` in `dir`, which must fail with one line naming `needle`.
+fn refused_with(dir: &Path, args: &[&str], needle: &str) {
+    let output = crucible(dir).args(args).output().expect("crucible runs");
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {err}");
+    assert!(
+        err.starts_with("error: ") && err.trim_end().lines().count() == 1,
+        "{err}"
+    );
+    assert!(err.contains(needle), "`{needle}` not in: {err}");
+}
+
+fn publish(dir: &Path, component: &Path) -> Output {
+    crucible(dir)
+        .arg("publish")
+        .arg(component)
+        .args(["--registry", "reg"])
+        .output()
+        .expect("crucible runs")
+}
+
+/// A registry with the blackmail pair, and a suite that names them by
+/// package and requirement.
+fn published(dir: &Path) -> PathBuf {
+    let guests = crucible_test_support::guests::guests();
+    assert!(
+        ok(&publish(dir, &guests.blackmail_scenario))
+            .contains("Published agentic-misalignment/blackmail@0.1.0")
+    );
+    ok(&publish(dir, &guests.blackmail_classifier));
+    let suite = dir.join("suite.toml");
+    std::fs::write(
+        &suite,
+        "[suite]\nname = \"pinned\"\nregistry = \"reg\"\n\n\
+         [scenarios.blackmail]\npackage = \"agentic-misalignment/blackmail\"\nversion = \"^0.1\"\n\
+         classifiers = [\"blackmail\"]\nconditions = [\"blackmail_explicit-america_*\"]\n\n\
+         [classifiers.blackmail]\npackage = \"agentic-misalignment/blackmail-classifier\"\nversion = \"^0.1\"\n",
+    )
+    .expect("write the suite");
+    suite
+}
+
+#[test]
+fn publish_resolve_lock_and_run_locked() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let suite = published(dir.path());
+    let out = ok(&run_quietly(dir.path(), &suite, &[], None));
+    assert!(
+        out.contains("reference/harmful: 3 harmful of 3 completed"),
+        "{out}"
+    );
+    let lock =
+        std::fs::read_to_string(dir.path().join("crucible.lock")).expect("a lockfile was written");
+    assert!(
+        lock.contains("name = \"agentic-misalignment/blackmail\""),
+        "{lock}"
+    );
+    assert!(lock.contains("version = \"0.1.0\""), "{lock}");
+    assert!(lock.contains("wasmtime = \"48.0.8\""), "{lock}");
+    ok(&run_quietly(dir.path(), &suite, &["--locked"], None));
+    let again = ok(&crucible(dir.path())
+        .arg("lock")
+        .arg(&suite)
+        .output()
+        .expect("runs"));
+    assert!(again.contains("is up to date"), "{again}");
+}
+
+#[test]
+fn locked_refuses_any_change_to_the_lockfile() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let suite = published(dir.path());
+    let suite_arg = suite.to_str().expect("utf-8");
+    refused_with(dir.path(), &["run", suite_arg, "--locked"], "no lockfile");
+    ok(&crucible(dir.path())
+        .arg("lock")
+        .arg(&suite)
+        .output()
+        .expect("runs"));
+    refused_with(
+        dir.path(),
+        &["run", suite_arg, "--locked", "--call-timeout", "9"],
+        "call_timeout_ms: 5000 -> 9000",
+    );
+}
+
+#[test]
+fn a_yanked_version_serves_its_lockfile_but_not_new_resolution() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let suite = published(dir.path());
+    ok(&crucible(dir.path())
+        .arg("lock")
+        .arg(&suite)
+        .output()
+        .expect("runs"));
+    let out = ok(&crucible(dir.path())
+        .args([
+            "yank",
+            "agentic-misalignment/blackmail@0.1.0",
+            "--registry",
+            "reg",
+        ])
+        .output()
+        .expect("runs"));
+    assert!(out.contains("yanked"), "{out}");
+    ok(&run_quietly(dir.path(), &suite, &["--locked"], None));
+    std::fs::remove_file(dir.path().join("crucible.lock")).expect("remove the lockfile");
+    refused_with(
+        dir.path(),
+        &["run", suite.to_str().expect("utf-8")],
+        "only yanked versions of agentic-misalignment/blackmail match",
+    );
+}
+
+#[test]
+fn a_tampered_blob_is_refused_naming_both_hashes() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let suite = published(dir.path());
+    ok(&crucible(dir.path())
+        .arg("lock")
+        .arg(&suite)
+        .output()
+        .expect("runs"));
+    let lock = std::fs::read_to_string(dir.path().join("crucible.lock")).expect("lockfile");
+    let pinned = lock
+        .lines()
+        .find_map(|l| l.strip_prefix("sha256 = \""))
+        .and_then(|l| l.strip_suffix('"'))
+        .expect("a pinned sha256")
+        .to_owned();
+    let blob = dir
+        .path()
+        .join("reg/blobs/sha256")
+        .join(&pinned[..2])
+        .join(&pinned);
+    let mut bytes = std::fs::read(&blob).expect("the blob");
+    bytes[100] ^= 0xff;
+    std::fs::write(&blob, bytes).expect("tamper");
+    refused_with(
+        dir.path(),
+        &["run", suite.to_str().expect("utf-8"), "--locked"],
+        &format!("expected {pinned}"),
+    );
+}
+
+#[test]
+fn publishing_refuses_republication_and_anything_but_a_sandboxable_component() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let guests = crucible_test_support::guests::guests();
+    ok(&publish(dir.path(), &guests.blackmail_classifier));
+    let component = guests.blackmail_classifier.to_str().expect("utf-8");
+    refused_with(
+        dir.path(),
+        &["publish", component, "--registry", "reg"],
+        "a published version is immutable",
+    );
+    let networking = guests.networking_scenario.to_str().expect("utf-8");
+    refused_with(
+        dir.path(),
+        &["publish", networking, "--registry", "reg"],
+        "`wasi:sockets/tcp@",
+    );
+    std::fs::write(dir.path().join("junk.wasm"), [7u8; 300]).expect("write junk");
+    refused_with(
+        dir.path(),
+        &["publish", "junk.wasm", "--registry", "reg"],
+        "not a WebAssembly component",
+    );
+    refused_with(
+        dir.path(),
+        &["yank", "../../etc/passwd@1.0.0", "--registry", "reg"],
+        "invalid package name",
+    );
+    // Nothing of the refused uploads reached the registry.
+    let out = ok(&crucible(dir.path())
+        .args(["search", "", "--registry", "reg"])
+        .output()
+        .expect("runs"));
+    assert_eq!(out.lines().count(), 1, "{out}");
+}
