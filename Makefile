@@ -1,5 +1,6 @@
-# Crucible's two commands: `make run` sets everything up and runs the bundled
-# suite offline; `make test` runs every test. CI runs `.ci/run`.
+# Crucible's two commands: `make run` builds the host and runs the bundled
+# suite offline, on the plugins pinned in suites/crucible.lock; `make test`
+# runs every test. CI runs `.ci/run`.
 
 CARGO ?= cargo
 GUEST_TARGET := wasm32-wasip2
@@ -10,9 +11,9 @@ PLUGINS := blackmail-scenario blackmail-classifier leaking-scenario leaking-clas
 	lethal-action-scenario lethal-action-classifier eval-awareness-classifier deliberation-classifier
 FIXTURES := hostile-scenario hostile-classifier networking-scenario
 
-.PHONY: run test lint setup plugins fixtures host bench clean
+.PHONY: run test lint setup plugins fixtures host bench publish-bundled clean
 
-run: setup plugins host
+run: host
 	./target/release/crucible run
 
 test: setup plugins fixtures
@@ -37,6 +38,17 @@ fixtures:
 
 host:
 	$(CARGO) build --release -p crucible
+
+# After changing a bundled plugin (and bumping its version): publish the
+# new builds into the suite's registry and move the lockfile's pins.
+publish-bundled: setup plugins host
+	for wasm in $(GUEST_DIR)/$(GUEST_TARGET)/release/*.wasm; do \
+		case $$wasm in */hostile_*|*/networking_*) continue;; esac; \
+		./target/release/crucible publish $$wasm --registry suites/registry \
+			--license Apache-2.0 --repository https://github.com/crucible-eval/crucible \
+			|| true; \
+	done
+	./target/release/crucible update suites/agentic-misalignment.toml
 
 clean:
 	$(CARGO) clean

@@ -34,8 +34,9 @@ pub enum Command {
     Lock(LockArgs),
     /// Move the lockfile's pins to the newest versions the suite allows.
     Update(UpdateArgs),
-    /// Publish a component to a registry directory. Its name, version and
-    /// description are the component's own.
+    /// Publish a component to a registry: a directory, or a registry
+    /// server's URL (with a token). Its name, version and description are
+    /// the component's own.
     Publish(PublishArgs),
     /// Hide a version from new resolution (lockfiles that pin it keep it).
     Yank(YankArgs),
@@ -43,6 +44,122 @@ pub enum Command {
     Search(SearchArgs),
     /// Show every version of a package.
     Info(InfoArgs),
+    /// Serve a registry over HTTP, and administer its tokens and owners.
+    #[command(subcommand)]
+    Registry(RegistryCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    /// Serve a registry directory over HTTP: its static layout for reading,
+    /// and publishing and yanking for owners with a token.
+    Serve(ServeArgs),
+    /// Create and revoke the tokens that let owners publish.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Give a namespace to an owner (a namespace otherwise belongs to the
+    /// owner who first published in it).
+    #[command(subcommand)]
+    Namespace(NamespaceCommand),
+    /// Copy every version of every package of one registry (a directory or
+    /// a URL) into a registry directory, checking every hash.
+    Mirror(MirrorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MirrorArgs {
+    /// The registry to copy from: a directory or an http(s) URL.
+    pub from: String,
+    /// The registry directory to copy into (created if missing).
+    pub to: PathBuf,
+}
+
+/// The directory of a served registry.
+#[derive(Debug, Args)]
+pub struct RootArg {
+    /// The registry directory.
+    #[arg(long, value_name = "DIR")]
+    pub root: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub root: RootArg,
+
+    /// Address to listen on; port 0 picks a free port. The bound address is
+    /// printed on stdout.
+    #[arg(long, value_name = "ADDR", default_value = crucible::serve::DEFAULT_LISTEN)]
+    pub listen: std::net::SocketAddr,
+
+    /// Largest component accepted, in bytes (or with a KiB or MiB suffix).
+    #[arg(long, value_name = "BYTES", default_value = "32MiB", value_parser = parse_size)]
+    pub max_size: u64,
+
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+/// `1048576`, `1024KiB` or `1MiB`.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let (digits, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text, ""),
+    };
+    let unit: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        _ => {
+            return Err(format!(
+                "`{text}` is not a size: expected BYTES, or a number with KiB or MiB"
+            ));
+        }
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("`{text}` is not a positive size"))
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token for an owner and print it; it is shown only this once
+    /// (only its sha256 is stored).
+    Create(TokenArgs),
+    /// Revoke every token of an owner.
+    Revoke(TokenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    #[command(flatten)]
+    pub root: RootArg,
+
+    /// The owner: letters, digits, `-`, `_`, `.` and `@`.
+    #[arg(long)]
+    pub owner: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NamespaceCommand {
+    /// Make an owner the owner of a namespace, replacing any other.
+    Assign(AssignArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AssignArgs {
+    /// The namespace.
+    pub namespace: String,
+
+    #[command(flatten)]
+    pub root: RootArg,
+
+    /// Its new owner.
+    #[arg(long)]
+    pub owner: String,
 }
 
 #[derive(Debug, Args)]
@@ -54,6 +171,10 @@ pub struct LockArgs {
     /// The judge model to record in the lockfile (else the suite's).
     #[arg(long, value_name = "PROVIDER/MODEL")]
     pub judge: Option<String>,
+
+    /// Use only the local cache of an HTTP registry, never the network.
+    #[arg(long)]
+    pub offline: bool,
 
     #[command(flatten)]
     pub sandbox: SandboxArgs,
@@ -69,16 +190,21 @@ pub struct UpdateArgs {
     #[arg(short, long = "package", value_name = "NAMESPACE/NAME")]
     pub packages: Vec<String>,
 
+    /// Use only the local cache of an HTTP registry, never the network.
+    #[arg(long)]
+    pub offline: bool,
+
     #[command(flatten)]
     pub sandbox: SandboxArgs,
 }
 
-/// A local registry directory.
+/// A registry: a directory, or an `http(s)://` URL.
 #[derive(Debug, Args)]
 pub struct RegistryArg {
-    /// The registry directory.
-    #[arg(long, value_name = "DIR", env = "CRUCIBLE_REGISTRY")]
-    pub registry: PathBuf,
+    /// The registry: a directory, or the URL of a registry server or a
+    /// static mirror.
+    #[arg(long, value_name = "DIR|URL", env = "CRUCIBLE_REGISTRY")]
+    pub registry: String,
 }
 
 #[derive(Debug, Args)]
@@ -203,6 +329,16 @@ pub struct RunArgs {
     #[arg(long)]
     pub locked: bool,
 
+    /// Use only the local cache of an HTTP registry, never the network; a
+    /// plugin that is not cached is an error naming it.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Both --locked and --offline: exactly the pinned plugins, from the
+    /// local cache.
+    #[arg(long)]
+    pub frozen: bool,
+
     /// Print only the results table.
     #[arg(short, long)]
     pub quiet: bool,
@@ -235,4 +371,19 @@ pub struct InspectArgs {
 
     #[command(flatten)]
     pub sandbox: SandboxArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_take_binary_suffixes() {
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert_eq!(parse_size("64KiB"), Ok(64 << 10));
+        assert_eq!(parse_size("32MiB"), Ok(32 << 20));
+        for bad in ["", "0", "1GB", "-1", "MiB", "1.5MiB"] {
+            assert!(parse_size(bad).is_err(), "{bad:?}");
+        }
+    }
 }

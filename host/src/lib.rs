@@ -4,6 +4,7 @@
 //! Data flows one way: suite manifest (`suite`) -> loaded plugins
 //! (`plugin`) -> plan and execution (`run`, with `model` and `judge`) ->
 //! results store (`store`) -> statistics and report (`stats`, `report`).
+//! `packages` resolves and publishes plugins; `serve` is the registry server.
 
 pub mod judge;
 pub mod model;
@@ -11,6 +12,7 @@ pub mod packages;
 pub mod plugin;
 pub mod report;
 pub mod run;
+pub mod serve;
 pub mod stats;
 pub mod store;
 pub mod suite;

@@ -1,6 +1,7 @@
 //! The `crucible` command.
 
 mod cli;
+mod registry_admin;
 mod registry_commands;
 
 use std::io::IsTerminal;
@@ -15,7 +16,7 @@ use crucible::plugin::{Limits, LoadError, PluginRuntime, PluginSource, RuntimeCo
 use crucible::report;
 use crucible::run::{self, Observer, RunRequest};
 
-use cli::{CheckArgs, Cli, Command, InspectArgs, RunArgs, SandboxArgs};
+use cli::{CheckArgs, Cli, Command, InspectArgs, RegistryCommand, RunArgs, SandboxArgs};
 
 /// Exit status when samples failed: the run finished, but not every sample.
 const EXIT_SAMPLES_FAILED: u8 = 1;
@@ -24,7 +25,14 @@ const EXIT_FAILURE: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    // The server logs a line per request; everything else only warnings.
+    init_tracing(
+        if matches!(cli.command, Command::Registry(RegistryCommand::Serve(_))) {
+            "warn,crucible=info"
+        } else {
+            "warn"
+        },
+    );
     let outcome = match cli.command {
         Command::Run(args) => run_command(args),
         Command::Check(args) => check_command(args),
@@ -35,6 +43,7 @@ fn main() -> ExitCode {
         Command::Yank(args) => registry_commands::yank(args),
         Command::Search(args) => registry_commands::search(args),
         Command::Info(args) => registry_commands::info(args),
+        Command::Registry(command) => registry_admin::run(command),
     };
     match outcome {
         Ok(code) => code,
@@ -45,16 +54,22 @@ fn main() -> ExitCode {
     }
 }
 
-/// One line: the error and its causes, without a backtrace.
+/// One line: the error and its causes, without a backtrace. A cause the
+/// message before it already quotes is not repeated.
 fn render(error: &anyhow::Error) -> String {
-    let mut parts: Vec<String> = error.chain().map(ToString::to_string).collect();
-    parts.dedup();
+    let mut parts: Vec<String> = Vec::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if !parts.last().is_some_and(|last| last.contains(&text)) {
+            parts.push(text);
+        }
+    }
     parts.join(": ")
 }
 
-fn init_tracing() {
+fn init_tracing(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CRUCIBLE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -116,7 +131,8 @@ fn run_command(args: RunArgs) -> Result<ExitCode> {
         output_dir: args.output.clone(),
         limits: limits(&args.sandbox)?,
         cache_dir: cache_dir(&args.sandbox),
-        locked: args.locked,
+        locked: args.locked || args.frozen,
+        offline: args.offline || args.frozen,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,4 +1,7 @@
 //! The registry and lockfile commands: thin wrappers over the library.
+//! `--registry` is a directory or an `http(s)://` URL; over HTTP, publish
+//! and yank go to a registry server's API with a token (see
+//! `crucible_registry::credentials`), and the server checks the component.
 
 use std::process::ExitCode;
 
@@ -6,7 +9,11 @@ use anyhow::{Context, Result};
 use crucible::packages::{self, LockPolicy, PublishRequest};
 use crucible::plugin::{PluginRuntime, RuntimeConfig};
 use crucible::run::{self, LockRequest};
-use crucible_registry::{LocalRegistry, PackageName, Registry, Version};
+use crucible_registry::credentials::{TOKEN_ENV, credentials_path};
+use crucible_registry::{
+    AnyRegistry, LocalRegistry, PackageName, Registry, RegistryLocation, Token, Version,
+    publish_http, token_for, write_package_list, yank_http,
+};
 
 use crate::cli::{InfoArgs, LockArgs, PublishArgs, SearchArgs, UpdateArgs, YankArgs};
 use crate::{cache_dir, limits};
@@ -29,6 +36,7 @@ pub fn lock(args: LockArgs) -> Result<ExitCode> {
         judge: args.judge,
         limits: limits(&args.sandbox)?,
         cache_dir: cache_dir(&args.sandbox),
+        offline: args.offline,
     })?;
     report(&plan);
     Ok(ExitCode::SUCCESS)
@@ -49,26 +57,67 @@ pub fn update(args: UpdateArgs) -> Result<ExitCode> {
         judge: None,
         limits: limits(&args.sandbox)?,
         cache_dir: cache_dir(&args.sandbox),
+        offline: args.offline,
     })?;
     report(&plan);
     Ok(ExitCode::SUCCESS)
 }
 
+fn location(arg: &crate::cli::RegistryArg) -> Result<RegistryLocation> {
+    Ok(RegistryLocation::parse(&arg.registry)?)
+}
+
+/// The token for the registry server at `url`, or an error saying where
+/// to put one. The token itself is never shown.
+fn token(url: &str) -> Result<Token> {
+    token_for(url)?.with_context(|| {
+        let file = credentials_path().map_or_else(
+            || "the credentials file".to_owned(),
+            |p| p.display().to_string(),
+        );
+        format!(
+            "no token for {url}: set {TOKEN_ENV}, or add `\"{url}\" = \"TOKEN\"` to {file} (mode 0600)"
+        )
+    })
+}
+
 pub fn publish(args: PublishArgs) -> Result<ExitCode> {
-    let runtime = PluginRuntime::new(RuntimeConfig {
-        limits: limits(&args.sandbox)?,
-        max_instances: 4,
-        cache_dir: cache_dir(&args.sandbox),
-    })?;
-    let record = packages::publish(
-        &runtime,
-        &PublishRequest {
-            component: args.component,
-            registry: args.registry.registry,
-            license: args.license,
-            repository: args.repository,
-        },
-    )?;
+    let record = match location(&args.registry)? {
+        RegistryLocation::Dir(dir) => {
+            let runtime = PluginRuntime::new(RuntimeConfig {
+                limits: limits(&args.sandbox)?,
+                max_instances: 4,
+                cache_dir: cache_dir(&args.sandbox),
+            })?;
+            let record = packages::publish(
+                &runtime,
+                &PublishRequest {
+                    component: args.component,
+                    registry: dir.clone(),
+                    license: args.license,
+                    repository: args.repository,
+                },
+            )?;
+            // Keeps the directory searchable and mirrorable when served
+            // by a static file host.
+            write_package_list(&LocalRegistry::open(&dir)?)?;
+            record
+        }
+        RegistryLocation::Url(url) => {
+            // The server checks the component; the bytes go as they are.
+            let bytes = std::fs::read(&args.component)
+                .with_context(|| format!("{}: cannot read", args.component.display()))?;
+            let token = token(&url)?;
+            publish_http(
+                &url,
+                &token,
+                &bytes,
+                args.license.as_deref(),
+                args.repository.as_deref(),
+            )
+            .map_err(packages::PackageError::from)?
+        }
+    };
     println!(
         "Published {}@{} ({}, {}, {} bytes, sha256 {})",
         record.name, record.version, record.kind, record.contract, record.size, record.sha256
@@ -90,15 +139,25 @@ fn parse_pinned(text: &str) -> Result<(PackageName, Version)> {
 
 pub fn yank(args: YankArgs) -> Result<ExitCode> {
     let (name, version) = parse_pinned(&args.package)?;
-    let registry = LocalRegistry::open(&args.registry.registry)?;
-    let record = registry.yank(&name, &version, !args.undo)?;
-    let state = if record.yanked { "yanked" } else { "restored" };
-    println!("{}@{} {state}", record.name, record.version);
+    let yanked = !args.undo;
+    let record = match location(&args.registry)? {
+        RegistryLocation::Dir(dir) => {
+            Some(LocalRegistry::open(&dir)?.yank(&name, &version, yanked)?)
+        }
+        RegistryLocation::Url(url) => yank_http(&url, &token(&url)?, &name, &version, yanked)
+            .map_err(packages::PackageError::from)?,
+    };
+    let (name, version, yanked) = match &record {
+        Some(record) => (&record.name, &record.version, record.yanked),
+        None => (&name, &version, yanked),
+    };
+    let state = if yanked { "yanked" } else { "restored" };
+    println!("{name}@{version} {state}");
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn search(args: SearchArgs) -> Result<ExitCode> {
-    let registry = LocalRegistry::open(&args.registry.registry)?;
+    let registry = AnyRegistry::open_default(&location(&args.registry)?, false)?;
     let found = registry.search(&args.text)?;
     if found.is_empty() {
         println!("no package matches `{}`", args.text);
@@ -117,7 +176,7 @@ pub fn info(args: InfoArgs) -> Result<ExitCode> {
         .package
         .parse()
         .with_context(|| format!("package `{}`", args.package))?;
-    let registry = LocalRegistry::open(&args.registry.registry)?;
+    let registry = AnyRegistry::open_default(&location(&args.registry)?, false)?;
     let versions = registry.versions(&name)?;
     for record in versions {
         let yanked = if record.yanked { " (yanked)" } else { "" };

@@ -12,22 +12,43 @@
 //! - `resolve`: which version a requirement or a pin means.
 //! - `source`: where a locked plugin came from.
 //! - `lockfile`: `crucible.lock`, and what changed between two of them.
+//! - `http`: a registry over HTTP(S) (the static layout, read with GET),
+//!   and publishing and yanking on a registry server.
+//! - `cache`: the local cache of fetched blobs and index files, which is
+//!   all `--offline` reads.
+//! - `credentials`: the publisher's token, from the environment or a
+//!   credentials file that only its owner can read.
+//! - `catalog`: listing a registry's packages (`index/packages.json`).
+//! - `mirror`: copying one registry into a local one, every hash checked.
+//! - `location`: a directory or a URL, and a registry of either kind.
 
 mod atomic;
 pub mod backend;
+pub mod cache;
+pub mod catalog;
 pub mod checksum;
+pub mod credentials;
+pub mod http;
 pub mod layout;
 pub mod local;
+pub mod location;
 pub mod lockfile;
+pub mod mirror;
 pub mod name;
 pub mod record;
 pub mod resolve;
 pub mod source;
 
 pub use backend::{Registry, RegistryError};
+pub use cache::RegistryCache;
+pub use catalog::{ListPackages, PackageList, write_package_list};
 pub use checksum::{Checksum, ChecksumError};
+pub use credentials::{CredentialsError, Token, token_for};
+pub use http::{ClientError, HttpRegistry, publish_http, yank_http};
 pub use local::{LocalRegistry, NewVersion};
+pub use location::{AnyRegistry, LocationError, RegistryLocation};
 pub use lockfile::{Change, HostInfo, JudgeInfo, LockedPlugin, Lockfile, LockfileError, diff};
+pub use mirror::{MirrorError, MirrorReport, mirror};
 pub use name::{NameError, PackageName};
 pub use record::{Kind, Record, RecordError};
 pub use resolve::{ResolveError, resolve, resolve_locked};

@@ -32,6 +32,22 @@ impl Source {
         Source::Path(file_url(path))
     }
 
+    /// This source as a lockfile beside `base` records it: a `file://` URL
+    /// of a path inside `base` becomes `file:` and the path relative to
+    /// `base`, so a lockfile committed with its suite reads the same in
+    /// every checkout.
+    pub fn relative_to(&self, base: &Path) -> Self {
+        let base_url = file_url(base);
+        let relative = |url: &str| match url.strip_prefix(base_url.as_str()) {
+            Some(rest) if rest.starts_with('/') => format!("file:{}", &rest[1..]),
+            _ => url.to_owned(),
+        };
+        match self {
+            Source::Registry(url) => Source::Registry(relative(url)),
+            Source::Path(url) => Source::Path(relative(url)),
+        }
+    }
+
     pub fn url(&self) -> &str {
         match self {
             Source::Registry(url) | Source::Path(url) => url,
@@ -64,9 +80,13 @@ impl FromStr for Source {
     type Err = SourceError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // A URL, or `file:` and a path relative to the lockfile.
         let valid_url = |url: &str| {
-            url.split_once("://")
+            (url.split_once("://")
                 .is_some_and(|(scheme, _)| !scheme.is_empty())
+                || url
+                    .strip_prefix("file:")
+                    .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/')))
                 && !url.chars().any(|c| c.is_whitespace() || c.is_control())
         };
         if let Some(url) = s.strip_prefix("registry+")

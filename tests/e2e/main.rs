@@ -9,7 +9,10 @@ mod determinism;
 mod offline;
 mod openai;
 mod registry;
+mod registry_http;
+mod reproducible;
 mod sandbox;
+mod serve;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -93,12 +96,15 @@ fn write_suite(dir: &Path, scenario: &Path, classifier: &Path, extra: &str) -> P
     path
 }
 
-/// The bundled suite, copied to `dir` with absolute component paths and
+/// The bundled suite, copied to `dir` with an absolute registry path and
 /// these parameter values set on every scenario.
 fn bundled_suite_with_params(dir: &Path, params: &str) -> PathBuf {
     let text = std::fs::read_to_string(bundled_suite()).expect("the bundled suite");
-    let target = workspace_root().join("target");
-    let mut text = text.replace("\"../target/", &format!("\"{}/", target.display()));
+    let registry = workspace_root().join("suites/registry");
+    let mut text = text.replace(
+        "registry = \"registry\"",
+        &format!("registry = {:?}", registry.display().to_string()),
+    );
     for scenario in ["blackmail", "leaking", "lethal-action"] {
         let header = format!("[scenarios.{scenario}]\n");
         text = text.replace(&header, &format!("{header}params = {{ {params} }}\n"));

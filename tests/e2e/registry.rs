@@ -193,3 +193,35 @@ fn publishing_refuses_republication_and_anything_but_a_sandboxable_component() {
         .expect("runs"));
     assert_eq!(out.lines().count(), 1, "{out}");
 }
+
+#[test]
+fn a_mirror_copies_every_version_and_checks_every_hash() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let source = workspace_root().join("suites/registry");
+    let out = ok(&crucible(dir.path())
+        .args(["registry", "mirror"])
+        .arg(&source)
+        .arg("copy")
+        .output()
+        .expect("runs"));
+    assert!(out.contains("Mirrored 8 packages"), "{out}");
+    assert!(out.contains("8 versions added, 8 blobs written"), "{out}");
+    let again = ok(&crucible(dir.path())
+        .args(["registry", "mirror"])
+        .arg(&source)
+        .arg("copy")
+        .output()
+        .expect("runs"));
+    assert!(
+        again.contains("0 versions added, 0 blobs written"),
+        "{again}"
+    );
+    let info = ok(&crucible(dir.path())
+        .args(["info", "agentic-misalignment/leaking", "--registry", "copy"])
+        .output()
+        .expect("runs"));
+    assert!(
+        info.contains("agentic-misalignment/leaking@0.1.0"),
+        "{info}"
+    );
+}

@@ -20,6 +20,14 @@ pub fn lockfile_path(suite: &LoadedSuite) -> PathBuf {
         .map_or_else(|| PathBuf::from(LOCKFILE), |dir| dir.join(LOCKFILE))
 }
 
+/// The directory a suite's relative paths, and its lockfile, live in.
+pub fn suite_dir(suite: &LoadedSuite) -> PathBuf {
+    let dir = suite.path.parent().unwrap_or(std::path::Path::new("."));
+    // Canonical, as registry sources are, so that paths inside it are
+    // recorded relative to it.
+    std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned())
+}
+
 /// The host, as far as it can change results.
 pub fn host_info(limits: &Limits) -> HostInfo {
     let mut engine = BTreeMap::new();
@@ -62,7 +70,18 @@ pub struct LockPlan {
     pub existed: bool,
 }
 
+/// Which plugins a lockfile covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coverage {
+    /// Every plugin of the suite was loaded: pins of anything else go.
+    Whole,
+    /// A run loaded only part of the suite (a sub-suite, some conditions):
+    /// pins of the plugins it did not load stay as they are.
+    Part,
+}
+
 /// Pins every loaded plugin, and checks the result against the policy.
+#[allow(clippy::too_many_arguments)]
 pub fn plan_lock(
     suite: &LoadedSuite,
     plugins: &[&PluginInfo],
@@ -70,6 +89,7 @@ pub fn plan_lock(
     previous: Option<&Lockfile>,
     host: HostInfo,
     judge: Option<JudgeInfo>,
+    coverage: Coverage,
     locked: bool,
 ) -> Result<LockPlan, PackageError> {
     let path = lockfile_path(suite);
@@ -93,7 +113,7 @@ pub fn plan_lock(
             .map_err(|e| invalid(format!("its sha256: {e}")))?;
         let source = origins
             .get(&info.sha256)
-            .cloned()
+            .map(|origin| origin.relative_to(&suite_dir(suite)))
             .ok_or_else(|| invalid("was not resolved through the suite".into()))?;
         let plugin = LockedPlugin {
             name,
@@ -114,6 +134,14 @@ pub fn plan_lock(
             },
         };
         pinned.insert((info.name.clone(), info.version.clone()), plugin);
+    }
+    if let (Coverage::Part, Some(previous)) = (coverage, previous) {
+        for pin in &previous.plugins {
+            let loaded = pinned.keys().any(|(name, _)| *name == pin.name.as_str());
+            if !loaded {
+                pinned.insert((pin.name.to_string(), pin.version.to_string()), pin.clone());
+            }
+        }
     }
     let lockfile = Lockfile {
         host: Some(host),

@@ -10,13 +10,13 @@ mod lock;
 mod publish;
 mod resolver;
 
-pub use lock::{LockPlan, host_info, judge_info, lockfile_path, plan_lock};
-pub use publish::{PublishRequest, publish};
-pub use resolver::{LockPolicy, Resolver};
+pub use lock::{Coverage, LockPlan, host_info, judge_info, lockfile_path, plan_lock};
+pub use publish::{PublishRequest, new_version, publish};
+pub use resolver::{LockPolicy, Network, Resolver};
 
 use std::path::PathBuf;
 
-use crucible_registry::{LockfileError, RegistryError, ResolveError};
+use crucible_registry::{ClientError, LockfileError, RegistryError, ResolveError};
 
 use crate::plugin::LoadError;
 
@@ -26,6 +26,17 @@ pub enum PackageError {
     Registry(#[from] RegistryError),
     #[error(transparent)]
     Resolve(#[from] ResolveError),
+    /// A component's bytes could not be had (not in the cache offline, a
+    /// blob whose bytes are not its sha256, ...).
+    #[error("{label}: {error}")]
+    Fetch {
+        label: String,
+        error: Box<RegistryError>,
+    },
+    /// A registry server refused a publish or a yank, or could not be
+    /// reached.
+    #[error(transparent)]
+    Client(#[from] ClientError),
     #[error(transparent)]
     Lockfile(#[from] LockfileError),
     #[error(transparent)]

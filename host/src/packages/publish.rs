@@ -19,39 +19,60 @@ pub struct PublishRequest {
 
 pub fn publish(runtime: &PluginRuntime, request: &PublishRequest) -> Result<Record, PackageError> {
     let source = PluginSource::from_file(&request.component, None)?;
-    let info = match runtime.load_scenario(&source) {
+    let new = new_version(
+        runtime,
+        &source,
+        request.license.clone(),
+        request.repository.clone(),
+    )?;
+    let registry = LocalRegistry::create(&request.registry)?;
+    Ok(registry.publish(&new, &source.bytes)?)
+}
+
+/// Checks that `source` can be published, and says what it would publish:
+/// the component is loaded as a scenario, else as a classifier (which runs
+/// its `describe`, and a scenario's `parameters` and `conditions`, in the
+/// sandbox, never an episode), and its name and version must be a valid
+/// package name and semver. Shared by `crucible publish` and the registry
+/// server.
+pub fn new_version(
+    runtime: &PluginRuntime,
+    source: &PluginSource,
+    license: Option<String>,
+    repository: Option<String>,
+) -> Result<NewVersion, PackageError> {
+    let info = match runtime.load_scenario(source) {
         Ok(plugin) => plugin.info,
-        Err(LoadError::WrongKind { .. }) => runtime.load_classifier(&source)?.info,
+        Err(LoadError::WrongKind { .. }) => runtime.load_classifier(source)?.info,
         Err(e) => return Err(e.into()),
     };
     let invalid = |message: String| PackageError::Invalid {
         what: source.label.clone(),
         message,
     };
-    let new =
-        NewVersion {
-            name: info.name.parse().map_err(|e| {
-                invalid(format!("its name `{}` cannot be published: {e}", info.name))
-            })?,
-            version: info.version.parse().map_err(|e| {
-                invalid(format!("its version `{}` is not semver: {e}", info.version))
-            })?,
-            kind: match info.kind {
-                PluginKind::Scenario => Kind::Scenario,
-                PluginKind::Classifier => Kind::Classifier,
+    Ok(NewVersion {
+        name: info
+            .name
+            .parse()
+            .map_err(|e| invalid(format!("its name `{}` cannot be published: {e}", info.name)))?,
+        version: info
+            .version
+            .parse()
+            .map_err(|e| invalid(format!("its version `{}` is not semver: {e}", info.version)))?,
+        kind: match info.kind {
+            PluginKind::Scenario => Kind::Scenario,
+            PluginKind::Classifier => Kind::Classifier,
+        },
+        contract: info.contract.replace(
+            if info.kind == PluginKind::Scenario {
+                "/scenario"
+            } else {
+                "/classifier"
             },
-            contract: info.contract.replace(
-                if info.kind == PluginKind::Scenario {
-                    "/scenario"
-                } else {
-                    "/classifier"
-                },
-                "",
-            ),
-            description: info.description.clone(),
-            license: request.license.clone(),
-            repository: request.repository.clone(),
-        };
-    let registry = LocalRegistry::create(&request.registry)?;
-    Ok(registry.publish(&new, &source.bytes)?)
+            "",
+        ),
+        description: info.description.clone(),
+        license,
+        repository,
+    })
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use crucible_registry::{
-    LocalRegistry, Lockfile, PackageName, Registry, Source, resolve, resolve_locked,
+    AnyRegistry, Lockfile, PackageName, Registry, RegistryCache, Source, resolve, resolve_locked,
 };
 
 use super::PackageError;
@@ -25,9 +25,21 @@ pub enum LockPolicy {
     Update(Vec<PackageName>),
 }
 
+/// Whether an HTTP registry may be reached, or only the local cache of
+/// what was fetched from it before (`--offline`). A registry directory is
+/// local either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Network {
+    #[default]
+    Online,
+    Offline,
+}
+
 pub struct Resolver {
     suite_dir: PathBuf,
-    registry: Option<LocalRegistry>,
+    /// Where the lockfile is: its sources are relative to it.
+    lock_dir: PathBuf,
+    registry: Option<AnyRegistry>,
     pins: Option<Lockfile>,
     policy: LockPolicy,
     /// Where each resolved component came from, by sha256.
@@ -36,12 +48,29 @@ pub struct Resolver {
 
 impl Resolver {
     pub fn new(suite: &LoadedSuite, policy: LockPolicy) -> Result<Self, PackageError> {
+        Self::with_network(suite, policy, Network::Online)
+    }
+
+    /// A resolver that, `Network::Offline`, reads an HTTP registry only
+    /// from the local cache (`$CRUCIBLE_CACHE/registry`).
+    pub fn with_network(
+        suite: &LoadedSuite,
+        policy: LockPolicy,
+        network: Network,
+    ) -> Result<Self, PackageError> {
         let registry = suite
-            .manifest
-            .suite
-            .registry
-            .as_ref()
-            .map(|path| LocalRegistry::open(&suite.resolve(path)))
+            .registry()
+            .map_err(|e| PackageError::Invalid {
+                what: suite.path.display().to_string(),
+                message: e.to_string(),
+            })?
+            .map(|location| {
+                AnyRegistry::open(
+                    &location,
+                    RegistryCache::at_default(),
+                    network == Network::Offline,
+                )
+            })
             .transpose()?;
         let lock_path = lockfile_path(suite);
         let pins = if lock_path.exists() {
@@ -53,6 +82,7 @@ impl Resolver {
         };
         Ok(Self {
             suite_dir: suite.path.parent().map(PathBuf::from).unwrap_or_default(),
+            lock_dir: super::lock::suite_dir(suite),
             registry,
             pins,
             policy,
@@ -97,12 +127,13 @@ impl Resolver {
             path.to_owned()
         };
         let origin = Source::path(&path);
+        let recorded = origin.relative_to(&self.lock_dir);
         // Under --locked a component file must still be the bytes pinned.
         let pinned = match (&self.policy, &self.pins) {
             (LockPolicy::Locked, Some(pins)) => pins
                 .plugins
                 .iter()
-                .find(|p| p.source == origin)
+                .find(|p| p.source == recorded)
                 .map(|p| p.sha256.as_str().to_owned()),
             _ => None,
         };
@@ -138,10 +169,10 @@ impl Resolver {
             ),
             None => (resolve(registry, name, req)?, None),
         };
-        let bytes = registry.blob(&record.sha256)?;
         let label = format!("{}@{}", record.name, record.version);
-        // The blob was checked against the index record; the lockfile's pin
-        // is checked when the component is loaded, naming both hashes.
+        // The registry's record must still say what the lockfile pinned;
+        // the blob is checked against the record as it is read, and the
+        // pin again when the component is loaded, naming both hashes.
         let expected = expected.unwrap_or_else(|| record.sha256.clone());
         if expected != record.sha256 {
             return Err(LoadError::HashMismatch {
@@ -151,6 +182,12 @@ impl Resolver {
             }
             .into());
         }
+        let bytes = registry
+            .blob(&record.sha256)
+            .map_err(|error| PackageError::Fetch {
+                label: label.clone(),
+                error: Box::new(error),
+            })?;
         Ok((
             PluginSource {
                 label,

@@ -48,6 +48,8 @@ pub struct RunRequest {
     pub cache_dir: Option<PathBuf>,
     /// Refuse to run if `crucible.lock` is missing or would change.
     pub locked: bool,
+    /// Read HTTP registries only from the local cache.
+    pub offline: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -169,7 +171,8 @@ pub async fn run(request: RunRequest, observer: Arc<dyn Observer>) -> Result<Run
     } else {
         LockPolicy::Normal
     };
-    let resolver = Resolver::new(&suite, policy).map_err(PrepareError::from)?;
+    let resolver = Resolver::with_network(&suite, policy, network(request.offline))
+        .map_err(PrepareError::from)?;
     let scenarios: Vec<Arc<PreparedScenario>> = prepare(&suite, &runtime, &selection, &resolver)?
         .into_iter()
         .map(Arc::new)
@@ -181,6 +184,7 @@ pub async fn run(request: RunRequest, observer: Arc<dyn Observer>) -> Result<Run
         resolver.pins(),
         packages::host_info(&request.limits),
         packages::judge_info(judge_id.as_deref()),
+        packages::Coverage::Part,
         request.locked,
     )
     .map_err(PrepareError::from)?;
@@ -315,6 +319,16 @@ pub struct LockRequest {
     pub judge: Option<String>,
     pub limits: Limits,
     pub cache_dir: Option<PathBuf>,
+    /// Read HTTP registries only from the local cache.
+    pub offline: bool,
+}
+
+fn network(offline: bool) -> packages::Network {
+    if offline {
+        packages::Network::Offline
+    } else {
+        packages::Network::Online
+    }
 }
 
 /// Resolves and loads every plugin of the suite and writes its lockfile.
@@ -326,7 +340,8 @@ pub fn lock(request: &LockRequest) -> Result<packages::LockPlan, RunError> {
         cache_dir: request.cache_dir.clone(),
     })
     .map_err(|e| RunError::Runtime(format!("{e:#}")))?;
-    let resolver = Resolver::new(&suite, request.policy.clone()).map_err(PrepareError::from)?;
+    let resolver = Resolver::with_network(&suite, request.policy.clone(), network(request.offline))
+        .map_err(PrepareError::from)?;
     let scenarios: Vec<Arc<PreparedScenario>> =
         prepare(&suite, &runtime, &Selection::default(), &resolver)?
             .into_iter()
@@ -343,6 +358,7 @@ pub fn lock(request: &LockRequest) -> Result<packages::LockPlan, RunError> {
         resolver.pins(),
         packages::host_info(&request.limits),
         packages::judge_info(judge.as_deref()),
+        packages::Coverage::Whole,
         false,
     )
     .map_err(PrepareError::from)?;

@@ -46,9 +46,9 @@ pub struct SuiteInfo {
     #[serde(default)]
     pub description: String,
     /// The registry `package` entries resolve against: a directory,
-    /// relative to the suite file.
+    /// relative to the suite file, or an `http(s)://` URL.
     #[serde(default)]
-    pub registry: Option<PathBuf>,
+    pub registry: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -321,9 +321,10 @@ impl LoadedSuite {
         }
         if uses_packages && m.suite.registry.is_none() {
             return Err(self.invalid(
-                "the suite names registry packages but no registry (add `registry = \"path\"` to [suite])",
+                "the suite names registry packages but no registry (add `registry = \"DIR\"` or `registry = \"https://...\"` to [suite])",
             ));
         }
+        self.registry()?;
         for (key, scenario) in &m.scenarios {
             if scenario.classifiers.is_empty() {
                 return Err(self.invalid(format!(
@@ -354,6 +355,18 @@ impl LoadedSuite {
                 )
             })
         })
+    }
+
+    /// The suite's registry, a directory resolved against the suite's
+    /// directory or a URL; `None` if it names none.
+    pub fn registry(&self) -> Result<Option<crucible_registry::RegistryLocation>, SuiteError> {
+        let Some(text) = &self.manifest.suite.registry else {
+            return Ok(None);
+        };
+        let location = crucible_registry::RegistryLocation::parse(text)
+            .map_err(|e| self.invalid(format!("suite.registry: {e}")))?;
+        let dir = self.path.parent().unwrap_or(Path::new(""));
+        Ok(Some(location.relative_to(dir)))
     }
 
     /// A path in the manifest, resolved against the suite's directory.
@@ -464,8 +477,26 @@ component = "c.wasm"
         );
         let err = LoadedSuite::parse(Path::new("x.toml"), &text).expect_err("no registry");
         assert!(err.to_string().contains("no registry"), "{err}");
-        let text = text.replace("name = \"t\"", "name = \"t\"\nregistry = \"reg\"");
-        LoadedSuite::parse(Path::new("x.toml"), &text).expect("valid");
+        let with = |registry: &str| {
+            text.replace(
+                "name = \"t\"",
+                &format!("name = \"t\"\nregistry = \"{registry}\""),
+            )
+        };
+        let suite = LoadedSuite::parse(Path::new("suites/x.toml"), &with("reg")).expect("valid");
+        assert_eq!(
+            suite.registry().expect("valid"),
+            Some(crucible_registry::RegistryLocation::Dir(
+                "suites/reg".into()
+            ))
+        );
+        let suite =
+            LoadedSuite::parse(Path::new("x.toml"), &with("https://r.example/reg")).expect("a URL");
+        assert!(suite.registry().expect("valid").is_some_and(|r| r.is_url()));
+        let err =
+            LoadedSuite::parse(Path::new("x.toml"), &with("ftp://r.example")).expect_err("scheme");
+        assert!(err.to_string().contains("suite.registry"), "{err}");
+        assert!(err.to_string().contains("`ftp`"), "{err}");
     }
 
     #[test]

@@ -1,0 +1,653 @@
+//! The registry server: the real `crucible registry serve` on 127.0.0.1,
+//! spoken to in plain HTTP/1.1 over a `TcpStream`, so that requests go out
+//! exactly as written (no client normalizes `..` away) and a server that
+//! answers before reading a whole upload is still heard.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Stdio};
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use super::*;
+
+/// A running `crucible registry serve --root reg` in a directory; killed
+/// when dropped.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    log: PathBuf,
+}
+
+impl Server {
+    fn start(dir: &Path, args: &[&str]) -> Self {
+        let log = dir.join("server.log");
+        let mut child = crucible(dir)
+            .args([
+                "registry",
+                "serve",
+                "--root",
+                "reg",
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).expect("create the server log"))
+            .spawn()
+            .expect("the server starts");
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("piped stdout");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the server's address");
+        let addr = line
+            .trim()
+            .rsplit_once("http://")
+            .and_then(|(_, addr)| addr.parse().ok())
+            .unwrap_or_else(|| {
+                let log = std::fs::read_to_string(&log).unwrap_or_default();
+                panic!("no address in {line:?}; the server said: {log}")
+            });
+        Self { child, addr, log }
+    }
+
+    fn get(&self, target: &str) -> Reply {
+        http(self.addr, "GET", target, &[], Body::Plain(&[]))
+    }
+
+    fn publish(&self, token: Option<&str>, bytes: &[u8]) -> Reply {
+        self.publish_to("/api/v1/packages", token, Body::Plain(bytes))
+    }
+
+    fn publish_to(&self, target: &str, token: Option<&str>, body: Body<'_>) -> Reply {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let headers: Vec<(&str, &str)> = auth
+            .as_deref()
+            .map(|a| ("Authorization", a))
+            .into_iter()
+            .collect();
+        http(self.addr, "PUT", target, &headers, body)
+    }
+
+    fn yank(&self, token: &str, name: &str, version: &str, yanked: bool) -> Reply {
+        let body = serde_json::json!({ "name": name, "version": version, "yanked": yanked });
+        let auth = format!("Bearer {token}");
+        http(
+            self.addr,
+            "POST",
+            "/api/v1/yank",
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
+            Body::Plain(body.to_string().as_bytes()),
+        )
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+enum Body<'a> {
+    /// Sent with its `Content-Length`.
+    Plain(&'a [u8]),
+    /// Sent chunked: the server cannot know the size before reading.
+    Chunked(&'a [u8]),
+}
+
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    /// A refusal: this status, one line naming `needle`.
+    fn refused(&self, status: u16, needle: &str) {
+        let text = self.text();
+        assert_eq!(self.status, status, "{text}");
+        assert!(!text.contains('\n'), "one line: {text:?}");
+        assert!(text.contains(needle), "`{needle}` not in: {text}");
+    }
+}
+
+/// One HTTP/1.1 request on its own connection.
+fn http(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: Body<'_>,
+) -> Reply {
+    let mut stream = TcpStream::connect(addr).expect("connect to the server");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(120)))
+        .expect("set a timeout");
+    let mut request =
+        format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    let mut bytes = match body {
+        Body::Plain(body) => {
+            request.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+            let mut bytes = request.into_bytes();
+            bytes.extend_from_slice(body);
+            bytes
+        }
+        Body::Chunked(body) => {
+            request.push_str("Transfer-Encoding: chunked\r\n\r\n");
+            let mut bytes = request.into_bytes();
+            for chunk in body.chunks(16 << 10) {
+                bytes.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+                bytes.extend_from_slice(chunk);
+                bytes.extend_from_slice(b"\r\n");
+            }
+            bytes.extend_from_slice(b"0\r\n\r\n");
+            bytes
+        }
+    };
+    // A server may answer (401, 413) and close before reading all of an
+    // upload: a failed write is not the test's failure, the answer is.
+    let _ = stream.write_all(&bytes);
+    bytes.clear();
+    let mut buf = [0u8; 16 << 10];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => bytes.extend_from_slice(&buf[..n]),
+            // A reset after the answer arrived (unread upload bytes).
+            Err(_) if !bytes.is_empty() => break,
+            Err(e) => panic!("{method} {target}: no answer: {e}"),
+        }
+    }
+    let split = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| {
+            panic!(
+                "{method} {target}: no header end in {:?}",
+                String::from_utf8_lossy(&bytes)
+            )
+        });
+    let head = String::from_utf8_lossy(&bytes[..split]).into_owned();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {head:?}"));
+    let length = head.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.eq_ignore_ascii_case("content-length")
+            .then(|| value.trim().parse::<usize>().ok())?
+    });
+    let mut body = bytes[split + 4..].to_vec();
+    let length =
+        length.unwrap_or_else(|| panic!("{method} {target}: no Content-Length in {head:?}"));
+    assert!(body.len() >= length, "{method} {target}: body cut short");
+    body.truncate(length);
+    Reply { status, body }
+}
+
+/// `crucible registry token create --root reg --owner OWNER` in `dir`.
+fn token(dir: &Path, owner: &str) -> String {
+    let output = crucible(dir)
+        .args([
+            "registry", "token", "create", "--root", "reg", "--owner", owner,
+        ])
+        .output()
+        .expect("crucible runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let token = stdout(&output).trim().to_owned();
+    assert_eq!(token.len(), 64, "{token}");
+    token
+}
+
+fn revoke(dir: &Path, owner: &str) {
+    let output = crucible(dir)
+        .args([
+            "registry", "token", "revoke", "--root", "reg", "--owner", owner,
+        ])
+        .output()
+        .expect("crucible runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
+/// What the registry holds: every file under `index/` and `blobs/`, and
+/// the namespace owners, with their contents' sha256.
+fn stored(dir: &Path) -> BTreeMap<String, String> {
+    fn walk(root: &Path, dir: &Path, into: &mut BTreeMap<String, String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                walk(root, &path, into);
+            } else {
+                let bytes = std::fs::read(&path).expect("read a stored file");
+                let key = path.strip_prefix(root).expect("under the root");
+                into.insert(key.display().to_string(), sha256(&bytes));
+            }
+        }
+    }
+    let root = dir.join("reg");
+    let mut files = BTreeMap::new();
+    walk(&root, &root.join("index"), &mut files);
+    walk(&root, &root.join("blobs"), &mut files);
+    if let Ok(bytes) = std::fs::read(root.join("auth/namespaces.json")) {
+        files.insert("auth/namespaces.json".to_owned(), sha256(&bytes));
+    }
+    files
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+const CLASSIFIER: &str = "agentic-misalignment/blackmail-classifier";
+
+#[test]
+fn publish_read_back_search_and_yank() {
+    let guests = crucible_test_support::guests::guests();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let alice = token(dir.path(), "alice");
+    let bob = token(dir.path(), "bob");
+    let server = Server::start(dir.path(), &[]);
+    let component = read(&guests.blackmail_classifier);
+
+    let config = server.get("/config.json");
+    assert_eq!(config.status, 200, "{}", config.text());
+    assert_eq!(config.json()["format"], 1);
+
+    let published = server.publish_to(
+        "/api/v1/packages?license=Apache-2.0&repository=https%3A%2F%2Fexample.org%2Fx",
+        Some(&alice),
+        Body::Plain(&component),
+    );
+    assert_eq!(published.status, 201, "{}", published.text());
+    let record = published.json();
+    assert_eq!(record["name"], CLASSIFIER);
+    assert_eq!(record["version"], "0.1.0");
+    assert_eq!(record["kind"], "classifier");
+    assert_eq!(record["contract"], "crucible:plugin@0.1.0");
+    assert_eq!(record["size"], component.len());
+    assert_eq!(record["license"], "Apache-2.0");
+    assert_eq!(record["repository"], "https://example.org/x");
+    let hex = sha256(&component);
+    assert_eq!(record["sha256"], hex.as_str(), "the server computed it");
+
+    // The index file, byte for byte as stored.
+    let index_path = format!("/index/{CLASSIFIER}.jsonl");
+    let index = server.get(&index_path);
+    assert_eq!(index.status, 200, "{}", index.text());
+    assert_eq!(
+        index.body,
+        read(&dir.path().join("reg").join(&index_path[1..]))
+    );
+    let line: Value = serde_json::from_str(index.text().trim()).expect("one JSON line");
+    assert_eq!(line["v"], 1);
+    assert_eq!(line["sha256"], hex.as_str());
+
+    let blob = server.get(&format!("/blobs/sha256/{}/{hex}", &hex[..2]));
+    assert_eq!(blob.status, 200, "{}", blob.text());
+    assert_eq!(sha256(&blob.body), hex, "the blob is the component");
+    assert_eq!(blob.body, component);
+
+    let found = server.get("/api/v1/search?q=BLACKMAIL%20if").json();
+    assert_eq!(found.as_array().map(Vec::len), Some(1), "{found}");
+    assert_eq!(found[0]["name"], CLASSIFIER);
+    assert_eq!(
+        server.get("/api/v1/search?q=nothing-like-it").json(),
+        serde_json::json!([])
+    );
+
+    // Only the owner yanks and unyanks.
+    server
+        .yank(&bob, CLASSIFIER, "0.1.0", true)
+        .refused(403, "namespace `agentic-misalignment` belongs to `alice`");
+    let yanked = server.yank(&alice, CLASSIFIER, "0.1.0", true);
+    assert_eq!(yanked.status, 200, "{}", yanked.text());
+    assert_eq!(yanked.json()["yanked"], true);
+    let line: Value = serde_json::from_slice(&server.get(&index_path).body).expect("JSON");
+    assert_eq!(line["yanked"], true);
+    assert_eq!(
+        server.get("/api/v1/search?q=blackmail").json(),
+        serde_json::json!([])
+    );
+    let restored = server.yank(&alice, CLASSIFIER, "0.1.0", false);
+    assert_eq!(restored.status, 200, "{}", restored.text());
+    assert_eq!(restored.json()["yanked"], false);
+    server
+        .yank(&alice, CLASSIFIER, "9.9.9", true)
+        .refused(404, "no such version");
+    server
+        .yank(&alice, "agentic-misalignment/nothing", "0.1.0", true)
+        .refused(404, "no package `agentic-misalignment/nothing`");
+    server
+        .yank(&alice, "../etc", "0.1.0", true)
+        .refused(422, "invalid package name");
+
+    server
+        .get("/index/agentic-misalignment/nothing.jsonl")
+        .refused(404, "no package `agentic-misalignment/nothing`");
+    let absent = "0".repeat(64);
+    server
+        .get(&format!("/blobs/sha256/00/{absent}"))
+        .refused(404, "no blob with sha256");
+
+    let log = server.log();
+    assert!(log.contains("PUT \"/api/v1/packages\" 201 alice"), "{log}");
+    assert!(
+        !log.contains(&alice) && !log.contains(&bob),
+        "tokens never logged: {log}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for file in ["reg/auth/tokens.json", "reg/auth/namespaces.json"] {
+            let mode = std::fs::metadata(dir.path().join(file))
+                .expect("exists")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{file}");
+        }
+    }
+}
+
+#[test]
+fn every_refusal_has_its_status_and_reason_and_stores_nothing() {
+    let guests = crucible_test_support::guests::guests();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let alice = token(dir.path(), "alice");
+    let bob = token(dir.path(), "bob");
+    let carol = token(dir.path(), "carol");
+    revoke(dir.path(), "carol");
+    let server = Server::start(dir.path(), &[]);
+    let classifier = read(&guests.blackmail_classifier);
+    let scenario = read(&guests.blackmail_scenario);
+    let first = server.publish(Some(&alice), &classifier);
+    assert_eq!(first.status, 201, "{}", first.text());
+    let before = stored(dir.path());
+    assert_eq!(
+        before.keys().filter(|k| k.starts_with("index/")).count(),
+        1,
+        "{before:?}"
+    );
+
+    // A component with no exports at all: not a Crucible world.
+    let no_world = b"\0asm\x0d\0\x01\0";
+    let random: Vec<u8> = (0u32..4096)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let unknown = "0".repeat(64);
+    let attempts: Vec<(&str, Reply, u16, &str)> = vec![
+        ("no token", server.publish(None, &scenario), 401, "no token"),
+        (
+            "another scheme",
+            http(
+                server.addr,
+                "PUT",
+                "/api/v1/packages",
+                &[("Authorization", &format!("Basic {alice}"))],
+                Body::Plain(&scenario),
+            ),
+            401,
+            "no token",
+        ),
+        (
+            "an unknown token",
+            server.publish(Some(&unknown), &scenario),
+            401,
+            "invalid token",
+        ),
+        (
+            "a revoked token",
+            server.publish(Some(&carol), &scenario),
+            401,
+            "this token was revoked",
+        ),
+        (
+            "another owner's namespace",
+            server.publish(Some(&bob), &scenario),
+            403,
+            "namespace `agentic-misalignment` belongs to `alice`; `bob` cannot publish in it",
+        ),
+        (
+            "a republish",
+            server.publish(Some(&alice), &classifier),
+            409,
+            "agentic-misalignment/blackmail-classifier@0.1.0: already published",
+        ),
+        (
+            "a component of no Crucible world",
+            server.publish(Some(&bob), no_world),
+            422,
+            "exports no Crucible contract interface",
+        ),
+        (
+            "a core module",
+            server.publish(Some(&bob), b"\0asm\x01\0\0\0"),
+            422,
+            "core WebAssembly module, not a component",
+        ),
+        (
+            "a component that imports networking",
+            server.publish(Some(&bob), &read(&guests.networking_scenario)),
+            422,
+            "`wasi:sockets/tcp@",
+        ),
+        (
+            "random bytes",
+            server.publish(Some(&bob), &random),
+            422,
+            "not a WebAssembly component",
+        ),
+        (
+            "an empty body",
+            server.publish(Some(&bob), b""),
+            422,
+            "the body is empty",
+        ),
+        (
+            "a multi-line license",
+            server.publish_to(
+                "/api/v1/packages?license=MIT%0AEvil",
+                Some(&bob),
+                Body::Plain(&scenario),
+            ),
+            422,
+            "`license` must be one line",
+        ),
+    ];
+    for (what, reply, status, needle) in attempts {
+        eprintln!("{what}: {} {}", reply.status, reply.text());
+        reply.refused(status, needle);
+        assert_eq!(stored(dir.path()), before, "{what}: nothing stored");
+    }
+
+    // Nothing outside the layout is ever served, however the path is spelt.
+    for target in [
+        "/auth/tokens.json",
+        "/auth/namespaces.json",
+        "/locks/agentic-misalignment/blackmail-classifier.lock",
+        "/index/../auth/tokens.json",
+        "/index/..%2Fauth/tokens.json",
+        "/index/..%2fauth%2ftokens.json",
+        "/index/%2e%2e/auth/tokens.json",
+        "/index/%2E%2E%2Fauth/tokens.json",
+        "/index/agentic-misalignment/..%2F..%2Fauth%2Ftokens.json",
+        "/index/agentic-misalignment/blackmail-classifier.jsonl%00",
+        "/index/agentic-misalignment/blackmail-classifier.jsonl/../../../auth/tokens.json",
+        "/blobs/sha256/../../auth/tokens.json",
+        "/blobs/sha256/..%2F..%2Fauth/tokens.json",
+        "/config.json/../auth/tokens.json",
+        "/%2e%2e/auth/tokens.json",
+        "/..%2Fauth%2Ftokens.json",
+        "/./config.json/..",
+        "//etc/passwd",
+    ] {
+        let reply = server.get(target);
+        assert!(
+            !reply.text().contains("sha256\":"),
+            "{target}: {}",
+            reply.text()
+        );
+        reply.refused(404, "not found");
+    }
+    // A blob is named by its lowercase sha256 under its own two-digit prefix.
+    let hex = sha256(&classifier);
+    let upper = hex.to_uppercase();
+    for target in [
+        format!("/blobs/sha256/{}/{upper}", &upper[..2]),
+        format!("/blobs/sha256/00/{hex}"),
+        format!("/blobs/sha256/{}/{}", &hex[..2], &hex[..63]),
+    ] {
+        server.get(&target).refused(404, "not found");
+    }
+    assert_eq!(
+        server
+            .get(&format!("/blobs/sha256/{}/{hex}", &hex[..2]))
+            .status,
+        200
+    );
+    let log = server.log();
+    for secret in [&alice, &bob, &carol] {
+        assert!(!log.contains(secret.as_str()), "tokens never logged: {log}");
+    }
+}
+
+#[test]
+fn an_oversized_upload_is_refused_before_it_is_read() {
+    let guests = crucible_test_support::guests::guests();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let alice = token(dir.path(), "alice");
+    let server = Server::start(dir.path(), &["--max-size", "1000"]);
+    let classifier = read(&guests.blackmail_classifier);
+    let before = stored(dir.path());
+    server
+        .publish(Some(&alice), &classifier)
+        .refused(413, "over this registry's size limit of 1000 bytes");
+    // Without a declared length, the limit cuts the body off as it passes.
+    server
+        .publish_to("/api/v1/packages", Some(&alice), Body::Chunked(&classifier))
+        .refused(413, "over this registry's size limit of 1000 bytes");
+    assert_eq!(stored(dir.path()), before, "nothing stored");
+    assert!(!dir.path().join("reg/auth/namespaces.json").exists());
+}
+
+#[test]
+fn two_concurrent_publishes_of_one_version_one_wins() {
+    let guests = crucible_test_support::guests::guests();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let alice = token(dir.path(), "alice");
+    let bob = token(dir.path(), "bob");
+    let server = Arc::new(Server::start(dir.path(), &[]));
+
+    // Runs one publish per token at the same moment; returns the statuses
+    // in token order.
+    let race = |tokens: Vec<String>, component: &Path| -> Vec<u16> {
+        let bytes = Arc::new(read(component));
+        let barrier = Arc::new(Barrier::new(tokens.len()));
+        let threads: Vec<_> = tokens
+            .into_iter()
+            .map(|token| {
+                let (server, bytes, barrier) = (
+                    Arc::clone(&server),
+                    Arc::clone(&bytes),
+                    Arc::clone(&barrier),
+                );
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    let reply = server.publish(Some(&token), &bytes);
+                    eprintln!("{} {}", reply.status, reply.text());
+                    reply.status
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| t.join().expect("the publishing thread"))
+            .collect()
+    };
+
+    // Two owners, one free namespace: one gets it, the other is refused.
+    let claims = race(
+        vec![alice.clone(), bob.clone()],
+        &guests.blackmail_classifier,
+    );
+    let mut sorted = claims.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, [201, 403], "{claims:?}");
+    let winner = if claims[0] == 201 { alice } else { bob };
+
+    // One owner, one version, twice at once: exactly one is stored.
+    let mut statuses = race(vec![winner.clone(), winner], &guests.blackmail_scenario);
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409]);
+    let index = std::fs::read_to_string(
+        dir.path()
+            .join("reg/index/agentic-misalignment/blackmail.jsonl"),
+    )
+    .expect("the scenario's index");
+    assert_eq!(index.lines().count(), 1, "{index}");
+}
+
+#[test]
+fn a_namespace_published_into_offline_has_no_owner_until_one_is_assigned() {
+    let guests = crucible_test_support::guests::guests();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let published = crucible(dir.path())
+        .arg("publish")
+        .arg(&guests.blackmail_classifier)
+        .args(["--registry", "reg"])
+        .output()
+        .expect("crucible runs");
+    assert!(published.status.success(), "{}", stderr(&published));
+    let alice = token(dir.path(), "alice");
+    let server = Server::start(dir.path(), &[]);
+    let scenario = read(&guests.blackmail_scenario);
+    let before = stored(dir.path());
+    server.publish(Some(&alice), &scenario).refused(
+        403,
+        "namespace `agentic-misalignment` holds packages but has no owner",
+    );
+    server
+        .yank(&alice, CLASSIFIER, "0.1.0", true)
+        .refused(403, "has no owner");
+    assert_eq!(stored(dir.path()), before, "nothing stored");
+
+    let assigned = crucible(dir.path())
+        .args(["registry", "namespace", "assign", "agentic-misalignment"])
+        .args(["--root", "reg", "--owner", "alice"])
+        .output()
+        .expect("crucible runs");
+    assert!(assigned.status.success(), "{}", stderr(&assigned));
+    let reply = server.publish(Some(&alice), &scenario);
+    assert_eq!(reply.status, 201, "{}", reply.text());
+}
