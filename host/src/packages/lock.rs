@@ -4,12 +4,12 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crucible_registry::{
-    Change, HostInfo, JudgeInfo, Kind, LockedPlugin, Lockfile, PackageName, Source, Version, diff,
+    Change, HostInfo, JudgeInfo, LockedPlugin, Lockfile, PackageName, Source, Version, diff,
     lockfile::LOCKFILE,
 };
 
 use super::PackageError;
-use crate::plugin::{Limits, PluginInfo, PluginKind};
+use crate::plugin::{Limits, PluginInfo};
 use crate::suite::LoadedSuite;
 
 /// `crucible.lock`, beside the suite.
@@ -120,18 +120,8 @@ pub fn plan_lock(
             version,
             source,
             sha256,
-            contract: info.contract.replace(
-                if info.kind == PluginKind::Scenario {
-                    "/scenario"
-                } else {
-                    "/classifier"
-                },
-                "",
-            ),
-            kind: match info.kind {
-                PluginKind::Scenario => Kind::Scenario,
-                PluginKind::Classifier => Kind::Classifier,
-            },
+            contract: super::contract_package(info),
+            kind: super::registry_kind(info.kind),
         };
         pinned.insert((info.name.clone(), info.version.clone()), plugin);
     }

@@ -48,3 +48,21 @@ pub enum PackageError {
     #[error("{what}: {message}")]
     Invalid { what: String, message: String },
 }
+
+/// A plugin kind as the registry names it.
+fn registry_kind(kind: crate::plugin::PluginKind) -> crucible_registry::Kind {
+    match kind {
+        crate::plugin::PluginKind::Scenario => crucible_registry::Kind::Scenario,
+        crate::plugin::PluginKind::Classifier => crucible_registry::Kind::Classifier,
+    }
+}
+
+/// The contract package a plugin targets, `crucible:plugin@X.Y.Z`, from
+/// the interface it exports (`crucible:plugin/scenario@X.Y.Z`).
+fn contract_package(info: &crate::plugin::PluginInfo) -> String {
+    format!(
+        "{}@{}",
+        crate::plugin::contract::PACKAGE,
+        info.contract.rsplit_once('@').map_or("", |(_, v)| v)
+    )
+}

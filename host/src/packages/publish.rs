@@ -5,10 +5,10 @@
 
 use std::path::PathBuf;
 
-use crucible_registry::{Kind, LocalRegistry, NewVersion, Record};
+use crucible_registry::{LocalRegistry, NewVersion, Record};
 
 use super::PackageError;
-use crate::plugin::{LoadError, PluginKind, PluginRuntime, PluginSource};
+use crate::plugin::{LoadError, PluginRuntime, PluginSource};
 
 pub struct PublishRequest {
     pub component: PathBuf,
@@ -59,18 +59,8 @@ pub fn new_version(
             .version
             .parse()
             .map_err(|e| invalid(format!("its version `{}` is not semver: {e}", info.version)))?,
-        kind: match info.kind {
-            PluginKind::Scenario => Kind::Scenario,
-            PluginKind::Classifier => Kind::Classifier,
-        },
-        contract: info.contract.replace(
-            if info.kind == PluginKind::Scenario {
-                "/scenario"
-            } else {
-                "/classifier"
-            },
-            "",
-        ),
+        kind: super::registry_kind(info.kind),
+        contract: super::contract_package(&info),
         description: info.description.clone(),
         license,
         repository,
