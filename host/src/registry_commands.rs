@@ -104,14 +104,27 @@ pub fn publish(args: PublishArgs) -> Result<ExitCode> {
             record
         }
         RegistryLocation::Url(url) => {
-            // The server checks the component; the bytes go as they are.
-            let bytes = std::fs::read(&args.component)
-                .with_context(|| format!("{}: cannot read", args.component.display()))?;
+            // The component describes itself here, on the publisher's own
+            // machine; the server checks it without running it, and hosts
+            // check the description again when they load the package.
+            let runtime = PluginRuntime::new(RuntimeConfig {
+                limits: limits(&args.sandbox)?,
+                max_instances: 4,
+                cache_dir: cache_dir(&args.sandbox),
+            })?;
+            let source = crucible::plugin::PluginSource::from_file(&args.component, None)?;
+            let new = packages::new_version(&runtime, &source, None, None)?;
             let token = token(&url)?;
+            let (name, version) = (new.name.to_string(), new.version.to_string());
             publish_http(
                 &url,
                 &token,
-                &bytes,
+                &source.bytes,
+                crucible_registry::Declaration {
+                    name: &name,
+                    version: &version,
+                    description: &new.description,
+                },
                 args.license.as_deref(),
                 args.repository.as_deref(),
             )

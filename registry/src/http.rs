@@ -461,10 +461,21 @@ impl ListPackages for HttpRegistry {
 /// (`PUT /api/v1/packages`), which inspects it, computes its sha256 and
 /// returns the new record. `license` and `repository` are passed as query
 /// parameters.
+/// What a publisher declares about the component it uploads. The server
+/// records it without running the component; a host loading the package
+/// checks it against the component's own description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Declaration<'a> {
+    pub name: &'a str,
+    pub version: &'a str,
+    pub description: &'a str,
+}
+
 pub fn publish_http(
     url: &str,
     token: &Token,
     bytes: &[u8],
+    declaration: Declaration<'_>,
     license: Option<&str>,
     repository: Option<&str>,
 ) -> Result<Record, ClientError> {
@@ -475,7 +486,11 @@ pub fn publish_http(
     let endpoint = base
         .join("api/v1/packages")
         .unwrap_or_else(|e| unreachable!("a relative path joins: {e}"));
-    let mut query: Vec<(&str, &str)> = Vec::new();
+    let mut query: Vec<(&str, &str)> = vec![
+        ("name", declaration.name),
+        ("version", declaration.version),
+        ("description", declaration.description),
+    ];
     if let Some(license) = license {
         query.push(("license", license));
     }

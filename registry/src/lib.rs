@@ -44,7 +44,7 @@ pub use cache::RegistryCache;
 pub use catalog::{ListPackages, PackageList, write_package_list};
 pub use checksum::{Checksum, ChecksumError};
 pub use credentials::{CredentialsError, Token, token_for};
-pub use http::{ClientError, HttpRegistry, publish_http, yank_http};
+pub use http::{ClientError, Declaration, HttpRegistry, publish_http, yank_http};
 pub use local::{LocalRegistry, NewVersion};
 pub use location::{AnyRegistry, LocationError, RegistryLocation};
 pub use lockfile::{Change, HostInfo, JudgeInfo, LockedPlugin, Lockfile, LockfileError, diff};

@@ -12,9 +12,16 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use crucible_registry::{
-    AnyRegistry, Checksum, ClientError, HttpRegistry, Kind, ListPackages, LocalRegistry,
-    MirrorError, NewVersion, PackageName, Registry, RegistryCache, RegistryLocation, Token,
-    Version, mirror, publish_http, resolve, resolve_locked, write_package_list, yank_http,
+    AnyRegistry, Checksum, ClientError, Declaration, HttpRegistry, Kind, ListPackages,
+    LocalRegistry, MirrorError, NewVersion, PackageName, Registry, RegistryCache, RegistryLocation,
+    Token, Version, mirror, publish_http, resolve, resolve_locked, write_package_list, yank_http,
+};
+
+/// What the tests' uploads declare themselves to be.
+const DECLARED: Declaration<'static> = Declaration {
+    name: "ns/pkg",
+    version: "1.0.0",
+    description: "a test package",
 };
 
 // ---- a static file server ------------------------------------------------
@@ -597,6 +604,7 @@ fn publish_and_yank_send_the_token_and_show_refusals_as_is() {
         &url,
         &good,
         b"\0asm component",
+        DECLARED,
         Some("Apache-2.0"),
         Some("https://example.org/x?y"),
     )
@@ -637,7 +645,7 @@ fn publish_and_yank_send_the_token_and_show_refusals_as_is() {
     );
 
     let bad = Token::new("stolen-token");
-    let err = publish_http(&url, &bad, b"x", None, None).expect_err("refused");
+    let err = publish_http(&url, &bad, b"x", DECLARED, None, None).expect_err("refused");
     assert!(matches!(err, ClientError::Refused { .. }), "{err:?}");
     let message = err.to_string();
     assert!(

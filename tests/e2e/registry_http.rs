@@ -347,10 +347,12 @@ fn writes_need_a_private_token_and_refusals_are_shown_as_is() {
     );
     assert!(err.contains("belongs to `alice`"), "{err}");
     assert!(!err.contains(&bob), "the token is never shown: {err}");
+    // The client checks a component before it uploads it; the server's
+    // own refusal of bad uploads is tested in `serve`.
     std::fs::write(env.path().join("junk.wasm"), [7u8; 300]).expect("write junk");
     refused(
         &env.run(&["publish", "junk.wasm", "--registry", &url]),
-        "HTTP 422 Unprocessable Entity: ",
+        "junk.wasm: not a WebAssembly component",
     );
     refused(
         &env.run_with_token("not-a-token", &["publish", classifier, "--registry", &url]),

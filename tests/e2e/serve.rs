@@ -14,6 +14,18 @@ use sha2::{Digest, Sha256};
 
 use super::*;
 
+/// What an upload declares it is: the blackmail scenario's name and
+/// version for its bytes, the blackmail classifier's for anything else
+/// (which the refusal tests send).
+fn declaration(bytes: &[u8]) -> &'static str {
+    let scenario = read(&crucible_test_support::guests::guests().blackmail_scenario);
+    if bytes == scenario.as_slice() {
+        "name=agentic-misalignment%2Fblackmail&version=0.1.0&description=the%20blackmail%20scenario"
+    } else {
+        "name=agentic-misalignment%2Fblackmail-classifier&version=0.1.0&description=the%20blackmail%20classifier"
+    }
+}
+
 /// A running `crucible registry serve --root reg` in a directory; killed
 /// when dropped.
 struct Server {
@@ -63,7 +75,19 @@ impl Server {
         self.publish_to("/api/v1/packages", token, Body::Plain(bytes))
     }
 
+    /// A `PUT` to `target`, declaring the blackmail classifier's name and
+    /// version unless the target declares its own.
     fn publish_to(&self, target: &str, token: Option<&str>, body: Body<'_>) -> Reply {
+        let target = if target.contains("name=") {
+            target.to_owned()
+        } else {
+            let bytes = match &body {
+                Body::Plain(bytes) | Body::Chunked(bytes) => *bytes,
+            };
+            let joiner = if target.contains('?') { '&' } else { '?' };
+            format!("{target}{joiner}{}", declaration(bytes))
+        };
+        let target = target.as_str();
         let auth = token.map(|t| format!("Bearer {t}"));
         let headers: Vec<(&str, &str)> = auth
             .as_deref()
@@ -319,7 +343,7 @@ fn publish_read_back_search_and_yank() {
     assert_eq!(sha256(&blob.body), hex, "the blob is the component");
     assert_eq!(blob.body, component);
 
-    let found = server.get("/api/v1/search?q=BLACKMAIL%20if").json();
+    let found = server.get("/api/v1/search?q=BLACKMAIL%20classifier").json();
     assert_eq!(found.as_array().map(Vec::len), Some(1), "{found}");
     assert_eq!(found[0]["name"], CLASSIFIER);
     assert_eq!(
@@ -362,7 +386,10 @@ fn publish_read_back_search_and_yank() {
         .refused(404, "no blob with sha256");
 
     let log = server.log();
-    assert!(log.contains("PUT \"/api/v1/packages\" 201 alice"), "{log}");
+    assert!(
+        log.contains("PUT \"/api/v1/packages") && log.contains("201 alice"),
+        "{log}"
+    );
     assert!(
         !log.contains(&alice) && !log.contains(&bob),
         "tokens never logged: {log}"
@@ -650,4 +677,50 @@ fn a_namespace_published_into_offline_has_no_owner_until_one_is_assigned() {
     assert!(assigned.status.success(), "{}", stderr(&assigned));
     let reply = server.publish(Some(&alice), &scenario);
     assert_eq!(reply.status, 201, "{}", reply.text());
+}
+
+/// The server records what a publisher declares without running the
+/// component; a host loading the package refuses a component that
+/// describes itself as something else.
+#[test]
+fn a_component_declared_as_another_package_is_refused_when_loaded() {
+    let guests = crucible_test_support::guests::guests();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let alice = token(dir.path(), "alice");
+    let server = Server::start(dir.path(), &[]);
+    let scenario = read(&guests.blackmail_scenario);
+    let reply = server.publish_to(
+        "/api/v1/packages?name=acme%2Fimpostor&version=1.0.0",
+        Some(&alice),
+        Body::Plain(&scenario),
+    );
+    assert_eq!(
+        reply.status,
+        201,
+        "the declaration is recorded: {}",
+        reply.text()
+    );
+    let suite = dir.path().join("suite.toml");
+    std::fs::write(
+        &suite,
+        format!(
+            "[suite]\nname = \"t\"\nregistry = \"http://{}\"\n\n\
+             [scenarios.s]\npackage = \"acme/impostor\"\nversion = \"^1\"\nclassifiers = [\"c\"]\n\n\
+             [classifiers.c]\ncomponent = {:?}\n",
+            server.addr,
+            guests.blackmail_classifier.display().to_string()
+        ),
+    )
+    .expect("write the suite");
+    let output = crucible(dir.path())
+        .arg("run")
+        .arg(&suite)
+        .output()
+        .expect("crucible runs");
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("describes itself as `agentic-misalignment/blackmail@0.1.0`, but the registry publishes it as `acme/impostor@1.0.0`"),
+        "{err}"
+    );
 }

@@ -11,7 +11,7 @@ mod publish;
 mod resolver;
 
 pub use lock::{Coverage, LockPlan, host_info, judge_info, lockfile_path, plan_lock};
-pub use publish::{PublishRequest, new_version, publish};
+pub use publish::{Declared, PublishRequest, declared_version, new_version, publish};
 pub use resolver::{LockPolicy, Network, Resolver};
 
 use std::path::PathBuf;

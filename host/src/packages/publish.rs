@@ -66,3 +66,49 @@ pub fn new_version(
         repository,
     })
 }
+
+/// What a publisher says a component is. A registry server records it
+/// without running the component; the host checks it against the
+/// component's own `describe` when it loads the package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declared {
+    pub name: String,
+    pub version: String,
+    pub description: String,
+}
+
+/// Checks that `source` can be published as `declared`, running none of
+/// it: only the checks of `PluginRuntime::validate_static` (hash, header,
+/// contract, imports, exports' types). Used by the registry server.
+pub fn declared_version(
+    runtime: &PluginRuntime,
+    source: &PluginSource,
+    declared: &Declared,
+    license: Option<String>,
+    repository: Option<String>,
+) -> Result<NewVersion, PackageError> {
+    let target = runtime.validate_static(source)?;
+    let invalid = |message: String| PackageError::Invalid {
+        what: source.label.clone(),
+        message,
+    };
+    Ok(NewVersion {
+        name: declared.name.parse().map_err(|e| {
+            invalid(format!(
+                "the name `{}` cannot be published: {e}",
+                declared.name
+            ))
+        })?,
+        version: declared.version.parse().map_err(|e| {
+            invalid(format!(
+                "the version `{}` is not semver: {e}",
+                declared.version
+            ))
+        })?,
+        kind: super::registry_kind(target.kind),
+        contract: format!("{}@{}", crate::plugin::contract::PACKAGE, target.version),
+        description: declared.description.clone(),
+        license,
+        repository,
+    })
+}

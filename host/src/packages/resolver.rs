@@ -190,6 +190,7 @@ impl Resolver {
             })?;
         Ok((
             PluginSource {
+                expected_identity: Some(label.clone()),
                 label,
                 bytes,
                 expected_sha256: Some(expected.as_str().to_owned()),

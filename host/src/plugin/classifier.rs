@@ -48,6 +48,7 @@ impl ClassifierPlugin {
             ClassifierInstance::new(Arc::clone(&shared), &pre, label, 0, Arc::new(NoJudge))
                 .map_err(checked.loading("instantiate"))?;
         let metadata = probe.describe().map_err(checked.loading("describe"))?;
+        checked.verify_identity(&metadata)?;
         Ok(Self {
             info: checked.info(metadata),
             cache: checked.cache,

@@ -57,10 +57,11 @@ pub fn supported_list() -> String {
 }
 
 /// Reads the contract target from a component's export names and checks it
-/// against what the caller wants to load.
+/// against what the caller wants to load (any kind when `expected` is
+/// `None`).
 pub fn detect<'a>(
     label: &str,
-    expected: PluginKind,
+    expected: Option<PluginKind>,
     exports: impl Iterator<Item = &'a str>,
 ) -> Result<Target, LoadError> {
     let exports: Vec<&str> = exports.collect();
@@ -108,7 +109,9 @@ pub fn detect<'a>(
             });
         }
     };
-    if target.kind != expected {
+    if let Some(expected) = expected
+        && target.kind != expected
+    {
         return Err(LoadError::WrongKind {
             label: label.to_owned(),
             expected,
@@ -177,7 +180,7 @@ mod tests {
     fn reads_the_version_a_scenario_targets() {
         let target = detect(
             "x.wasm",
-            PluginKind::Scenario,
+            Some(PluginKind::Scenario),
             ["crucible:plugin/scenario@0.1.0"].into_iter(),
         )
         .expect("supported");
@@ -188,7 +191,7 @@ mod tests {
     fn names_an_unsupported_version_and_the_supported_ones() {
         let err = detect(
             "x.wasm",
-            PluginKind::Scenario,
+            Some(PluginKind::Scenario),
             ["crucible:plugin/scenario@9.0.0"].into_iter(),
         )
         .expect_err("unsupported");
@@ -204,7 +207,7 @@ mod tests {
     fn refuses_a_classifier_where_a_scenario_is_expected() {
         let err = detect(
             "x.wasm",
-            PluginKind::Scenario,
+            Some(PluginKind::Scenario),
             ["crucible:plugin/classifier@0.1.0"].into_iter(),
         )
         .expect_err("wrong kind");
@@ -233,7 +236,7 @@ mod tests {
     fn lists_what_a_foreign_component_exports() {
         let err = detect(
             "x.wasm",
-            PluginKind::Scenario,
+            Some(PluginKind::Scenario),
             ["wasi:cli/run@0.2.0"].into_iter(),
         )
         .expect_err("foreign");

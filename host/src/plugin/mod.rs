@@ -44,6 +44,9 @@ pub struct PluginSource {
     pub label: String,
     pub bytes: Vec<u8>,
     pub expected_sha256: Option<String>,
+    /// `name@version` the component must describe itself as (a registry
+    /// package), if any.
+    pub expected_identity: Option<String>,
 }
 
 impl PluginSource {
@@ -60,6 +63,7 @@ impl PluginSource {
             label,
             bytes,
             expected_sha256,
+            expected_identity: None,
         })
     }
 }
@@ -147,17 +151,44 @@ impl PluginRuntime {
     }
 
     pub fn load_scenario(&self, source: &PluginSource) -> Result<ScenarioPlugin, LoadError> {
-        let checked = self.check(source, PluginKind::Scenario)?;
+        let checked = self.check(source, Some(PluginKind::Scenario))?;
         ScenarioPlugin::load(Arc::clone(&self.shared), &self.linker, checked)
     }
 
     pub fn load_classifier(&self, source: &PluginSource) -> Result<ClassifierPlugin, LoadError> {
-        let checked = self.check(source, PluginKind::Classifier)?;
+        let checked = self.check(source, Some(PluginKind::Classifier))?;
         ClassifierPlugin::load(Arc::clone(&self.shared), &self.linker, checked)
     }
 
+    /// Every check that needs no instance: the hash, the header, compiling,
+    /// the contract it targets, its imports, linking, and its exports'
+    /// types against the world's (not only their names). Nothing of the
+    /// plugin runs; this is what a registry checks an upload with.
+    pub fn validate_static(&self, source: &PluginSource) -> Result<Target, LoadError> {
+        let checked = self.check(source, None)?;
+        if checked.target.version != v0_1_0::VERSION {
+            return Err(checked.unsupported());
+        }
+        let instance_pre = checked.link(&self.linker)?;
+        match checked.target.kind {
+            PluginKind::Scenario => {
+                checked.typecheck(
+                    "scenario",
+                    v0_1_0::scenario_world::ScenarioPluginPre::new(instance_pre),
+                )?;
+            }
+            PluginKind::Classifier => {
+                checked.typecheck(
+                    "classifier",
+                    v0_1_0::classifier_world::ClassifierPluginPre::new(instance_pre),
+                )?;
+            }
+        }
+        Ok(checked.target)
+    }
+
     /// Verifies, compiles and identifies a component.
-    fn check(&self, source: &PluginSource, kind: PluginKind) -> Result<Checked, LoadError> {
+    fn check(&self, source: &PluginSource, kind: Option<PluginKind>) -> Result<Checked, LoadError> {
         let label = source.label.clone();
         let sha256 = hex::encode(Sha256::digest(&source.bytes));
         if let Some(expected) = &source.expected_sha256
@@ -196,6 +227,7 @@ impl PluginRuntime {
         contract::check_imports(&label, &target, &imports)?;
         Ok(Checked {
             label,
+            expected_identity: source.expected_identity.clone(),
             component,
             target,
             imports,
@@ -209,6 +241,7 @@ impl PluginRuntime {
 /// A component that passed the checks that need no instance.
 struct Checked {
     label: String,
+    expected_identity: Option<String>,
     component: Component,
     target: Target,
     imports: Vec<String>,
@@ -249,6 +282,19 @@ impl Checked {
             label: self.label.clone(),
             call,
             source,
+        }
+    }
+
+    /// A component published as one `name@version` must describe itself as
+    /// that: the registry recorded what the publisher said, without running
+    /// the component.
+    fn verify_identity(&self, metadata: &crate::transcript::Metadata) -> Result<(), LoadError> {
+        let described = format!("{}@{}", metadata.name, metadata.version);
+        match &self.expected_identity {
+            Some(published) if *published != described => Err(self.mismatch(format!(
+                "describes itself as `{described}`, but the registry publishes it as `{published}`"
+            ))),
+            _ => Ok(()),
         }
     }
 

@@ -51,6 +51,7 @@ impl ScenarioPlugin {
             ScenarioInstance::new(Arc::clone(&shared), &pre, label, 0, Arc::new(NoJudge))
                 .map_err(checked.loading("instantiate"))?;
         let metadata = probe.describe().map_err(checked.loading("describe"))?;
+        checked.verify_identity(&metadata)?;
         let parameters = probe.parameters().map_err(checked.loading("parameters"))?;
         let conditions = probe.conditions().map_err(checked.loading("conditions"))?;
         Ok(Self {

@@ -88,11 +88,16 @@ fn bearer(headers: &HeaderMap) -> Result<String, Refusal> {
 
 #[derive(Debug, Deserialize)]
 pub(super) struct PublishQuery {
+    /// What the publisher declares the component to be; recorded without
+    /// running it, and checked against its `describe` when a host loads it.
+    name: Option<String>,
+    version: Option<String>,
+    description: Option<String>,
     license: Option<String>,
     repository: Option<String>,
 }
 
-/// `PUT /api/v1/packages[?license=SPDX&repository=URL]`, the component's
+/// `PUT /api/v1/packages?name=NS/NAME&version=X.Y.Z[&description=..][&license=SPDX][&repository=URL]`, the component's
 /// bytes as the body. Answers 201 with the new record.
 pub(super) async fn publish(
     State(state): State<Arc<AppState>>,
@@ -103,6 +108,12 @@ pub(super) async fn publish(
     let Query(query) = query.map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, e.body_text()))?;
     let license = metadata("license", query.license, MAX_LICENSE)?;
     let repository = metadata("repository", query.repository, MAX_REPOSITORY)?;
+    let declaration = packages::Declared {
+        name: required("name", metadata("name", query.name, MAX_NAME)?)?,
+        version: required("version", metadata("version", query.version, MAX_NAME)?)?,
+        description: metadata("description", query.description, MAX_DESCRIPTION)?
+            .unwrap_or_default(),
+    };
 
     // A declared length over the limit is refused before reading anything;
     // an undeclared one is cut off by the body limit (`DefaultBodyLimit`)
@@ -136,9 +147,9 @@ pub(super) async fn publish(
         ));
     }
 
-    // Validation compiles the component and calls its `describe` (and a
-    // scenario's `parameters` and `conditions`) in the sandbox; a few at a
-    // time, so uploads cannot take every core.
+    // Validation compiles the component and checks its contract, imports
+    // and export types, running none of it; a few at a time, so uploads
+    // cannot take every core with compiling.
     let new = {
         // Held by the blocking task itself, so a client that hangs up does
         // not free the slot while its component is still being checked.
@@ -151,10 +162,12 @@ pub(super) async fn publish(
             label: UPLOAD.to_owned(),
             bytes: bytes.to_vec(),
             expected_sha256: None,
+            expected_identity: None,
         };
         blocking(move || {
-            let checked = packages::new_version(&runtime, &source, license, repository)
-                .map_err(invalid_component);
+            let checked =
+                packages::declared_version(&runtime, &source, &declaration, license, repository)
+                    .map_err(invalid_component);
             drop(permit);
             checked
         })
@@ -260,6 +273,19 @@ pub(super) async fn yank(
 }
 
 /// An optional one-line text field of a publish.
+/// Longest declared name or version, and description, accepted.
+const MAX_NAME: usize = 200;
+const MAX_DESCRIPTION: usize = 2000;
+
+fn required(what: &str, value: Option<String>) -> Result<String, Refusal> {
+    value.ok_or_else(|| {
+        Refusal::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("`{what}` is required: declare the component's name and version"),
+        )
+    })
+}
+
 fn metadata(what: &str, value: Option<String>, max: usize) -> Result<Option<String>, Refusal> {
     let Some(value) = value else {
         return Ok(None);
