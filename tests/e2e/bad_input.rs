@@ -90,6 +90,22 @@ fn a_missing_api_key_names_the_variable() {
 }
 
 #[test]
+fn a_missing_anthropic_key_names_the_variable() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let suite = bundled_suite();
+    let err = refused(
+        dir.path(),
+        &[
+            "run",
+            suite.to_str().expect("utf-8"),
+            "--model",
+            "anthropic/claude-x",
+        ],
+    );
+    assert!(err.contains("ANTHROPIC_API_KEY"), "{err}");
+}
+
+#[test]
 fn a_component_of_the_wrong_world_is_refused_with_its_contract() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let guests = crucible_test_support::guests::guests();

@@ -37,6 +37,8 @@ fn crucible(dir: &Path) -> Command {
         .env("CRUCIBLE_CACHE", cache_dir())
         .env_remove("OPENAI_API_KEY")
         .env_remove("OPENAI_BASE_URL")
+        .env_remove("ANTHROPIC_API_KEY")
+        .env_remove("ANTHROPIC_BASE_URL")
         .env_remove("CRUCIBLE_LOG");
     command
 }

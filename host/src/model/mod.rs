@@ -4,6 +4,7 @@
 //! pair replays a scenario's own labelled reference replies and needs no
 //! network, which makes it the default and the host's self-test.
 
+mod anthropic;
 mod openai;
 pub mod reference;
 mod spec;
@@ -85,6 +86,9 @@ impl Agent {
                 spec.model(),
             )?)),
             "openai" => Ok(Agent::Remote(Arc::new(OpenAiModel::from_spec(spec)?))),
+            "anthropic" => Ok(Agent::Remote(Arc::new(
+                anthropic::AnthropicModel::from_spec(spec)?,
+            ))),
             other => Err(SpecError::UnknownProvider {
                 id: spec.id.clone(),
                 provider: other.to_owned(),

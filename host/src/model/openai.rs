@@ -267,7 +267,7 @@ impl Model for OpenAiModel {
 }
 
 /// A transport error without the request's URL query or headers.
-fn transport_message(error: &reqwest::Error) -> String {
+pub(super) fn transport_message(error: &reqwest::Error) -> String {
     let kind = if error.is_timeout() {
         "timed out"
     } else if error.is_connect() {

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Providers this host knows, for error messages.
-pub const PROVIDERS: &[&str] = &["openai", "reference"];
+pub const PROVIDERS: &[&str] = &["anthropic", "openai", "reference"];
 
 /// A model as a suite or the command line names it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,4 +1,7 @@
-//! A fake OpenAI-compatible server on 127.0.0.1 with scripted replies.
+//! A fake model server on 127.0.0.1 with scripted replies. It speaks
+//! OpenAI's Chat Completions (`/v1/chat/completions`) and Anthropic's
+//! Messages API (`/v1/messages`); the responder sees which was called
+//! through the request body's shape, and tests read the recorded path.
 //!
 //! It runs on its own thread and runtime, so a test can drive the real
 //! `crucible` binary (another process) against it from plain `#[test]`s.
@@ -32,7 +35,11 @@ pub enum FakeReply {
 /// A request the server received.
 #[derive(Debug, Clone)]
 pub struct Recorded {
+    pub path: String,
     pub authorization: Option<String>,
+    /// Anthropic's key header.
+    pub api_key: Option<String>,
+    pub anthropic_version: Option<String>,
     pub body: Value,
 }
 
@@ -76,6 +83,7 @@ impl FakeOpenAi {
                 addr_tx.send(addr).expect("the test waits for the address");
                 let app = Router::new()
                     .route("/v1/chat/completions", post(complete))
+                    .route("/v1/messages", post(complete))
                     .with_state(shared);
                 axum::serve(listener, app)
                     .with_graceful_shutdown(async {
@@ -111,7 +119,12 @@ impl Drop for FakeOpenAi {
     }
 }
 
-async fn complete(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+async fn complete(
+    State(shared): State<Shared>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let body: Value = match serde_json::from_slice(&body) {
         Ok(body) => body,
         Err(e) => {
@@ -122,13 +135,18 @@ async fn complete(State(shared): State<Shared>, headers: HeaderMap, body: Bytes)
                 .into_response();
         }
     };
-    let authorization = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
     if let Ok(mut requests) = shared.requests.lock() {
         requests.push(Recorded {
-            authorization,
+            path: uri.path().to_owned(),
+            authorization: header("authorization"),
+            api_key: header("x-api-key"),
+            anthropic_version: header("anthropic-version"),
             body: body.clone(),
         });
     }
@@ -185,4 +203,17 @@ pub fn last_message(body: &Value) -> &Value {
         .as_array()
         .and_then(|m| m.last())
         .unwrap_or(&Value::Null)
+}
+
+/// An Anthropic Messages response with these content blocks.
+pub fn anthropic_message(content: Value, stop_reason: &str) -> Value {
+    json!({
+        "id": "msg_fake",
+        "type": "message",
+        "role": "assistant",
+        "model": "fake",
+        "content": content,
+        "stop_reason": stop_reason,
+        "usage": {"input_tokens": 10, "output_tokens": 5},
+    })
 }
