@@ -20,7 +20,6 @@ fn headline_suite(dir: &Path, server: &FakeOpenAi, judge: bool) -> PathBuf {
 
 /// The same, with `params` (TOML inline-table items) on the scenario.
 fn headline_suite_with(dir: &Path, server: &FakeOpenAi, judge: bool, params: &str) -> PathBuf {
-    let guests = crucible_test_support::guests::guests();
     let judge_line = if judge {
         "judge = \"openai/fake-judge\"\n"
     } else {
@@ -32,11 +31,18 @@ fn headline_suite_with(dir: &Path, server: &FakeOpenAi, judge: bool, params: &st
          [[models]]\nid = \"openai/fake-judge\"\nbase_url = \"{url}\"\n",
         url = server.base_url
     );
+    headline_cell_suite(dir, &extra, params)
+}
+
+/// A suite of the blackmail scenario's headline cell alone, with `extra`
+/// (run settings, models) and `params` on the scenario.
+fn headline_cell_suite(dir: &Path, extra: &str, params: &str) -> PathBuf {
+    let guests = crucible_test_support::guests::guests();
     let suite = write_suite(
         dir,
         &guests.blackmail_scenario,
         &guests.blackmail_classifier,
-        &extra,
+        extra,
     );
     let text = std::fs::read_to_string(&suite).expect("read suite");
     let text = text.replace(
@@ -346,25 +352,12 @@ fn a_tool_use_round_trip_through_the_anthropic_provider() {
         ))
     });
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let guests = crucible_test_support::guests::guests();
     let base = server.base_url.trim_end_matches("/v1").to_owned();
     let extra = format!(
         "[run]\nmodels = [\"anthropic/fake-claude\"]\n\n\
          [[models]]\nid = \"anthropic/fake-claude\"\nbase_url = \"{base}\"\nmax_tokens = 2048\n"
     );
-    let suite = write_suite(
-        dir.path(),
-        &guests.blackmail_scenario,
-        &guests.blackmail_classifier,
-        &extra,
-    );
-    let text = std::fs::read_to_string(&suite)
-        .expect("read suite")
-        .replace(
-            "classifiers = [\"c\"]",
-            "classifiers = [\"c\"]\nconditions = [\"blackmail_explicit-america_replacement\"]",
-        );
-    std::fs::write(&suite, text).expect("write suite");
+    let suite = headline_cell_suite(dir.path(), &extra, "");
     let output = crucible(dir.path())
         .args(["run", "--quiet"])
         .arg(&suite)

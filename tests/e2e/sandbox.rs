@@ -19,13 +19,7 @@ fn outcomes(run: &Path) -> std::collections::BTreeMap<String, (String, String, S
 #[test]
 fn every_attack_is_contained_and_named_and_the_run_completes() {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let guests = crucible_test_support::guests::guests();
-    let suite = write_suite(
-        dir.path(),
-        &guests.hostile_scenario,
-        &guests.hostile_classifier,
-        "",
-    );
+    let suite = hostile_suite(dir.path());
     let output = crucible(dir.path())
         .args([
             "run",
@@ -150,13 +144,7 @@ fn every_attack_is_contained_and_named_and_the_run_completes() {
 #[test]
 fn fuel_stops_a_loop_when_configured() {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let guests = crucible_test_support::guests::guests();
-    let suite = write_suite(
-        dir.path(),
-        &guests.hostile_scenario,
-        &guests.hostile_classifier,
-        "",
-    );
+    let suite = hostile_suite(dir.path());
     let args = [
         "--model",
         "reference/benign",
@@ -214,13 +202,7 @@ fn inspect_reports_the_contract_of_a_component() {
 /// The opening a `hostile_nondeterminism` sample saw, run with `seed`.
 fn nondeterministic_prompt(seed: &str) -> String {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let guests = crucible_test_support::guests::guests();
-    let suite = write_suite(
-        dir.path(),
-        &guests.hostile_scenario,
-        &guests.hostile_classifier,
-        "",
-    );
+    let suite = hostile_suite(dir.path());
     let args = [
         "--model",
         "reference/benign",
@@ -252,4 +234,15 @@ fn clocks_are_fixed_and_randomness_follows_the_seed() {
         nondeterministic_prompt("2"),
         "the seed drives the randomness"
     );
+}
+
+/// A suite of the hostile scenario and its classifier, in `dir`.
+fn hostile_suite(dir: &Path) -> PathBuf {
+    let guests = crucible_test_support::guests::guests();
+    write_suite(
+        dir,
+        &guests.hostile_scenario,
+        &guests.hostile_classifier,
+        "",
+    )
 }

@@ -7,21 +7,23 @@
 //! message; `max_tokens` is required; the key goes in `x-api-key` with the
 //! `anthropic-version` header.
 
-use std::time::Duration;
-
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::http::Provider;
 use super::{ChatRequest, Model, ModelError, ModelSpec, SpecError};
 use crate::transcript::{Message, Reply, Role, ToolCall, ToolDefinition};
 
-const PROVIDER: &str = "anthropic";
-const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
-const DEFAULT_KEY_ENV: &str = "ANTHROPIC_API_KEY";
+const ANTHROPIC: Provider = Provider {
+    name: "anthropic",
+    default_base_url: "https://api.anthropic.com",
+    base_url_env: "ANTHROPIC_BASE_URL",
+    default_key_env: "ANTHROPIC_API_KEY",
+    official_host: "api.anthropic.com",
+};
 const API_VERSION: &str = "2023-06-01";
 /// The API requires `max_tokens`; this is used when the suite sets none.
 const DEFAULT_MAX_TOKENS: u32 = 4096;
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
 pub struct AnthropicModel {
     id: String,
@@ -36,49 +38,10 @@ pub struct AnthropicModel {
 
 impl AnthropicModel {
     pub fn from_spec(spec: &ModelSpec) -> Result<Self, SpecError> {
-        let base_url = spec
-            .base_url
-            .clone()
-            .or_else(|| {
-                std::env::var("ANTHROPIC_BASE_URL")
-                    .ok()
-                    .filter(|s| !s.is_empty())
-            })
-            .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
-        let parsed = reqwest::Url::parse(&base_url).map_err(|e| SpecError::BadBaseUrl {
-            id: spec.id.clone(),
-            url: base_url.clone(),
-            reason: e.to_string(),
-        })?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(SpecError::BadBaseUrl {
-                id: spec.id.clone(),
-                url: base_url,
-                reason: "the scheme must be http or https".into(),
-            });
-        }
-        let official = parsed.host_str() == Some("api.anthropic.com");
-        let key_env = spec.api_key_env.as_deref().unwrap_or(DEFAULT_KEY_ENV);
-        let api_key = std::env::var(key_env).ok().filter(|k| !k.is_empty());
-        if api_key.is_none() && official {
-            return Err(SpecError::MissingKey {
-                id: spec.id.clone(),
-                env: key_env.to_owned(),
-            });
-        }
-        let client = reqwest::Client::builder()
-            .timeout(
-                spec.timeout_secs
-                    .map_or(DEFAULT_TIMEOUT, Duration::from_secs),
-            )
-            .build()
-            .map_err(|e| SpecError::Client {
-                id: spec.id.clone(),
-                reason: e.to_string(),
-            })?;
+        let connection = ANTHROPIC.connect(spec)?;
         // The documented base URL has no version segment; accept one that
         // already ends in `/v1` too.
-        let base = base_url.trim_end_matches('/');
+        let base = connection.base_url.trim_end_matches('/');
         let endpoint = if base.ends_with("/v1") {
             format!("{base}/messages")
         } else {
@@ -88,10 +51,10 @@ impl AnthropicModel {
             id: spec.id.clone(),
             model: spec.model().to_owned(),
             endpoint,
-            api_key,
+            api_key: connection.api_key,
             temperature: spec.temperature,
             max_tokens: spec.max_tokens,
-            client,
+            client: connection.client,
         })
     }
 
@@ -215,16 +178,6 @@ enum Block {
     Other,
 }
 
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: ErrorDetail,
-}
-
-#[derive(Deserialize)]
-struct ErrorDetail {
-    message: String,
-}
-
 #[async_trait::async_trait]
 impl Model for AnthropicModel {
     fn id(&self) -> &str {
@@ -240,30 +193,8 @@ impl Model for AnthropicModel {
         if let Some(key) = &self.api_key {
             http = http.header("x-api-key", key);
         }
-        let response = http.send().await.map_err(|e| ModelError::Transport {
-            provider: PROVIDER,
-            message: super::openai::transport_message(&e),
-        })?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(|e| ModelError::Transport {
-            provider: PROVIDER,
-            message: super::openai::transport_message(&e),
-        })?;
-        if !status.is_success() {
-            let message = serde_json::from_slice::<ErrorBody>(&bytes)
-                .map(|b| b.error.message)
-                .unwrap_or_else(|_| String::from_utf8_lossy(&bytes).chars().take(300).collect());
-            return Err(ModelError::Status {
-                provider: PROVIDER,
-                status: status.as_u16(),
-                message,
-            });
-        }
-        let response: Response =
-            serde_json::from_slice(&bytes).map_err(|e| ModelError::Malformed {
-                provider: PROVIDER,
-                message: e.to_string(),
-            })?;
+        let bytes = ANTHROPIC.send(http).await?;
+        let response: Response = ANTHROPIC.parse(&bytes)?;
         let mut reply = Reply::default();
         let mut reasoning = Vec::new();
         for block in response.content {

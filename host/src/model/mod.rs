@@ -5,6 +5,7 @@
 //! network, which makes it the default and the host's self-test.
 
 mod anthropic;
+mod http;
 mod openai;
 pub mod reference;
 mod spec;

@@ -5,18 +5,22 @@
 //! roles `system`, `user`, `assistant` (with `tool_calls`) and `tool` (with
 //! `tool_call_id`); tools as `{"type": "function", "function": {...}}`.
 
-use std::time::Duration;
-
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::http::Provider;
 use super::{ChatRequest, Model, ModelError, ModelSpec, SpecError};
 use crate::transcript::{Message, Reply, Role, ToolCall, ToolDefinition};
 
 const PROVIDER: &str = "openai";
-const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
-const DEFAULT_KEY_ENV: &str = "OPENAI_API_KEY";
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+
+const OPENAI: Provider = Provider {
+    name: PROVIDER,
+    default_base_url: "https://api.openai.com/v1",
+    base_url_env: "OPENAI_BASE_URL",
+    default_key_env: "OPENAI_API_KEY",
+    official_host: "api.openai.com",
+};
 
 pub struct OpenAiModel {
     id: String,
@@ -34,56 +38,19 @@ pub struct OpenAiModel {
 
 impl OpenAiModel {
     pub fn from_spec(spec: &ModelSpec) -> Result<Self, SpecError> {
-        let base_url = spec
-            .base_url
-            .clone()
-            .or_else(|| {
-                std::env::var("OPENAI_BASE_URL")
-                    .ok()
-                    .filter(|s| !s.is_empty())
-            })
-            .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
-        let parsed = reqwest::Url::parse(&base_url).map_err(|e| SpecError::BadBaseUrl {
-            id: spec.id.clone(),
-            url: base_url.clone(),
-            reason: e.to_string(),
-        })?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(SpecError::BadBaseUrl {
-                id: spec.id.clone(),
-                url: base_url,
-                reason: "the scheme must be http or https".into(),
-            });
-        }
-        let official = parsed.host_str() == Some("api.openai.com");
-        let key_env = spec.api_key_env.as_deref().unwrap_or(DEFAULT_KEY_ENV);
-        let api_key = std::env::var(key_env).ok().filter(|k| !k.is_empty());
-        // A local server often wants no key; OpenAI's own API always does.
-        if api_key.is_none() && official {
-            return Err(SpecError::MissingKey {
-                id: spec.id.clone(),
-                env: key_env.to_owned(),
-            });
-        }
-        let client = reqwest::Client::builder()
-            .timeout(
-                spec.timeout_secs
-                    .map_or(DEFAULT_TIMEOUT, Duration::from_secs),
-            )
-            .build()
-            .map_err(|e| SpecError::Client {
-                id: spec.id.clone(),
-                reason: e.to_string(),
-            })?;
+        let connection = OPENAI.connect(spec)?;
         Ok(Self {
             id: spec.id.clone(),
             model: spec.model().to_owned(),
-            endpoint: format!("{}/chat/completions", base_url.trim_end_matches('/')),
-            api_key,
-            official,
+            endpoint: format!(
+                "{}/chat/completions",
+                connection.base_url.trim_end_matches('/')
+            ),
+            api_key: connection.api_key,
+            official: connection.official,
             temperature: spec.temperature,
             max_tokens: spec.max_tokens,
-            client,
+            client: connection.client,
         })
     }
 
@@ -193,16 +160,6 @@ struct WireFunction {
     arguments: String,
 }
 
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: ErrorDetail,
-}
-
-#[derive(Deserialize)]
-struct ErrorDetail {
-    message: String,
-}
-
 #[async_trait::async_trait]
 impl Model for OpenAiModel {
     fn id(&self) -> &str {
@@ -214,30 +171,8 @@ impl Model for OpenAiModel {
         if let Some(key) = &self.api_key {
             http = http.bearer_auth(key);
         }
-        let response = http.send().await.map_err(|e| ModelError::Transport {
-            provider: PROVIDER,
-            message: transport_message(&e),
-        })?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(|e| ModelError::Transport {
-            provider: PROVIDER,
-            message: transport_message(&e),
-        })?;
-        if !status.is_success() {
-            let message = serde_json::from_slice::<ErrorBody>(&bytes)
-                .map(|b| b.error.message)
-                .unwrap_or_else(|_| String::from_utf8_lossy(&bytes).chars().take(300).collect());
-            return Err(ModelError::Status {
-                provider: PROVIDER,
-                status: status.as_u16(),
-                message,
-            });
-        }
-        let completion: Completion =
-            serde_json::from_slice(&bytes).map_err(|e| ModelError::Malformed {
-                provider: PROVIDER,
-                message: e.to_string(),
-            })?;
+        let bytes = OPENAI.send(http).await?;
+        let completion: Completion = OPENAI.parse(&bytes)?;
         let Some(choice) = completion.choices.into_iter().next() else {
             return Err(ModelError::Malformed {
                 provider: PROVIDER,
@@ -263,27 +198,5 @@ impl Model for OpenAiModel {
                 })
                 .collect(),
         })
-    }
-}
-
-/// A transport error without the request's URL query or headers.
-pub(super) fn transport_message(error: &reqwest::Error) -> String {
-    let kind = if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "connection failed"
-    } else {
-        "request failed"
-    };
-    let mut source = std::error::Error::source(error);
-    let mut detail = String::new();
-    while let Some(cause) = source {
-        detail = cause.to_string();
-        source = cause.source();
-    }
-    if detail.is_empty() {
-        kind.to_owned()
-    } else {
-        format!("{kind}: {detail}")
     }
 }

@@ -1,0 +1,147 @@
+//! What every HTTP model provider shares: resolving its base URL and key
+//! from the spec and the environment, its client, and sending a request
+//! with its failures named the same way.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::{ModelError, ModelSpec, SpecError};
+
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// A provider's defaults.
+pub(super) struct Provider {
+    pub name: &'static str,
+    pub default_base_url: &'static str,
+    /// Environment variable overriding the base URL for every model.
+    pub base_url_env: &'static str,
+    pub default_key_env: &'static str,
+    /// The provider's own API host, which always needs a key; a compatible
+    /// local server often wants none.
+    pub official_host: &'static str,
+}
+
+/// A model's resolved endpoint.
+pub(super) struct Connection {
+    pub base_url: String,
+    pub official: bool,
+    /// Never logged, stored or shown.
+    pub api_key: Option<String>,
+    pub client: reqwest::Client,
+}
+
+impl Provider {
+    pub fn connect(&self, spec: &ModelSpec) -> Result<Connection, SpecError> {
+        let base_url = spec
+            .base_url
+            .clone()
+            .or_else(|| {
+                std::env::var(self.base_url_env)
+                    .ok()
+                    .filter(|s| !s.is_empty())
+            })
+            .unwrap_or_else(|| self.default_base_url.to_owned());
+        let parsed = reqwest::Url::parse(&base_url).map_err(|e| SpecError::BadBaseUrl {
+            id: spec.id.clone(),
+            url: base_url.clone(),
+            reason: e.to_string(),
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(SpecError::BadBaseUrl {
+                id: spec.id.clone(),
+                url: base_url,
+                reason: "the scheme must be http or https".into(),
+            });
+        }
+        let official = parsed.host_str() == Some(self.official_host);
+        let key_env = spec.api_key_env.as_deref().unwrap_or(self.default_key_env);
+        let api_key = std::env::var(key_env).ok().filter(|k| !k.is_empty());
+        if api_key.is_none() && official {
+            return Err(SpecError::MissingKey {
+                id: spec.id.clone(),
+                env: key_env.to_owned(),
+            });
+        }
+        let client = reqwest::Client::builder()
+            .timeout(
+                spec.timeout_secs
+                    .map_or(DEFAULT_TIMEOUT, Duration::from_secs),
+            )
+            .build()
+            .map_err(|e| SpecError::Client {
+                id: spec.id.clone(),
+                reason: e.to_string(),
+            })?;
+        Ok(Connection {
+            base_url,
+            official,
+            api_key,
+            client,
+        })
+    }
+
+    /// Sends a request and returns the body of a successful response; a
+    /// failure names the provider, and the HTTP status with the provider's
+    /// own message (both APIs answer `{"error": {"message": ...}}`).
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Result<Vec<u8>, ModelError> {
+        let transport = |e: reqwest::Error| ModelError::Transport {
+            provider: self.name,
+            message: transport_message(&e),
+        };
+        let response = request.send().await.map_err(transport)?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(transport)?;
+        if !status.is_success() {
+            let message = serde_json::from_slice::<ErrorBody>(&bytes)
+                .map(|b| b.error.message)
+                .unwrap_or_else(|_| String::from_utf8_lossy(&bytes).chars().take(300).collect());
+            return Err(ModelError::Status {
+                provider: self.name,
+                status: status.as_u16(),
+                message,
+            });
+        }
+        Ok(bytes.to_vec())
+    }
+
+    /// Reads a successful response's JSON.
+    pub fn parse<T: serde::de::DeserializeOwned>(&self, bytes: &[u8]) -> Result<T, ModelError> {
+        serde_json::from_slice(bytes).map_err(|e| ModelError::Malformed {
+            provider: self.name,
+            message: e.to_string(),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    message: String,
+}
+
+/// A transport error without the request's URL query or headers.
+fn transport_message(error: &reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "connection failed"
+    } else {
+        "request failed"
+    };
+    let mut source = std::error::Error::source(error);
+    let mut detail = String::new();
+    while let Some(cause) = source {
+        detail = cause.to_string();
+        source = cause.source();
+    }
+    if detail.is_empty() {
+        kind.to_owned()
+    } else {
+        format!("{kind}: {detail}")
+    }
+}
