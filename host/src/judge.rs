@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 
-use crate::model::{ChatRequest, Model, SamplingSettings};
+use crate::model::{ChatRequest, Model, SamplingSettings, Usage};
 use crate::transcript::Message;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -25,6 +25,9 @@ pub struct JudgeRequest {
 pub struct JudgeResponse {
     pub text: String,
     pub model: String,
+    pub usage: Usage,
+    /// Answered from the response cache rather than by the model.
+    pub cached: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
@@ -58,6 +61,10 @@ pub trait Judge: Send + Sync {
 
     /// The settings `request` is answered with, if a judge is configured.
     fn settings(&self, request: &JudgeRequest) -> Option<JudgeSettings>;
+
+    /// This judge as one sample sees it: its calls are cached under the
+    /// sample's index, like the agent's.
+    fn for_sample(self: Arc<Self>, sample_index: u32) -> Arc<dyn Judge>;
 }
 
 /// The judge of a run without a judge model.
@@ -75,6 +82,10 @@ impl Judge for NoJudge {
     fn settings(&self, _request: &JudgeRequest) -> Option<JudgeSettings> {
         None
     }
+
+    fn for_sample(self: Arc<Self>, _sample_index: u32) -> Arc<dyn Judge> {
+        self
+    }
 }
 
 /// The upper bound on max tokens a classifier may ask of the judge.
@@ -87,7 +98,8 @@ const JUDGE_TEMPERATURE: f32 = 0.0;
 pub struct ModelJudge {
     model: Arc<dyn Model>,
     runtime: tokio::runtime::Handle,
-    calls_left: AtomicU64,
+    calls_left: Arc<AtomicU64>,
+    sample_index: u32,
 }
 
 impl ModelJudge {
@@ -95,7 +107,8 @@ impl ModelJudge {
         Self {
             model,
             runtime,
-            calls_left: AtomicU64::new(budget_calls),
+            calls_left: Arc::new(AtomicU64::new(budget_calls)),
+            sample_index: 0,
         }
     }
 
@@ -124,16 +137,19 @@ impl Judge for ModelJudge {
                 temperature: Some(JUDGE_TEMPERATURE),
                 max_tokens: Some(request.max_tokens.min(MAX_JUDGE_TOKENS)),
             },
+            sample_index: self.sample_index,
         };
         // Plugin calls run on blocking threads, where waiting on the runtime
         // is allowed.
-        let reply = self
+        let completion = self
             .runtime
             .block_on(self.model.complete(&chat))
             .map_err(|e| JudgeError::Failed(e.to_string()))?;
         Ok(JudgeResponse {
-            text: reply.text,
+            text: completion.reply.text,
             model: self.model.id().to_owned(),
+            usage: completion.usage,
+            cached: completion.reply.cached,
         })
     }
 
@@ -147,6 +163,16 @@ impl Judge for ModelJudge {
             temperature: JUDGE_TEMPERATURE,
             max_tokens: request.max_tokens.min(MAX_JUDGE_TOKENS),
             prompt_version: request.prompt_version.clone(),
+        })
+    }
+
+    fn for_sample(self: Arc<Self>, sample_index: u32) -> Arc<dyn Judge> {
+        // The budget is the run's: every sample's judge draws on one count.
+        Arc::new(Self {
+            model: Arc::clone(&self.model),
+            runtime: self.runtime.clone(),
+            calls_left: Arc::clone(&self.calls_left),
+            sample_index,
         })
     }
 }

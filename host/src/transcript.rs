@@ -40,6 +40,9 @@ pub struct Message {
     pub tool_calls: Vec<ToolCall>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_call_id: Option<String>,
+    /// Answered from the response cache rather than by the model, this run.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cached: bool,
 }
 
 impl Message {
@@ -50,6 +53,7 @@ impl Message {
             reasoning: None,
             tool_calls: Vec::new(),
             tool_call_id: None,
+            cached: false,
         }
     }
 
@@ -61,6 +65,7 @@ impl Message {
             reasoning: reply.reasoning.clone(),
             tool_calls: reply.tool_calls.clone(),
             tool_call_id: None,
+            cached: reply.cached,
         }
     }
 }
@@ -73,6 +78,9 @@ pub struct Reply {
     pub reasoning: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<ToolCall>,
+    /// Answered from the response cache rather than by the model, this run.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cached: bool,
 }
 
 /// The start of an episode.

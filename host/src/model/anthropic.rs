@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::http::Provider;
-use super::{ChatRequest, Model, ModelError, ModelSpec, SpecError};
+use super::{ChatRequest, Completion, Model, ModelError, ModelSpec, SpecError, Usage};
 use crate::transcript::{Message, Reply, Role, ToolCall, ToolDefinition};
 
 const ANTHROPIC: Provider = Provider {
@@ -156,6 +156,16 @@ fn wire_tool(tool: &ToolDefinition) -> Value {
 #[derive(Deserialize)]
 struct Response {
     content: Vec<Block>,
+    #[serde(default)]
+    usage: Option<WireUsage>,
+}
+
+#[derive(Deserialize)]
+struct WireUsage {
+    #[serde(default)]
+    input_tokens: u64,
+    #[serde(default)]
+    output_tokens: u64,
 }
 
 #[derive(Deserialize)]
@@ -184,7 +194,7 @@ impl Model for AnthropicModel {
         &self.id
     }
 
-    async fn complete(&self, request: &ChatRequest) -> Result<Reply, ModelError> {
+    async fn complete(&self, request: &ChatRequest) -> Result<Completion, ModelError> {
         let mut http = self
             .client
             .post(&self.endpoint)
@@ -217,6 +227,10 @@ impl Model for AnthropicModel {
         if !reasoning.is_empty() {
             reply.reasoning = Some(reasoning.join("\n"));
         }
-        Ok(reply)
+        let usage = response.usage.map_or(Usage::default(), |u| Usage {
+            input_tokens: u.input_tokens,
+            output_tokens: u.output_tokens,
+        });
+        Ok(Completion { reply, usage })
     }
 }

@@ -100,6 +100,7 @@ impl Provider {
                 provider: self.name,
                 status: status.as_u16(),
                 message,
+                retry_after: None,
             });
         }
         Ok(bytes.to_vec())

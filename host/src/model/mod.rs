@@ -17,7 +17,8 @@ use crate::transcript::{Message, Reply, ToolDefinition};
 pub use openai::OpenAiModel;
 pub use spec::{ModelSpec, SpecError};
 
-/// Sampling settings sent with a request; `None` leaves the provider's default.
+/// Sampling settings a caller pins on one request, over the model's own
+/// settings; `None` leaves the model's (or the provider's) default.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SamplingSettings {
     pub temperature: Option<f32>,
@@ -30,6 +31,32 @@ pub struct ChatRequest {
     pub messages: Vec<Message>,
     pub tools: Vec<ToolDefinition>,
     pub sampling: SamplingSettings,
+    /// Which sample of its condition the request belongs to: part of the
+    /// response cache's key, so repeated samples of one condition get
+    /// independent answers while a rerun of the same sample is answered
+    /// from the cache.
+    pub sample_index: u32,
+}
+
+/// Tokens one call consumed, as the provider reported them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Usage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+}
+
+impl std::ops::AddAssign for Usage {
+    fn add_assign(&mut self, other: Self) {
+        self.input_tokens += other.input_tokens;
+        self.output_tokens += other.output_tokens;
+    }
+}
+
+/// A model's answer to one request.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Completion {
+    pub reply: Reply,
+    pub usage: Usage,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +66,9 @@ pub enum ModelError {
         provider: &'static str,
         status: u16,
         message: String,
+        /// How long the provider asked us to wait before trying again
+        /// (`Retry-After` or its rate-limit reset headers).
+        retry_after: Option<std::time::Duration>,
     },
     #[error("{provider} could not be reached: {message}")]
     Transport {
@@ -57,7 +87,7 @@ pub enum ModelError {
 pub trait Model: Send + Sync {
     /// `provider/model`.
     fn id(&self) -> &str;
-    async fn complete(&self, request: &ChatRequest) -> Result<Reply, ModelError>;
+    async fn complete(&self, request: &ChatRequest) -> Result<Completion, ModelError>;
 }
 
 /// The agent of a sample: a remote model, a replay of the scenario's first

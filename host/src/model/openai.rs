@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::http::Provider;
-use super::{ChatRequest, Model, ModelError, ModelSpec, SpecError};
+use super::{ChatRequest, Completion, Model, ModelError, ModelSpec, SpecError, Usage};
 use crate::transcript::{Message, Reply, Role, ToolCall, ToolDefinition};
 
 const PROVIDER: &str = "openai";
@@ -125,8 +125,18 @@ fn wire_tool(tool: &ToolDefinition) -> Value {
 }
 
 #[derive(Deserialize)]
-struct Completion {
+struct WireCompletion {
     choices: Vec<Choice>,
+    #[serde(default)]
+    usage: Option<WireUsage>,
+}
+
+#[derive(Deserialize)]
+struct WireUsage {
+    #[serde(default)]
+    prompt_tokens: u64,
+    #[serde(default)]
+    completion_tokens: u64,
 }
 
 #[derive(Deserialize)]
@@ -166,13 +176,17 @@ impl Model for OpenAiModel {
         &self.id
     }
 
-    async fn complete(&self, request: &ChatRequest) -> Result<Reply, ModelError> {
+    async fn complete(&self, request: &ChatRequest) -> Result<Completion, ModelError> {
         let mut http = self.client.post(&self.endpoint).json(&self.body(request));
         if let Some(key) = &self.api_key {
             http = http.bearer_auth(key);
         }
         let bytes = OPENAI.send(http).await?;
-        let completion: Completion = OPENAI.parse(&bytes)?;
+        let completion: WireCompletion = OPENAI.parse(&bytes)?;
+        let usage = completion.usage.map_or(Usage::default(), |u| Usage {
+            input_tokens: u.prompt_tokens,
+            output_tokens: u.completion_tokens,
+        });
         let Some(choice) = completion.choices.into_iter().next() else {
             return Err(ModelError::Malformed {
                 provider: PROVIDER,
@@ -185,7 +199,7 @@ impl Model for OpenAiModel {
             (_, Some(refusal)) => refusal,
             (content, None) => content.unwrap_or_default(),
         };
-        Ok(Reply {
+        let reply = Reply {
             text,
             reasoning: message.reasoning_content.filter(|r| !r.is_empty()),
             tool_calls: message
@@ -197,6 +211,8 @@ impl Model for OpenAiModel {
                     arguments: c.function.arguments,
                 })
                 .collect(),
-        })
+            cached: false,
+        };
+        Ok(Completion { reply, usage })
     }
 }

@@ -128,6 +128,7 @@ impl From<wit::Message> for t::Message {
             reasoning: m.reasoning,
             tool_calls: m.tool_calls.into_iter().map(Into::into).collect(),
             tool_call_id: m.tool_call_id,
+            cached: false,
         }
     }
 }
@@ -138,6 +139,7 @@ impl From<wit::Reply> for t::Reply {
             text: r.text,
             reasoning: r.reasoning,
             tool_calls: r.tool_calls.into_iter().map(Into::into).collect(),
+            cached: false,
         }
     }
 }

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::plan::PlannedSample;
 use super::prepare::PreparedScenario;
+use super::usage::UsageByModel;
 use crate::judge::{Judge, JudgeSettings};
 use crate::model::reference::Script;
 use crate::model::{Agent, ChatRequest, SamplingSettings};
@@ -46,6 +47,8 @@ pub struct SampleRecord {
     pub verdicts: Vec<VerdictRecord>,
     /// Per plugin (`name@version`), what it logged.
     pub logs: Vec<(String, PluginLog)>,
+    /// Per model, the calls the sample made (agent and judge).
+    pub usage: UsageByModel,
     pub error: Option<SampleError>,
 }
 
@@ -80,12 +83,15 @@ pub struct SampleContext {
 /// Runs one sample. Must be called on a thread that may block (tokio's
 /// blocking pool), never on an async worker.
 pub fn run_sample(ctx: &SampleContext, planned: &PlannedSample) -> SampleRecord {
+    let judge = Arc::clone(&ctx.judge).for_sample(planned.sample_index);
+    let mut record = run_episode(ctx, planned, &judge);
+    tally_judge_calls(&mut record);
+    record
+}
+
+fn run_episode(ctx: &SampleContext, planned: &PlannedSample, judge: &Arc<dyn Judge>) -> SampleRecord {
     let mut record = SampleRecord::default();
-    let mut instance = match ctx
-        .scenario
-        .plugin
-        .instantiate(planned.seed, Arc::clone(&ctx.judge))
-    {
+    let mut instance = match ctx.scenario.plugin.instantiate(planned.seed, Arc::clone(judge)) {
         Ok(instance) => instance,
         Err(e) => {
             record.fail_call(&e);
@@ -106,7 +112,7 @@ pub fn run_sample(ctx: &SampleContext, planned: &PlannedSample) -> SampleRecord 
         .push(Message::new(Role::System, opening.system_prompt.clone()));
     record.transcript.extend(opening.messages.iter().cloned());
 
-    let conversed = converse(ctx, &mut instance, &opening, script, &mut record);
+    let conversed = converse(ctx, planned, &mut instance, &opening, script, &mut record);
     let facts = conversed.and_then(|()| {
         instance.facts().map_err(|e| SampleError {
             stage: e.call.to_owned(),
@@ -121,8 +127,23 @@ pub fn run_sample(ctx: &SampleContext, planned: &PlannedSample) -> SampleRecord 
             return record;
         }
     }
-    classify(ctx, planned, &mut record);
+    classify(ctx, planned, judge, &mut record);
     record
+}
+
+/// Adds every judge call the plugins made to the sample's usage.
+fn tally_judge_calls(record: &mut SampleRecord) {
+    for (_, log) in &record.logs {
+        for call in &log.judge_calls {
+            if let Ok(response) = &call.outcome {
+                record
+                    .usage
+                    .entry(response.model.clone())
+                    .or_default()
+                    .add_call(response.usage, response.cached);
+            }
+        }
+    }
 }
 
 /// Opens the episode and, for a reference agent, fetches its script.
@@ -165,13 +186,14 @@ fn open(
 /// the scenario ends it or the turn limit does.
 fn converse(
     ctx: &SampleContext,
+    planned: &PlannedSample,
     instance: &mut ScenarioInstance,
     opening: &Opening,
     mut script: Option<Script>,
     record: &mut SampleRecord,
 ) -> Result<(), SampleError> {
     for turn in 1..=ctx.max_turns {
-        let reply = next_reply(ctx, opening, script.as_mut(), &record.transcript)?;
+        let reply = next_reply(ctx, planned, opening, script.as_mut(), record)?;
         record.transcript.push(Message::from_reply(&reply));
         record.turns = turn;
         match instance.step(&reply) {
@@ -194,36 +216,50 @@ fn converse(
 
 fn next_reply(
     ctx: &SampleContext,
+    planned: &PlannedSample,
     opening: &Opening,
     script: Option<&mut Script>,
-    transcript: &[Message],
+    record: &mut SampleRecord,
 ) -> Result<Reply, SampleError> {
     match (&ctx.agent, script) {
         (Agent::Reference(_) | Agent::Scripted(_), Some(script)) => Ok(script.next_reply()),
         (Agent::Reference(_) | Agent::Scripted(_), None) => Ok(Reply::default()),
         (Agent::Remote(model), _) => {
             let request = ChatRequest {
-                messages: transcript.to_vec(),
+                messages: record.transcript.clone(),
                 tools: opening.tools.clone(),
                 sampling: SamplingSettings::default(),
+                sample_index: planned.sample_index,
             };
-            ctx.runtime
+            let completion = ctx
+                .runtime
                 .block_on(model.complete(&request))
                 .map_err(|e| SampleError {
                     stage: "model".into(),
                     message: format!("model `{}`: {e}", model.id()),
-                })
+                })?;
+            record
+                .usage
+                .entry(model.id().to_owned())
+                .or_default()
+                .add_call(completion.usage, completion.reply.cached);
+            Ok(completion.reply)
         }
     }
 }
 
 /// Every classifier judges the transcript, each in its own sandbox. Only
 /// the primary classifier's failure fails the sample.
-fn classify(ctx: &SampleContext, planned: &PlannedSample, record: &mut SampleRecord) {
+fn classify(
+    ctx: &SampleContext,
+    planned: &PlannedSample,
+    sample_judge: &Arc<dyn Judge>,
+    record: &mut SampleRecord,
+) {
     for (position, classifier) in ctx.scenario.classifiers.iter().enumerate() {
         let id = classifier.info.id();
         let mut judge = Vec::new();
-        let outcome = match classifier.instantiate(planned.seed, Arc::clone(&ctx.judge)) {
+        let outcome = match classifier.instantiate(planned.seed, Arc::clone(sample_judge)) {
             Err(e) => Err(e.to_string()),
             Ok(mut instance) => {
                 let verdict = instance

@@ -5,6 +5,7 @@ mod check;
 mod episode;
 mod plan;
 mod prepare;
+mod usage;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,6 +27,7 @@ pub use check::{CheckOutcome, Mismatch, check};
 pub use episode::{SampleContext, SampleError, SampleRecord, VerdictRecord, run_sample};
 pub use plan::{PlannedSample, plan, sample_seed};
 pub use prepare::{PrepareError, PreparedCondition, PreparedScenario, Selection, prepare};
+pub use usage::{CallTally, UsageByModel};
 
 /// The offline pair, run when no model is named.
 pub const DEFAULT_MODELS: &[&str] = &["reference/harmful", "reference/benign"];

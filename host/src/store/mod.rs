@@ -9,7 +9,7 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::plugin::PluginInfo;
-use crate::run::{PlannedSample, SampleRecord};
+use crate::run::{PlannedSample, SampleRecord, UsageByModel};
 
 #[derive(Debug, thiserror::Error)]
 #[error("results store {path}: {source}")]
@@ -241,6 +241,30 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(|e| self.wrap(e))
     }
 
+    /// Per model, every call the run's finished samples made.
+    pub fn usage(&self) -> Result<UsageByModel, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT usage FROM samples WHERE usage IS NOT NULL")
+            .map_err(|e| self.wrap(e))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(|e| self.wrap(e))?;
+        let mut total = UsageByModel::new();
+        for row in rows {
+            let text = row.map_err(|e| self.wrap(e))?;
+            // Written by this module from the same type; a row that does not
+            // read back is skipped rather than failing the whole report.
+            let Ok(sample) = serde_json::from_str::<UsageByModel>(&text) else {
+                continue;
+            };
+            for (model, tally) in &sample {
+                total.entry(model.clone()).or_default().merge(tally);
+            }
+        }
+        Ok(total)
+    }
+
     /// The failed samples of the run, in plan order.
     pub fn failures(&self) -> Result<Vec<SampleFailure>, StoreError> {
         let mut stmt = self
@@ -277,7 +301,7 @@ fn write_record(
     };
     tx.prepare_cached(
         "UPDATE samples SET status = ?2, transcript = ?3, facts = ?4, end_reason = ?5,
-             turns = ?6, error_stage = ?7, error = ?8, logs = ?9
+             turns = ?6, error_stage = ?7, error = ?8, logs = ?9, usage = ?10
          WHERE id = ?1",
     )?
     .execute(params![
@@ -290,6 +314,7 @@ fn write_record(
         record.error.as_ref().map(|e| e.stage.clone()),
         record.error.as_ref().map(|e| e.message.clone()),
         json(&record.logs),
+        json(&record.usage),
     ])?;
     tx.prepare_cached("DELETE FROM verdicts WHERE sample_id = ?1")?
         .execute([id])?;

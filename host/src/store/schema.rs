@@ -40,6 +40,8 @@ CREATE TABLE IF NOT EXISTS samples (
     error_stage  TEXT,
     error        TEXT,
     logs         TEXT,
+    -- Per model, the calls the sample made and their tokens (JSON).
+    usage        TEXT,
     UNIQUE (model, scenario, condition_id, sample_index)
 );
 
