@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crucible::judge::{Judge, NoJudge};
 use crucible::plugin::{PluginRuntime, PluginSource, RuntimeConfig};
-use crucible::run::{self, Observer, RunRequest};
+use crucible::run::{self, Observer, Progress, RunRequest};
 use crucible::transcript::{Label, Message, Role, Step};
 use crucible_test_support::guests::{guests, workspace_root};
 
@@ -45,7 +45,7 @@ struct Silent;
 
 impl Observer for Silent {
     fn notice(&self, _: &str) {}
-    fn progress(&self, _: usize, _: usize, _: usize) {}
+    fn progress(&self, _: &Progress) {}
 }
 
 fn main() {

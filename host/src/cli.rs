@@ -283,10 +283,15 @@ pub struct RunArgs {
     #[arg(default_value = crucible::suite::DEFAULT_SUITE)]
     pub suite: PathBuf,
 
-    /// A model to run, as provider/model (repeatable). Without one, the
-    /// suite's models, else the offline pair reference/harmful and
+    /// A model to run, as provider/model (repeatable), optionally followed
+    /// by comma-separated key=value settings over the suite's [[models]]
+    /// entry: base_url, api_key_env, temperature, max_tokens, timeout_secs,
+    /// top_p, seed, reasoning_effort, thinking_budget, concurrency. E.g.
+    /// `openai/o3,reasoning_effort=high,max_tokens=4000`. Providers:
+    /// openai, anthropic, gemini, openrouter, together, reference. Without
+    /// one, the suite's models, else the offline pair reference/harmful and
     /// reference/benign.
-    #[arg(short, long = "model", value_name = "PROVIDER/MODEL")]
+    #[arg(short, long = "model", value_name = "PROVIDER/MODEL[,KEY=VALUE...]")]
     pub models: Vec<String>,
 
     /// The model classifiers may consult as a judge.
@@ -342,6 +347,31 @@ pub struct RunArgs {
     /// Print only the results table.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Resume a run that stopped early (interrupted or killed): its
+    /// directory, or its id under --output. Runs exactly the samples it has
+    /// not finished, with the configuration and plugins it began with.
+    #[arg(
+        long,
+        value_name = "RUN",
+        conflicts_with_all = ["models", "judge", "samples", "seed", "concurrency", "max_turns", "conditions", "subsuite", "dry_run", "locked", "frozen"]
+    )]
+    pub resume: Option<PathBuf>,
+
+    /// With --resume: run again the samples that ended in error.
+    #[arg(long, requires = "resume")]
+    pub retry_errors: bool,
+
+    /// Send every model call to its provider even when the response cache
+    /// ($CRUCIBLE_CACHE/responses.sqlite) holds its answer; fresh answers
+    /// replace cached ones.
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Show the plan (samples, model calls, estimated tokens and cost) and
+    /// send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -361,7 +391,7 @@ pub struct SandboxArgs {
     /// Compile components afresh instead of using the compiled-component
     /// cache ($CRUCIBLE_CACHE, else the user's cache directory).
     #[arg(long)]
-    pub no_cache: bool,
+    pub no_compile_cache: bool,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ pub mod judge;
 pub mod model;
 pub mod packages;
 pub mod plugin;
+pub mod pricing;
 pub mod report;
 pub mod run;
 pub mod serve;

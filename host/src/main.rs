@@ -1,25 +1,25 @@
 //! The `crucible` command.
 
 mod cli;
+mod console;
 mod registry_admin;
 mod registry_commands;
+mod run_command;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Parser;
 
 use crucible::plugin::{Limits, LoadError, PluginRuntime, PluginSource, RuntimeConfig};
-use crucible::report;
-use crucible::run::{self, Observer, RunRequest};
+use crucible::run;
 
-use cli::{CheckArgs, Cli, Command, InspectArgs, RegistryCommand, RunArgs, SandboxArgs};
+use cli::{CheckArgs, Cli, Command, InspectArgs, RegistryCommand, SandboxArgs};
 
 /// Exit status when samples failed: the run finished, but not every sample.
-const EXIT_SAMPLES_FAILED: u8 = 1;
+pub(crate) const EXIT_SAMPLES_FAILED: u8 = 1;
 /// Exit status for bad input or a run that could not start.
 const EXIT_FAILURE: u8 = 2;
 
@@ -34,7 +34,7 @@ fn main() -> ExitCode {
         },
     );
     let outcome = match cli.command {
-        Command::Run(args) => run_command(args),
+        Command::Run(args) => run_command::run(args),
         Command::Check(args) => check_command(args),
         Command::Inspect(args) => inspect_command(args).map(|()| ExitCode::SUCCESS),
         Command::Lock(args) => registry_commands::lock(args),
@@ -92,73 +92,11 @@ pub(crate) fn limits(args: &SandboxArgs) -> Result<Limits> {
 }
 
 pub(crate) fn cache_dir(args: &SandboxArgs) -> Option<std::path::PathBuf> {
-    if args.no_cache {
+    if args.no_compile_cache {
         None
     } else {
         RuntimeConfig::default().cache_dir
     }
-}
-
-struct Console {
-    quiet: bool,
-}
-
-impl Observer for Console {
-    fn notice(&self, message: &str) {
-        if !self.quiet {
-            eprintln!("{message}");
-        }
-    }
-
-    fn progress(&self, done: usize, total: usize, errors: usize) {
-        if !self.quiet {
-            eprintln!("[{done}/{total}] samples done, {errors} errors");
-        }
-    }
-}
-
-fn run_command(args: RunArgs) -> Result<ExitCode> {
-    let request = RunRequest {
-        suite: args.suite.clone(),
-        models: args.models.clone(),
-        judge: args.judge.clone(),
-        samples: args.samples,
-        seed: args.seed,
-        concurrency: args.concurrency,
-        max_turns: args.max_turns,
-        conditions: args.conditions.clone(),
-        subsuite: args.subsuite.clone(),
-        output_dir: args.output.clone(),
-        limits: limits(&args.sandbox)?,
-        cache_dir: cache_dir(&args.sandbox),
-        locked: args.locked || args.frozen,
-        offline: args.offline || args.frozen,
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let observer = Arc::new(Console { quiet: args.quiet });
-    let outcome = runtime.block_on(run::run(request, observer))?;
-
-    print!(
-        "{}",
-        report::table(&outcome.summary.cells, outcome.summary.judge.as_deref())
-    );
-    if !args.quiet {
-        println!("Results: {}", outcome.dir.display());
-    }
-    if outcome.errors > 0 {
-        eprintln!(
-            "{} of {} samples failed; they are stored as errors, not counted as harmful or not. First failures:",
-            outcome.errors, outcome.planned
-        );
-        for f in &outcome.first_failures {
-            eprintln!("  {} {} [{}]: {}", f.model, f.condition, f.stage, f.message);
-        }
-        return Ok(ExitCode::from(EXIT_SAMPLES_FAILED));
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn check_command(args: CheckArgs) -> Result<ExitCode> {

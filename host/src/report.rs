@@ -7,6 +7,8 @@ use serde::Serialize;
 
 use std::collections::BTreeMap;
 
+use crate::pricing::PriceTable;
+use crate::run::UsageByModel;
 use crate::stats::wilson_95;
 use crate::store::{CellCounts, SecondaryCounts};
 
@@ -110,6 +112,59 @@ pub struct Summary {
     pub subsuite: Option<String>,
     pub judge: Option<String>,
     pub cells: Vec<Cell>,
+    /// Per model (agents and judge), the calls the run made.
+    pub usage: Vec<ModelUsage>,
+}
+
+/// One model's calls over a run, and what they cost.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelUsage {
+    pub model: String,
+    pub calls: u64,
+    /// Calls the response cache answered; they cost nothing this run.
+    pub cached_calls: u64,
+    /// Tokens of the calls the provider answered.
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cached_input_tokens: u64,
+    pub cached_output_tokens: u64,
+    /// US dollars for the calls the provider answered, at the price table's
+    /// rates; null when the model has no price.
+    pub cost_usd: Option<f64>,
+}
+
+/// Per model, its calls and their cost.
+pub fn usage(by_model: &UsageByModel, prices: &PriceTable) -> Vec<ModelUsage> {
+    by_model
+        .iter()
+        .map(|(model, tally)| ModelUsage {
+            model: model.clone(),
+            calls: tally.calls,
+            cached_calls: tally.cached_calls,
+            input_tokens: tally.billed.input_tokens,
+            output_tokens: tally.billed.output_tokens,
+            cached_input_tokens: tally.cached.input_tokens,
+            cached_output_tokens: tally.cached.output_tokens,
+            cost_usd: prices.cost(model, tally.billed),
+        })
+        .collect()
+}
+
+/// One line per model that was called: calls, tokens and cost.
+pub fn usage_table(usage: &[ModelUsage]) -> String {
+    let mut out = String::new();
+    for u in usage {
+        let cost = u.cost_usd.map_or_else(
+            || "cost unknown (no price; add one under [prices])".to_owned(),
+            |c| format!("${c:.4}"),
+        );
+        let _ = writeln!(
+            out,
+            "{}: {} calls ({} from cache), {} input + {} output tokens, {cost}",
+            u.model, u.calls, u.cached_calls, u.input_tokens, u.output_tokens
+        );
+    }
+    out
 }
 
 fn percent(x: Option<f64>) -> String {

@@ -36,6 +36,11 @@ pub struct Message {
     pub content: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning: Option<String>,
+    /// The provider's opaque seal on `reasoning` (Anthropic's thinking
+    /// `signature`, Gemini's `thoughtSignature`): some APIs refuse a tool
+    /// result unless the reasoning that led to the call comes back with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_signature: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<ToolCall>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -51,6 +56,7 @@ impl Message {
             role,
             content: content.into(),
             reasoning: None,
+            reasoning_signature: None,
             tool_calls: Vec::new(),
             tool_call_id: None,
             cached: false,
@@ -63,6 +69,7 @@ impl Message {
             role: Role::Assistant,
             content: reply.text.clone(),
             reasoning: reply.reasoning.clone(),
+            reasoning_signature: reply.reasoning_signature.clone(),
             tool_calls: reply.tool_calls.clone(),
             tool_call_id: None,
             cached: reply.cached,
@@ -76,6 +83,9 @@ pub struct Reply {
     pub text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning: Option<String>,
+    /// See [`Message::reasoning_signature`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_signature: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<ToolCall>,
     /// Answered from the response cache rather than by the model, this run.
@@ -210,6 +220,7 @@ impl ByteSize for Message {
     fn byte_size(&self) -> usize {
         self.content.len()
             + self.reasoning.byte_size()
+            + self.reasoning_signature.byte_size()
             + self.tool_calls.byte_size()
             + self.tool_call_id.byte_size()
     }
@@ -217,7 +228,10 @@ impl ByteSize for Message {
 
 impl ByteSize for Reply {
     fn byte_size(&self) -> usize {
-        self.text.len() + self.reasoning.byte_size() + self.tool_calls.byte_size()
+        self.text.len()
+            + self.reasoning.byte_size()
+            + self.reasoning_signature.byte_size()
+            + self.tool_calls.byte_size()
     }
 }
 

@@ -6,13 +6,17 @@
 mod bad_input;
 mod conformance;
 mod determinism;
+mod faults;
 mod offline;
 mod openai;
+mod providers;
 mod registry;
 mod registry_http;
 mod reproducible;
+mod resume;
 mod sandbox;
 mod serve;
+mod spend;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -39,6 +43,12 @@ fn crucible(dir: &Path) -> Command {
         .env_remove("OPENAI_BASE_URL")
         .env_remove("ANTHROPIC_API_KEY")
         .env_remove("ANTHROPIC_BASE_URL")
+        .env_remove("GEMINI_API_KEY")
+        .env_remove("GEMINI_BASE_URL")
+        .env_remove("OPENROUTER_API_KEY")
+        .env_remove("OPENROUTER_BASE_URL")
+        .env_remove("TOGETHER_API_KEY")
+        .env_remove("TOGETHER_BASE_URL")
         .env_remove("CRUCIBLE_LOG");
     command
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::retry_hint::requested_wait;
 use super::{ModelError, ModelSpec, SpecError};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -83,7 +84,8 @@ impl Provider {
 
     /// Sends a request and returns the body of a successful response; a
     /// failure names the provider, and the HTTP status with the provider's
-    /// own message (both APIs answer `{"error": {"message": ...}}`).
+    /// own message (the APIs answer `{"error": {"message": ...}}`) and the
+    /// wait it asked for, if any.
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Result<Vec<u8>, ModelError> {
         let transport = |e: reqwest::Error| ModelError::Transport {
             provider: self.name,
@@ -91,19 +93,28 @@ impl Provider {
         };
         let response = request.send().await.map_err(transport)?;
         let status = response.status();
-        let bytes = response.bytes().await.map_err(transport)?;
-        if !status.is_success() {
-            let message = serde_json::from_slice::<ErrorBody>(&bytes)
-                .map(|b| b.error.message)
-                .unwrap_or_else(|_| String::from_utf8_lossy(&bytes).chars().take(300).collect());
-            return Err(ModelError::Status {
-                provider: self.name,
-                status: status.as_u16(),
-                message,
-                retry_after: None,
-            });
+        if status.is_success() {
+            // A body cut short fails here, as a transport error: worth
+            // another try.
+            let bytes = response.bytes().await.map_err(transport)?;
+            return Ok(bytes.to_vec());
         }
-        Ok(bytes.to_vec())
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.map_err(transport)?;
+        let message = serde_json::from_slice::<ErrorBody>(&bytes)
+            .map(|b| b.error.message)
+            .unwrap_or_else(|_| String::from_utf8_lossy(&bytes).chars().take(300).collect());
+        Err(ModelError::Status {
+            provider: self.name,
+            status: status.as_u16(),
+            message,
+            retry_after: requested_wait(
+                status.as_u16(),
+                &headers,
+                &bytes,
+                std::time::SystemTime::now(),
+            ),
+        })
     }
 
     /// Reads a successful response's JSON.
@@ -131,6 +142,9 @@ fn transport_message(error: &reqwest::Error) -> String {
         "timed out"
     } else if error.is_connect() {
         "connection failed"
+    } else if error.is_body() || error.is_decode() {
+        // `Response::bytes` reports a body cut short as a decode error.
+        "the response broke off"
     } else {
         "request failed"
     };

@@ -5,17 +5,27 @@
 //! network, which makes it the default and the host's self-test.
 
 mod anthropic;
+mod gemini;
 mod http;
 mod openai;
 pub mod reference;
+mod resilient;
+pub mod response_cache;
+mod retry;
+mod retry_hint;
+mod secret;
 mod spec;
+mod throttle;
 
 use std::sync::Arc;
 
 use crate::transcript::{Message, Reply, ToolDefinition};
 
 pub use openai::OpenAiModel;
-pub use spec::{ModelSpec, SpecError};
+pub use resilient::{Politeness, PolitenessError, ResilientModel};
+pub use retry::RetryPolicy;
+pub use spec::{ModelSpec, PROVIDERS, SpecError};
+pub use throttle::{Limits, TokenBucket};
 
 /// Sampling settings a caller pins on one request, over the model's own
 /// settings; `None` leaves the model's (or the provider's) default.
@@ -80,6 +90,48 @@ pub enum ModelError {
         provider: &'static str,
         message: String,
     },
+    /// The provider declined to answer this request (a safety block): sent
+    /// again it would be declined again, so it is never retried.
+    #[error("{provider} declined to answer: {reason}")]
+    Blocked {
+        provider: &'static str,
+        reason: String,
+    },
+    /// A call retried until its policy ran out, or until a final error.
+    #[error(
+        "gave up after {attempts} {}, {why}; the last error: {last}",
+        if *.attempts == 1 { "attempt" } else { "attempts" }
+    )]
+    GaveUp {
+        attempts: u32,
+        why: String,
+        last: Box<ModelError>,
+    },
+}
+
+impl ModelError {
+    /// Whether the same request may succeed if sent again: a timeout, a
+    /// connection refused or reset, a body cut short, a success whose body
+    /// cannot be read, or HTTP 408, 409, 429 or 5xx. Any other status says
+    /// the request itself is wrong (a bad key, a bad model, a bad body),
+    /// which no retry fixes.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ModelError::Status { status, .. } => matches!(status, 408 | 409 | 429 | 500..=599),
+            // Only a success's body is parsed, so `Malformed` is a 2xx the
+            // server garbled.
+            ModelError::Transport { .. } | ModelError::Malformed { .. } => true,
+            ModelError::Blocked { .. } | ModelError::GaveUp { .. } => false,
+        }
+    }
+
+    /// The wait the provider asked for before the next request.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            ModelError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
 }
 
 /// A remote model.
@@ -120,6 +172,17 @@ impl Agent {
             "anthropic" => Ok(Agent::Remote(Arc::new(
                 anthropic::AnthropicModel::from_spec(spec)?,
             ))),
+            "gemini" => Ok(Agent::Remote(Arc::new(gemini::GeminiModel::from_spec(
+                spec,
+            )?))),
+            "openrouter" => Ok(Agent::Remote(Arc::new(OpenAiModel::from_spec_with(
+                &openai::OPENROUTER,
+                spec,
+            )?))),
+            "together" => Ok(Agent::Remote(Arc::new(OpenAiModel::from_spec_with(
+                &openai::TOGETHER,
+                spec,
+            )?))),
             other => Err(SpecError::UnknownProvider {
                 id: spec.id.clone(),
                 provider: other.to_owned(),

@@ -1,9 +1,40 @@
-//! How a model is named and configured: `provider/model`, plus settings.
+//! How a model is named and configured: `provider/model`, plus settings,
+//! from a suite's `[[models]]` table or the command line
+//! (`provider/model,key=value,...`).
 
 use serde::{Deserialize, Serialize};
 
 /// Providers this host knows, for error messages.
-pub const PROVIDERS: &[&str] = &["anthropic", "openai", "reference"];
+pub const PROVIDERS: &[&str] = &[
+    "anthropic",
+    "gemini",
+    "openai",
+    "openrouter",
+    "reference",
+    "together",
+];
+
+/// Every setting a spec takes, as the suite and the command line spell it.
+pub const SETTINGS: &[&str] = &[
+    "base_url",
+    "api_key_env",
+    "temperature",
+    "max_tokens",
+    "timeout_secs",
+    "top_p",
+    "seed",
+    "reasoning_effort",
+    "thinking_budget",
+    "concurrency",
+];
+
+/// The reasoning efforts any provider documents; which of them a given
+/// model accepts is for its API to say.
+pub const REASONING_EFFORTS: &[&str] = &["none", "minimal", "low", "medium", "high", "xhigh"];
+
+const NUMBER: &str = "a number";
+const COUNT: &str = "a whole number, 0 or more";
+const POSITIVE: &str = "a whole number, 1 or more";
 
 /// A model as a suite or the command line names it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,6 +56,22 @@ pub struct ModelSpec {
     /// Seconds one request may take before it fails.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_secs: Option<u64>,
+    /// Nucleus sampling, 0 to 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f32>,
+    /// The provider's sampling seed, where it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// How hard a reasoning model thinks (`low`, `medium`, `high`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_effort: Option<String>,
+    /// Tokens a model may spend thinking before it answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thinking_budget: Option<u32>,
+    /// Requests to this model in flight at once, at most, within its
+    /// provider's own limit (`[providers.NAME]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<std::num::NonZeroU32>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +94,32 @@ pub enum SpecError {
     },
     #[error("model `{id}`: cannot build an HTTP client: {reason}")]
     Client { id: String, reason: String },
+    #[error("model `{id}`: unknown setting `{key}`; the settings are {}", SETTINGS.join(", "))]
+    UnknownSetting { id: String, key: String },
+    #[error("model `{id}`: {setting} {reason}")]
+    BadSetting {
+        id: String,
+        setting: String,
+        reason: String,
+    },
+    #[error("model `{id}`: the {provider} API has no {setting} setting{hint}")]
+    Unsupported {
+        id: String,
+        provider: String,
+        setting: &'static str,
+        /// What to use instead, if the provider has something like it.
+        hint: String,
+    },
+}
+
+/// The optional settings a provider's API has; the rest are refused with
+/// a clear error rather than silently dropped.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Supports {
+    pub top_p: bool,
+    pub seed: bool,
+    pub reasoning_effort: bool,
+    pub thinking_budget: bool,
 }
 
 impl ModelSpec {
@@ -59,17 +132,200 @@ impl ModelSpec {
             temperature: None,
             max_tokens: None,
             timeout_secs: None,
+            top_p: None,
+            seed: None,
+            reasoning_effort: None,
+            thinking_budget: None,
+            concurrency: None,
         };
         spec.validate()?;
         Ok(spec)
     }
 
+    /// A model as the command line names it: `provider/model`, optionally
+    /// followed by comma-separated `key=value` settings, e.g.
+    /// `openai/o3,reasoning_effort=high,max_tokens=4000`.
+    pub fn parse(text: &str) -> Result<Self, SpecError> {
+        let mut parts = text.split(',');
+        let id = parts.next().unwrap_or_default().trim();
+        let mut spec = Self::named(id)?;
+        for part in parts {
+            let Some((key, value)) = part.split_once('=') else {
+                let key = part.trim();
+                return Err(spec.bad(
+                    if key.is_empty() { "a setting" } else { key },
+                    "needs a value, as key=value",
+                ));
+            };
+            spec.set(key.trim(), value.trim())?;
+        }
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    /// Sets one setting from its text.
+    fn set(&mut self, key: &str, value: &str) -> Result<(), SpecError> {
+        match key {
+            "base_url" => self.base_url = Some(self.text(key, value)?),
+            "api_key_env" => self.api_key_env = Some(self.text(key, value)?),
+            "temperature" => self.temperature = Some(self.number(key, value, NUMBER)?),
+            "max_tokens" => self.max_tokens = Some(self.number(key, value, COUNT)?),
+            "timeout_secs" => self.timeout_secs = Some(self.number(key, value, COUNT)?),
+            "top_p" => self.top_p = Some(self.number(key, value, NUMBER)?),
+            "seed" => self.seed = Some(self.number(key, value, COUNT)?),
+            "reasoning_effort" => self.reasoning_effort = Some(self.text(key, value)?),
+            "thinking_budget" => self.thinking_budget = Some(self.number(key, value, COUNT)?),
+            "concurrency" => self.concurrency = Some(self.number(key, value, POSITIVE)?),
+            // Keys come from the environment only; the value is never
+            // echoed, since it may be the key itself.
+            "api_key" => {
+                return Err(self.bad(
+                    "api_key",
+                    "cannot be given: keys are read from the environment only \
+                     (name the variable with api_key_env)",
+                ));
+            }
+            _ => {
+                return Err(SpecError::UnknownSetting {
+                    id: self.id.clone(),
+                    key: key.to_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn text(&self, key: &str, value: &str) -> Result<String, SpecError> {
+        if value.is_empty() {
+            Err(self.bad(key, "needs a value"))
+        } else {
+            Ok(value.to_owned())
+        }
+    }
+
+    fn number<T: std::str::FromStr>(
+        &self,
+        key: &str,
+        value: &str,
+        kind: &str,
+    ) -> Result<T, SpecError> {
+        value
+            .parse()
+            .map_err(|_| self.bad(key, &format!("must be {kind}, not `{value}`")))
+    }
+
+    fn bad(&self, setting: &str, reason: &str) -> SpecError {
+        SpecError::BadSetting {
+            id: self.id.clone(),
+            setting: setting.to_owned(),
+            reason: reason.to_owned(),
+        }
+    }
+
+    /// These settings over `base`'s: what the command line sets wins, the
+    /// suite's entry fills in the rest.
+    #[must_use]
+    pub fn over(self, base: &ModelSpec) -> ModelSpec {
+        ModelSpec {
+            id: self.id,
+            base_url: self.base_url.or_else(|| base.base_url.clone()),
+            api_key_env: self.api_key_env.or_else(|| base.api_key_env.clone()),
+            temperature: self.temperature.or(base.temperature),
+            max_tokens: self.max_tokens.or(base.max_tokens),
+            timeout_secs: self.timeout_secs.or(base.timeout_secs),
+            top_p: self.top_p.or(base.top_p),
+            seed: self.seed.or(base.seed),
+            reasoning_effort: self
+                .reasoning_effort
+                .or_else(|| base.reasoning_effort.clone()),
+            thinking_budget: self.thinking_budget.or(base.thinking_budget),
+            concurrency: self.concurrency.or(base.concurrency),
+        }
+    }
+
+    /// The name's shape and every setting's range; what a provider
+    /// accepts beyond that is [`ModelSpec::check_supported`]'s.
     pub fn validate(&self) -> Result<(), SpecError> {
         match self.id.split_once('/') {
-            Some((provider, model)) if !provider.is_empty() && !model.is_empty() => Ok(()),
-            _ => Err(SpecError::Malformed {
-                id: self.id.clone(),
-            }),
+            // A comma starts the command line's settings, never a name.
+            Some((provider, model))
+                if !provider.is_empty() && !model.is_empty() && !self.id.contains(',') => {}
+            _ => {
+                return Err(SpecError::Malformed {
+                    id: self.id.clone(),
+                });
+            }
+        }
+        if let Some(t) = self.temperature
+            && !(0.0..=2.0).contains(&t)
+        {
+            return Err(self.bad("temperature", &format!("must be between 0 and 2, not {t}")));
+        }
+        if let Some(p) = self.top_p
+            && !(0.0..=1.0).contains(&p)
+        {
+            return Err(self.bad("top_p", &format!("must be between 0 and 1, not {p}")));
+        }
+        if self.max_tokens == Some(0) {
+            return Err(self.bad("max_tokens", "must be at least 1"));
+        }
+        if self.timeout_secs == Some(0) {
+            return Err(self.bad("timeout_secs", "must be at least 1"));
+        }
+        if let Some(effort) = &self.reasoning_effort
+            && !REASONING_EFFORTS.contains(&effort.as_str())
+        {
+            return Err(self.bad(
+                "reasoning_effort",
+                &format!(
+                    "must be one of {}, not `{effort}`",
+                    REASONING_EFFORTS.join(", ")
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Refuses a setting the provider's API has no place for, naming what
+    /// to use instead where there is something like it.
+    pub(super) fn check_supported(&self, supports: Supports) -> Result<(), SpecError> {
+        let unsupported = |setting: &'static str, hint: &str| SpecError::Unsupported {
+            id: self.id.clone(),
+            provider: self.provider().to_owned(),
+            setting,
+            hint: hint.to_owned(),
+        };
+        if self.top_p.is_some() && !supports.top_p {
+            return Err(unsupported("top_p", ""));
+        }
+        if self.seed.is_some() && !supports.seed {
+            return Err(unsupported("seed", ""));
+        }
+        if self.reasoning_effort.is_some() && !supports.reasoning_effort {
+            let hint = if supports.thinking_budget {
+                "; set thinking_budget instead"
+            } else {
+                ""
+            };
+            return Err(unsupported("reasoning_effort", hint));
+        }
+        if self.thinking_budget.is_some() && !supports.thinking_budget {
+            let hint = if supports.reasoning_effort {
+                "; set reasoning_effort instead"
+            } else {
+                ""
+            };
+            return Err(unsupported("thinking_budget", hint));
+        }
+        Ok(())
+    }
+
+    /// An error about one of this model's settings.
+    pub(super) fn setting_error(&self, setting: &str, reason: impl Into<String>) -> SpecError {
+        SpecError::BadSetting {
+            id: self.id.clone(),
+            setting: setting.to_owned(),
+            reason: reason.into(),
         }
     }
 
@@ -79,5 +335,130 @@ impl ModelSpec {
 
     pub fn model(&self) -> &str {
         self.id.split_once('/').map_or("", |(_, m)| m)
+    }
+}
+
+/// A setting's number as it was written: an `f32` widened to `f64` as is
+/// would put `0.699999988079071` on the wire for `0.7`.
+pub(super) fn decimal(x: f32) -> f64 {
+    x.to_string().parse().unwrap_or(f64::from(x))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(text: &str) -> ModelSpec {
+        match ModelSpec::parse(text) {
+            Ok(spec) => spec,
+            Err(e) => panic!("{text}: {e}"),
+        }
+    }
+
+    fn error(text: &str) -> String {
+        match ModelSpec::parse(text) {
+            Ok(spec) => panic!("{text} parsed as {spec:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn numbers_go_out_as_written() {
+        assert_eq!(serde_json::json!(decimal(0.7)).to_string(), "0.7");
+        assert_eq!(serde_json::json!(decimal(1.0)).to_string(), "1.0");
+    }
+
+    #[test]
+    fn a_bare_name_has_no_settings() {
+        assert_eq!(
+            parsed("openai/gpt-4.1"),
+            ModelSpec::named("openai/gpt-4.1").expect("valid")
+        );
+        // A model name may itself hold slashes.
+        assert_eq!(
+            parsed("together/meta-llama/Llama-3").model(),
+            "meta-llama/Llama-3"
+        );
+    }
+
+    #[test]
+    fn every_setting_parses_from_the_command_line() {
+        let spec = parsed(
+            "openrouter/x, base_url=http://127.0.0.1:8000/v1 ,api_key_env=MY_KEY,temperature=0.5,\
+             max_tokens=4000,timeout_secs=30,top_p=0.9,seed=7,reasoning_effort=high,thinking_budget=2048",
+        );
+        assert_eq!(spec.id, "openrouter/x");
+        assert_eq!(spec.base_url.as_deref(), Some("http://127.0.0.1:8000/v1"));
+        assert_eq!(spec.api_key_env.as_deref(), Some("MY_KEY"));
+        assert_eq!(spec.temperature, Some(0.5));
+        assert_eq!(spec.max_tokens, Some(4000));
+        assert_eq!(spec.timeout_secs, Some(30));
+        assert_eq!(spec.top_p, Some(0.9));
+        assert_eq!(spec.seed, Some(7));
+        assert_eq!(spec.reasoning_effort.as_deref(), Some("high"));
+        assert_eq!(spec.thinking_budget, Some(2048));
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let e = error("openai/x,temprature=1");
+        assert!(e.contains("unknown setting `temprature`"), "{e}");
+        let e = error("openai/x,temperature=3");
+        assert!(e.contains("temperature must be between 0 and 2"), "{e}");
+        let e = error("openai/x,top_p=1.5");
+        assert!(e.contains("top_p must be between 0 and 1"), "{e}");
+        let e = error("openai/x,top_p=abc");
+        assert!(e.contains("top_p must be a number, not `abc`"), "{e}");
+        let e = error("openai/x,seed=-1");
+        assert!(e.contains("seed must be a whole number"), "{e}");
+        let e = error("openai/x,max_tokens");
+        assert!(e.contains("max_tokens needs a value"), "{e}");
+        let e = error("openai/x,reasoning_effort=hgih");
+        assert!(e.contains("reasoning_effort must be one of"), "{e}");
+        let e = error("openai/x,base_url=");
+        assert!(e.contains("base_url needs a value"), "{e}");
+        let e = error("openai,temperature=1");
+        assert!(e.contains("not of the form"), "{e}");
+    }
+
+    #[test]
+    fn a_key_on_the_command_line_is_refused_without_being_echoed() {
+        let e = error("openai/x,api_key=sk-do-not-echo-me");
+        assert!(e.contains("api_key_env"), "{e}");
+        assert!(!e.contains("sk-do-not-echo-me"), "{e}");
+    }
+
+    #[test]
+    fn command_line_settings_win_over_the_suites() {
+        let mut suite = ModelSpec::named("openai/x").expect("valid");
+        suite.base_url = Some("http://suite/v1".into());
+        suite.temperature = Some(1.0);
+        suite.max_tokens = Some(100);
+        let merged = parsed("openai/x,max_tokens=900,seed=3").over(&suite);
+        assert_eq!(merged.base_url.as_deref(), Some("http://suite/v1"));
+        assert_eq!(merged.temperature, Some(1.0));
+        assert_eq!(merged.max_tokens, Some(900));
+        assert_eq!(merged.seed, Some(3));
+    }
+
+    #[test]
+    fn unsupported_settings_name_the_alternative() {
+        let spec = parsed("anthropic/x,reasoning_effort=high");
+        let none = Supports {
+            top_p: true,
+            seed: false,
+            reasoning_effort: false,
+            thinking_budget: true,
+        };
+        let e = spec.check_supported(none).expect_err("refused").to_string();
+        assert!(
+            e.contains("anthropic API has no reasoning_effort setting; set thinking_budget"),
+            "{e}"
+        );
+        let e = parsed("anthropic/x,seed=1")
+            .check_supported(none)
+            .expect_err("refused")
+            .to_string();
+        assert!(e.contains("no seed setting"), "{e}");
     }
 }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 /// Per-call and per-instance limits on a plugin.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Limits {
     /// Linear memory a plugin instance may grow to.
     pub memory_bytes: usize,

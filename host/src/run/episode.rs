@@ -89,9 +89,17 @@ pub fn run_sample(ctx: &SampleContext, planned: &PlannedSample) -> SampleRecord 
     record
 }
 
-fn run_episode(ctx: &SampleContext, planned: &PlannedSample, judge: &Arc<dyn Judge>) -> SampleRecord {
+fn run_episode(
+    ctx: &SampleContext,
+    planned: &PlannedSample,
+    judge: &Arc<dyn Judge>,
+) -> SampleRecord {
     let mut record = SampleRecord::default();
-    let mut instance = match ctx.scenario.plugin.instantiate(planned.seed, Arc::clone(judge)) {
+    let mut instance = match ctx
+        .scenario
+        .plugin
+        .instantiate(planned.seed, Arc::clone(judge))
+    {
         Ok(instance) => instance,
         Err(e) => {
             record.fail_call(&e);

@@ -1,33 +1,43 @@
 //! Running a suite: resolve models, load plugins, plan, execute samples
 //! concurrently, store each as it finishes, then summarise from the store.
+//! A run that stops early (interrupted, killed) resumes from its store.
 
 mod check;
+mod config;
+mod dry_run;
 mod episode;
+mod execute;
 mod plan;
 mod prepare;
+mod resume;
 mod usage;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::SystemTime;
 
-use serde::Serialize;
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
+use tokio::sync::Notify;
 
 use crate::judge::{Judge, ModelJudge, NoJudge};
-use crate::model::{Agent, SpecError};
+use crate::model::response_cache::{CacheError, CachedModel, ResponseCache};
+use crate::model::{Agent, Model, ModelSpec, SpecError};
 use crate::packages::{self, LockPolicy, Resolver};
 use crate::plugin::{Limits, PluginRuntime, RuntimeConfig};
+use crate::pricing::{PriceError, PriceTable};
 use crate::report::{Cell, Summary};
 use crate::store::{SampleFailure, Store, StoreError};
 use crate::suite::{LoadedSuite, SuiteError};
 
 pub use check::{CheckOutcome, Mismatch, check};
+pub use config::RunConfig;
+pub use dry_run::{DryRun, ModelEstimate, dry_run};
 pub use episode::{SampleContext, SampleError, SampleRecord, VerdictRecord, run_sample};
 pub use plan::{PlannedSample, plan, sample_seed};
 pub use prepare::{PrepareError, PreparedCondition, PreparedScenario, Selection, prepare};
+pub use resume::{ResumeRequest, resume};
 pub use usage::{CallTally, UsageByModel};
+
+use execute::{Execution, Tally};
 
 /// The offline pair, run when no model is named.
 pub const DEFAULT_MODELS: &[&str] = &["reference/harmful", "reference/benign"];
@@ -48,10 +58,14 @@ pub struct RunRequest {
     pub output_dir: PathBuf,
     pub limits: Limits,
     pub cache_dir: Option<PathBuf>,
+    pub responses: ResponseCacheSettings,
     /// Refuse to run if `crucible.lock` is missing or would change.
     pub locked: bool,
     /// Read HTTP registries only from the local cache.
     pub offline: bool,
+    /// Notified to stop the run early (on Ctrl-C): what is stored stays,
+    /// and the run can be resumed.
+    pub interrupt: Option<Arc<Notify>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +80,10 @@ pub enum RunError {
     Prepare(#[from] PrepareError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Price(#[from] PriceError),
+    #[error(transparent)]
+    ResponseCache(#[from] CacheError),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -75,80 +93,279 @@ pub enum RunError {
     Runtime(String),
     #[error("the selection leaves nothing to run: no condition matches {0}")]
     EmptyPlan(String),
+    #[error(
+        "model `{0}` is named twice; results name a model by provider/model, so run each of its settings in a run of its own"
+    )]
+    DuplicateModel(String),
+    #[error("cannot resume {dir}: {reason}")]
+    Resume { dir: PathBuf, reason: String },
+}
+
+/// Where model answers are cached, and whether to read them.
+#[derive(Debug, Clone, Default)]
+pub struct ResponseCacheSettings {
+    /// The cache file; `None` runs without a response cache.
+    pub path: Option<PathBuf>,
+    /// Send every call to its provider even when the cache holds its
+    /// answer; the fresh answer replaces the cached one.
+    pub refresh: bool,
+}
+
+/// How far a run has come.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    pub done: usize,
+    pub total: usize,
+    pub errors: usize,
+    /// US dollars spent on model calls so far, at the price table's rates.
+    pub spend_usd: f64,
+    /// Some calls went to a model without a price: `spend_usd` leaves
+    /// them out.
+    pub unpriced_calls: bool,
 }
 
 /// Receives what a run has to say while it goes.
 pub trait Observer: Send + Sync {
     fn notice(&self, message: &str);
-    fn progress(&self, done: usize, total: usize, errors: usize);
+    fn progress(&self, progress: &Progress);
 }
 
-/// The result of a finished run.
+/// The result of a finished (or interrupted) run.
 #[derive(Debug, Clone)]
 pub struct RunOutcome {
     pub run_id: String,
     pub dir: PathBuf,
     pub summary: Summary,
     pub planned: usize,
+    /// Samples stored as errors, over every session of the run.
     pub errors: usize,
+    /// Samples still pending: the run was interrupted before them.
+    pub pending: usize,
+    pub interrupted: bool,
     /// The first few failed samples, to show.
     pub first_failures: Vec<SampleFailure>,
 }
 
-/// The configuration a run actually used, stored with it.
-#[derive(Debug, Serialize)]
-struct ResolvedConfig<'a> {
-    suite: &'a str,
-    suite_name: &'a str,
-    models: &'a [String],
-    judge: Option<&'a str>,
-    samples: u32,
-    seed: u64,
-    max_turns: u32,
-    concurrency: u32,
-    conditions: &'a [String],
-    subsuite: Option<&'a str>,
-    limits: &'a Limits,
-    host_version: &'a str,
-    wasmtime_version: &'a str,
+/// Everything loaded for a run: its models, judge, plugins and plan.
+struct Session {
+    suite: LoadedSuite,
+    config: RunConfig,
+    /// `provider/model` of each of `config.models` (which may carry
+    /// settings), as results name them.
+    model_ids: Vec<String>,
+    agents: Vec<Agent>,
+    judge: Arc<dyn Judge>,
+    /// Kept alive for the run: it drives the plugins' deadlines.
+    _runtime: PluginRuntime,
+    resolver: Resolver,
+    scenarios: Vec<Arc<PreparedScenario>>,
+    planned: Vec<PlannedSample>,
+    prices: PriceTable,
 }
 
-pub async fn run(request: RunRequest, observer: Arc<dyn Observer>) -> Result<RunOutcome, RunError> {
-    let suite = LoadedSuite::load(&request.suite)?;
-    let settings = &suite.manifest.run;
-    let subsuite = request
-        .subsuite
-        .as_deref()
-        .map(|name| suite.subsuite(name))
-        .transpose()?;
-    let samples = request
-        .samples
-        .or(subsuite.and_then(|s| s.samples))
-        .unwrap_or(settings.samples)
-        .max(1);
-    let seed = request.seed.unwrap_or(settings.seed);
-    let concurrency = request.concurrency.unwrap_or(settings.concurrency).max(1);
-    let max_turns = request.max_turns.unwrap_or(settings.max_turns).max(1);
+impl Session {
+    fn load(
+        suite: LoadedSuite,
+        config: RunConfig,
+        cache_dir: Option<PathBuf>,
+        responses: &ResponseCacheSettings,
+        policy: LockPolicy,
+        offline: bool,
+    ) -> Result<Self, RunError> {
+        // Offline models call nothing: only a run with a remote model
+        // needs the cache.
+        let remote = config
+            .models
+            .iter()
+            .chain(config.judge.iter())
+            .any(|m| !m.starts_with("reference/"));
+        let cache = match &responses.path {
+            Some(path) if remote => Some(Arc::new(ResponseCache::open(path)?)),
+            _ => None,
+        };
+        let politeness = crate::model::Politeness::new(&suite.manifest.providers).map_err(|e| {
+            SuiteError::Invalid {
+                path: suite.path.clone(),
+                message: e.to_string(),
+            }
+        })?;
+        // Limits and retries go under the cache: a cached answer costs
+        // the provider nothing and cannot fail.
+        let (agents, judge) = connect_models(&suite, &config, |model, spec| {
+            let model: Arc<dyn Model> = Arc::new(politeness.resilient(model, spec));
+            match &cache {
+                None => model,
+                Some(cache) => Arc::new(CachedModel::new(
+                    model,
+                    spec,
+                    Arc::clone(cache),
+                    !responses.refresh,
+                )),
+            }
+        })?;
+        let runtime = PluginRuntime::new(RuntimeConfig {
+            limits: config.limits.clone(),
+            max_instances: config.concurrency * 2,
+            cache_dir,
+        })
+        .map_err(|e| RunError::Runtime(format!("{e:#}")))?;
+        let selection = Selection {
+            subsuite: config.subsuite.clone(),
+            patterns: config.conditions.clone(),
+        };
+        let resolver =
+            Resolver::with_network(&suite, policy, network(offline)).map_err(PrepareError::from)?;
+        let scenarios: Vec<Arc<PreparedScenario>> =
+            prepare(&suite, &runtime, &selection, &resolver)?
+                .into_iter()
+                .map(Arc::new)
+                .collect();
+        let mut model_ids: Vec<String> = Vec::with_capacity(config.models.len());
+        for named in &config.models {
+            let id = suite.model_spec(named)?.id;
+            if model_ids.contains(&id) {
+                return Err(RunError::DuplicateModel(id));
+            }
+            model_ids.push(id);
+        }
+        let planned = plan(&model_ids, &scenarios, config.samples, config.seed);
+        if planned.is_empty() {
+            return Err(RunError::EmptyPlan(config.conditions.join(", ")));
+        }
+        let prices = PriceTable::with_overrides(&suite.manifest.prices)?;
+        Ok(Self {
+            suite,
+            config,
+            model_ids,
+            agents,
+            judge,
+            _runtime: runtime,
+            resolver,
+            scenarios,
+            planned,
+            prices,
+        })
+    }
 
-    let mut models = if !request.models.is_empty() {
-        request.models.clone()
-    } else {
-        settings.models.clone()
-    };
-    let defaulted = models.is_empty();
-    if defaulted {
-        models = DEFAULT_MODELS.iter().map(|m| (*m).to_owned()).collect();
+    fn execution(
+        &self,
+        observer: Arc<dyn Observer>,
+        interrupt: Option<Arc<Notify>>,
+    ) -> Execution<'_> {
+        Execution {
+            scenarios: &self.scenarios,
+            models: &self.model_ids,
+            agents: &self.agents,
+            judge: Arc::clone(&self.judge),
+            max_turns: self.config.max_turns,
+            concurrency: self.config.concurrency,
+            observer,
+            prices: &self.prices,
+            interrupt,
+        }
     }
+
+    /// Records what the run is, before any sample runs: its configuration,
+    /// its plugins and its whole plan.
+    fn record(
+        &self,
+        store: &mut Store,
+        run_id: &str,
+    ) -> Result<Vec<crate::store::SampleId>, RunError> {
+        let suite_text = std::fs::read_to_string(&self.suite.path).unwrap_or_default();
+        store.set_meta("run_id", run_id)?;
+        store.set_meta("config", &self.config.to_json())?;
+        store.set_meta("suite_manifest", &suite_text)?;
+        for (role, info) in self.plugin_roles() {
+            store.add_plugin(&role, info)?;
+        }
+        Ok(store.insert_plan(&self.planned, |i| {
+            self.scenarios[i].plugin.info.name.clone()
+        })?)
+    }
+
+    /// Every loaded plugin under the role the store names it by.
+    fn plugin_roles(&self) -> Vec<(String, &crate::plugin::PluginInfo)> {
+        let mut roles = Vec::new();
+        for scenario in &self.scenarios {
+            roles.push((format!("scenario:{}", scenario.key), &scenario.plugin.info));
+            for classifier in &scenario.classifiers {
+                roles.push((
+                    format!("classifier:{}:{}", scenario.key, classifier.info.name),
+                    &classifier.info,
+                ));
+            }
+        }
+        roles
+    }
+
+    /// Summarises the run from its store and writes `summary.json`.
+    fn finish(
+        &self,
+        store: &Store,
+        run_id: String,
+        dir: PathBuf,
+        interrupted: bool,
+    ) -> Result<RunOutcome, RunError> {
+        let mut cells: Vec<Cell> = store.cells()?.iter().map(Cell::from).collect();
+        crate::report::attach_secondary(&mut cells, &store.secondary_counts()?);
+        let usage = crate::report::usage(&store.usage()?, &self.prices);
+        let (mut errors, mut pending) = (0, 0);
+        for cell in &cells {
+            errors += cell.errors as usize;
+            pending += (cell.n - cell.completed - cell.errors) as usize;
+        }
+        let summary = Summary {
+            run_id: run_id.clone(),
+            suite: self.suite.manifest.suite.name.clone(),
+            subsuite: self.config.subsuite.clone(),
+            judge: self.config.judge.clone(),
+            cells,
+            usage,
+        };
+        let summary_path = dir.join("summary.json");
+        let json = serde_json::to_string_pretty(&summary).unwrap_or_default();
+        std::fs::write(&summary_path, json + "\n").map_err(|source| RunError::Io {
+            path: summary_path,
+            source,
+        })?;
+        let first_failures = store.failures()?.into_iter().take(5).collect();
+        Ok(RunOutcome {
+            run_id,
+            dir,
+            summary,
+            planned: self.planned.len(),
+            errors,
+            pending,
+            interrupted,
+            first_failures,
+        })
+    }
+}
+
+/// The agents of the run's models, in order, and its judge; `wrap` puts
+/// each remote model behind what the run adds (the response cache).
+fn connect_models(
+    suite: &LoadedSuite,
+    config: &RunConfig,
+    wrap: impl Fn(Arc<dyn Model>, &ModelSpec) -> Arc<dyn Model>,
+) -> Result<(Vec<Agent>, Arc<dyn Judge>), RunError> {
+    let settings = &suite.manifest.run;
+    let models = &config.models;
+    let judge_id = &config.judge;
     let mut agents = Vec::with_capacity(models.len());
-    for id in &models {
-        agents.push(Agent::from_spec(&suite.model_spec(id)?)?);
+    for id in models {
+        let spec = suite.model_spec(id)?;
+        agents.push(match Agent::from_spec(&spec)? {
+            Agent::Remote(model) => Agent::Remote(wrap(model, &spec)),
+            other => other,
+        });
     }
-    let judge_id = request.judge.clone().or_else(|| settings.judge.clone());
     let judge: Arc<dyn Judge> = match &judge_id {
         None => Arc::new(NoJudge),
         Some(id) => match Agent::from_spec(&suite.model_spec(id)?)? {
             Agent::Remote(model) => Arc::new(ModelJudge::new(
-                model,
+                wrap(model, &suite.model_spec(id)?),
                 tokio::runtime::Handle::current(),
                 settings.judge_budget.unwrap_or(u64::MAX),
             )),
@@ -157,59 +374,55 @@ pub async fn run(request: RunRequest, observer: Arc<dyn Observer>) -> Result<Run
             }
         },
     };
+    Ok((agents, judge))
+}
 
-    let runtime = PluginRuntime::new(RuntimeConfig {
-        limits: request.limits.clone(),
-        max_instances: concurrency * 2,
-        cache_dir: request.cache_dir.clone(),
-    })
-    .map_err(|e| RunError::Runtime(format!("{e:#}")))?;
-    let selection = Selection {
-        subsuite: request.subsuite.clone(),
-        patterns: request.conditions.clone(),
-    };
+pub async fn run(request: RunRequest, observer: Arc<dyn Observer>) -> Result<RunOutcome, RunError> {
+    let suite = LoadedSuite::load(&request.suite)?;
+    let config = RunConfig::resolve(&request, &suite)?;
     let policy = if request.locked {
         LockPolicy::Locked
     } else {
         LockPolicy::Normal
     };
-    let resolver = Resolver::with_network(&suite, policy, network(request.offline))
-        .map_err(PrepareError::from)?;
-    let scenarios: Vec<Arc<PreparedScenario>> = prepare(&suite, &runtime, &selection, &resolver)?
-        .into_iter()
-        .map(Arc::new)
-        .collect();
+    let session = Session::load(
+        suite,
+        config,
+        request.cache_dir.clone(),
+        &request.responses,
+        policy,
+        request.offline,
+    )?;
+    let suite = &session.suite;
+    let config = &session.config;
     let plan_of_lock = packages::plan_lock(
-        &suite,
-        &loaded_infos(&scenarios),
-        &resolver.origins(),
-        resolver.pins(),
-        packages::host_info(&request.limits),
-        packages::judge_info(judge_id.as_deref()),
+        suite,
+        &loaded_infos(&session.scenarios),
+        &session.resolver.origins(),
+        session.resolver.pins(),
+        packages::host_info(&config.limits),
+        packages::judge_info(config.judge.as_deref()),
         packages::Coverage::Part,
         request.locked,
     )
     .map_err(PrepareError::from)?;
     // Like Cargo: a suite of registry packages always gets its lockfile; a
     // suite of local paths only keeps one it already has up to date.
-    if !plan_of_lock.changes.is_empty() && (plan_of_lock.existed || uses_packages(&suite)) {
+    if !plan_of_lock.changes.is_empty() && (plan_of_lock.existed || uses_packages(suite)) {
         plan_of_lock
             .lockfile
             .save(&plan_of_lock.path)
             .map_err(|e| PrepareError::from(packages::PackageError::from(e)))?;
         observer.notice(&format!("Wrote {}", plan_of_lock.path.display()));
     }
-    let planned = plan(&models, &scenarios, samples, seed);
-    if planned.is_empty() {
-        return Err(RunError::EmptyPlan(request.conditions.join(", ")));
-    }
-    if let (Some(name), Some(sub)) = (request.subsuite.as_deref(), subsuite) {
+    if let Some(name) = config.subsuite.as_deref() {
+        let sub = suite.subsuite(name)?;
         observer.notice(&format!("Sub-suite {name}: {}", sub.description));
         if let Some(reported) = &sub.reported {
             observer.notice(&format!("The study reported: {reported}"));
         }
     }
-    if defaulted {
+    if config.default_models {
         observer.notice(&format!(
             "No model named: running the offline reference models {} (name one with --model provider/model).",
             DEFAULT_MODELS.join(" and ")
@@ -223,76 +436,17 @@ pub async fn run(request: RunRequest, observer: Arc<dyn Observer>) -> Result<Run
         source,
     })?;
     let mut store = Store::create(&results_path(&dir))?;
-    let suite_text = std::fs::read_to_string(&suite.path).unwrap_or_default();
-    let config = ResolvedConfig {
-        suite: &suite.path.display().to_string(),
-        suite_name: &suite.manifest.suite.name,
-        models: &models,
-        judge: judge_id.as_deref(),
-        samples,
-        seed,
-        max_turns,
-        concurrency,
-        conditions: &request.conditions,
-        subsuite: request.subsuite.as_deref(),
-        limits: &request.limits,
-        host_version: env!("CARGO_PKG_VERSION"),
-        wasmtime_version: WASMTIME_VERSION,
+    let ids = session.record(&mut store, &run_id)?;
+    let work = session.planned.iter().cloned().zip(ids).collect();
+    let tally = Tally {
+        total: session.planned.len(),
+        ..Tally::default()
     };
-    store.set_meta("run_id", &run_id)?;
-    store.set_meta(
-        "config",
-        &serde_json::to_string_pretty(&config).unwrap_or_default(),
-    )?;
-    store.set_meta("suite_manifest", &suite_text)?;
-    for scenario in &scenarios {
-        store.add_plugin(&format!("scenario:{}", scenario.key), &scenario.plugin.info)?;
-        for classifier in &scenario.classifiers {
-            store.add_plugin(
-                &format!("classifier:{}:{}", scenario.key, classifier.info.name),
-                &classifier.info,
-            )?;
-        }
-    }
-    let ids = store.insert_plan(&planned, |i| scenarios[i].plugin.info.name.clone())?;
-
-    let (store, errors) = execute(
-        store,
-        planned.iter().cloned().zip(ids).collect(),
-        &scenarios,
-        &models,
-        &agents,
-        judge,
-        max_turns,
-        concurrency,
-        Arc::clone(&observer),
-    )
-    .await?;
-
-    let mut cells: Vec<Cell> = store.cells()?.iter().map(Cell::from).collect();
-    crate::report::attach_secondary(&mut cells, &store.secondary_counts()?);
-    let summary = Summary {
-        run_id: run_id.clone(),
-        suite: suite.manifest.suite.name.clone(),
-        subsuite: request.subsuite.clone(),
-        judge: judge_id,
-        cells,
-    };
-    let summary_path = dir.join("summary.json");
-    let json = serde_json::to_string_pretty(&summary).unwrap_or_default();
-    std::fs::write(&summary_path, json + "\n").map_err(|source| RunError::Io {
-        path: summary_path,
-        source,
-    })?;
-    let first_failures = store.failures()?.into_iter().take(5).collect();
-    Ok(RunOutcome {
-        run_id,
-        dir,
-        summary,
-        planned: planned.len(),
-        errors,
-        first_failures,
-    })
+    let executed = session
+        .execution(observer, request.interrupt.clone())
+        .run(store, work, tally)
+        .await?;
+    session.finish(&executed.store, run_id, dir, executed.interrupted)
 }
 
 /// The identity of every plugin loaded for a run, each once.
@@ -368,86 +522,6 @@ pub fn lock(request: &LockRequest) -> Result<packages::LockPlan, RunError> {
         .save(&plan.path)
         .map_err(|e| PrepareError::from(packages::PackageError::from(e)))?;
     Ok(plan)
-}
-
-/// Runs every sample with at most `concurrency` in flight; a dedicated
-/// thread writes each finished sample to the store as it arrives.
-#[allow(clippy::too_many_arguments)]
-async fn execute(
-    store: Store,
-    work: Vec<(PlannedSample, i64)>,
-    scenarios: &[Arc<PreparedScenario>],
-    models: &[String],
-    agents: &[Agent],
-    judge: Arc<dyn Judge>,
-    max_turns: u32,
-    concurrency: u32,
-    observer: Arc<dyn Observer>,
-) -> Result<(Store, usize), RunError> {
-    let total = work.len();
-    let (sender, receiver) = std::sync::mpsc::channel::<(i64, SampleRecord)>();
-    let writer = std::thread::Builder::new()
-        .name("crucible-store".into())
-        .spawn(move || -> Result<Store, StoreError> {
-            let mut store = store;
-            // Whatever has arrived goes in one transaction: far fewer writes
-            // than a transaction per sample when samples finish quickly.
-            while let Ok(first) = receiver.recv() {
-                let mut batch = vec![first];
-                batch.extend(receiver.try_iter().take(255));
-                store.record_all(&batch)?;
-            }
-            Ok(store)
-        })
-        .map_err(|e| RunError::Runtime(format!("cannot start the store writer: {e}")))?;
-
-    let permits = Arc::new(Semaphore::new(concurrency as usize));
-    let mut tasks = JoinSet::new();
-    for (planned, id) in work {
-        let model_index = models.iter().position(|m| *m == planned.model).unwrap_or(0);
-        let ctx = SampleContext {
-            scenario: Arc::clone(&scenarios[planned.scenario]),
-            agent: agents[model_index].clone(),
-            judge: Arc::clone(&judge),
-            max_turns,
-            runtime: tokio::runtime::Handle::current(),
-        };
-        let permits = Arc::clone(&permits);
-        tasks.spawn(async move {
-            // The semaphore is never closed, so acquiring cannot fail.
-            let _permit = permits.acquire_owned().await.ok();
-            tokio::task::spawn_blocking(move || {
-                let record = run_sample(&ctx, &planned);
-                (id, record)
-            })
-            .await
-        });
-    }
-    let mut done = 0;
-    let mut errors = 0;
-    let mut last_report = Instant::now();
-    while let Some(joined) = tasks.join_next().await {
-        let (id, record) = joined
-            .map_err(|e| RunError::Runtime(format!("a sample task failed: {e}")))?
-            .map_err(|e| RunError::Runtime(format!("a sample thread failed: {e}")))?;
-        done += 1;
-        if record.error.is_some() {
-            errors += 1;
-        }
-        if sender.send((id, record)).is_err() {
-            // The writer stopped: its error is reported when it is joined.
-            break;
-        }
-        if last_report.elapsed() >= Duration::from_secs(1) || done == total {
-            observer.progress(done, total, errors);
-            last_report = Instant::now();
-        }
-    }
-    drop(sender);
-    let store = writer
-        .join()
-        .map_err(|_| RunError::Runtime("the store writer panicked".into()))??;
-    Ok((store, errors))
 }
 
 /// `YYYYMMDD-HHMMSS-xxxx`: sortable, and unique enough for one machine.

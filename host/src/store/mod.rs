@@ -26,6 +26,20 @@ pub struct Store {
 /// A sample's id in the store.
 pub type SampleId = i64;
 
+/// A planned sample as the store holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSample {
+    pub id: SampleId,
+    pub model: String,
+    pub scenario: String,
+    pub condition: String,
+    pub sample_index: u32,
+    /// Decimal, as SQLite has no unsigned 64-bit integer.
+    pub seed: String,
+    /// `pending`, `completed` or `error`.
+    pub status: String,
+}
+
 /// A sample that ended in error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SampleFailure {
@@ -72,6 +86,22 @@ impl Store {
             source,
         };
         let conn = Connection::open(path).map_err(wrap)?;
+        conn.execute_batch(schema::SCHEMA).map_err(wrap)?;
+        Ok(Self { conn, path: label })
+    }
+
+    /// Opens the store of an existing run, to resume it.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let label = path.display().to_string();
+        let wrap = |source| StoreError {
+            path: label.clone(),
+            source,
+        };
+        if !path.is_file() {
+            return Err(wrap(rusqlite::Error::InvalidPath(path.to_owned())));
+        }
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)
+            .map_err(wrap)?;
         conn.execute_batch(schema::SCHEMA).map_err(wrap)?;
         Ok(Self { conn, path: label })
     }
@@ -237,6 +267,43 @@ impl Store {
                     samples: r.get::<_, i64>(6)? as u64,
                 })
             })
+            .map_err(|e| self.wrap(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.wrap(e))
+    }
+
+    /// Every planned sample, in plan order.
+    pub fn planned(&self) -> Result<Vec<StoredSample>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, model, scenario, condition_id, sample_index, seed, status
+                 FROM samples ORDER BY id",
+            )
+            .map_err(|e| self.wrap(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(StoredSample {
+                    id: r.get(0)?,
+                    model: r.get(1)?,
+                    scenario: r.get(2)?,
+                    condition: r.get(3)?,
+                    sample_index: r.get(4)?,
+                    seed: r.get(5)?,
+                    status: r.get(6)?,
+                })
+            })
+            .map_err(|e| self.wrap(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.wrap(e))
+    }
+
+    /// The sha256 of every plugin the run loaded, by role.
+    pub fn plugin_hashes(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT role, sha256 FROM plugins ORDER BY role")
+            .map_err(|e| self.wrap(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .map_err(|e| self.wrap(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.wrap(e))
     }

@@ -37,6 +37,14 @@ pub struct Suite {
     /// `crucible run --subsuite NAME`.
     #[serde(default)]
     pub subsuites: BTreeMap<String, SubSuite>,
+    /// Prices in US dollars per million tokens, by model id (or a prefix
+    /// of it), over the built-in table.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub prices: BTreeMap<String, crate::pricing::Price>,
+    /// Limits and retries per provider (`[providers.openai]`), shared by
+    /// every model of that provider in a run.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub providers: BTreeMap<String, ProviderSettings>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -215,6 +223,72 @@ pub struct SubSuite {
     pub samples: Option<u32>,
 }
 
+/// How a run treats one provider: how much it asks of it at once and per
+/// minute, and how it retries a failed call. Unset fields are unlimited,
+/// or the retry defaults (8 attempts, 10m, backoff from 1s up to 60s).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderSettings {
+    /// Requests in flight at once, over all of the provider's models.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<std::num::NonZeroU32>,
+    /// Requests started per minute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests_per_minute: Option<std::num::NonZeroU32>,
+    /// Tokens per minute, input and output: estimated from a request's
+    /// size and `max_tokens` before it is sent, corrected by the usage the
+    /// provider reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_per_minute: Option<std::num::NonZeroU64>,
+    /// Attempts per call, the first included; 1 never retries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<std::num::NonZeroU32>,
+    /// No retry starts this long after a call began, e.g. `"10m"`.
+    #[serde(
+        default,
+        with = "duration_text",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_retry_time: Option<std::time::Duration>,
+    /// The first backoff's ceiling, doubling with each failure, e.g. `"1s"`.
+    #[serde(
+        default,
+        with = "duration_text",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub initial_backoff: Option<std::time::Duration>,
+    /// The most the backoff's ceiling grows to, e.g. `"60s"`.
+    #[serde(
+        default,
+        with = "duration_text",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_backoff: Option<std::time::Duration>,
+}
+
+/// Durations as people write them (`"10m"`, `"1s"`, `"250ms"`).
+mod duration_text {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(d) => s.serialize_str(&humantime::format_duration(*d).to_string()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        let text = String::deserialize(d)?;
+        humantime::parse_duration(&text).map(Some).map_err(|e| {
+            serde::de::Error::custom(format!(
+                "`{text}` is not a duration ({e}); write one like \"10m\", \"1s\" or \"250ms\""
+            ))
+        })
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SuiteError {
     #[error("{path}: cannot read the suite: {source}")]
@@ -294,6 +368,16 @@ impl LoadedSuite {
         }
         for spec in &m.models {
             spec.validate().map_err(|e| self.invalid(e.to_string()))?;
+        }
+        if let Some(name) = m
+            .providers
+            .keys()
+            .find(|n| !crate::model::PROVIDERS.contains(&n.as_str()))
+        {
+            return Err(self.invalid(format!(
+                "providers.{name}: unknown provider `{name}`; known providers are {}",
+                crate::model::PROVIDERS.join(", ")
+            )));
         }
         for (name, subsuite) in &m.subsuites {
             if subsuite.scenarios.is_empty() {
@@ -379,10 +463,15 @@ impl LoadedSuite {
 
     /// The settings for a model id: the suite's `[[models]]` entry, or none.
     pub fn model_spec(&self, id: &str) -> Result<ModelSpec, crate::model::SpecError> {
-        match self.manifest.models.iter().find(|s| s.id == id) {
-            Some(spec) => Ok(spec.clone()),
-            None => ModelSpec::named(id),
-        }
+        // `id` may carry settings (`provider/model,key=value,...`); they
+        // win over the suite's entry of the same `provider/model`.
+        let given = ModelSpec::parse(id)?;
+        let spec = match self.manifest.models.iter().find(|s| s.id == given.id) {
+            Some(entry) => given.over(entry),
+            None => given,
+        };
+        spec.validate()?;
+        Ok(spec)
     }
 }
 
@@ -513,6 +602,41 @@ component = "c.wasm"
                 .contains("scenarios.s: package `../../etc/passwd`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn provider_settings_take_durations_as_people_write_them() {
+        let text = format!(
+            "{MINIMAL}\n[providers.openai]\nconcurrency = 4\nrequests_per_minute = 500\n\
+             tokens_per_minute = 200000\nmax_attempts = 3\nmax_retry_time = \"10m\"\n\
+             initial_backoff = \"250ms\"\nmax_backoff = \"1m 30s\"\n"
+        );
+        let suite = LoadedSuite::parse(Path::new("x.toml"), &text).expect("valid");
+        let openai = &suite.manifest.providers["openai"];
+        assert_eq!(openai.concurrency.map(|n| n.get()), Some(4));
+        assert_eq!(openai.tokens_per_minute.map(|n| n.get()), Some(200_000));
+        assert_eq!(
+            openai.max_retry_time,
+            Some(std::time::Duration::from_secs(600))
+        );
+        assert_eq!(
+            openai.initial_backoff,
+            Some(std::time::Duration::from_millis(250))
+        );
+        assert_eq!(openai.max_backoff, Some(std::time::Duration::from_secs(90)));
+
+        let bad = |table: &str| {
+            let text = format!("{MINIMAL}\n[providers.openai]\n{table}\n");
+            LoadedSuite::parse(Path::new("x.toml"), &text)
+                .expect_err(table)
+                .to_string()
+        };
+        let e = bad("max_retry_time = \"ten minutes\"");
+        assert!(e.contains("`ten minutes` is not a duration"), "{e}");
+        let e = bad("concurrency = 0");
+        assert!(e.contains("nonzero"), "{e}");
+        let e = bad("concurency = 2");
+        assert!(e.contains("concurency"), "{e}");
     }
 
     #[test]

@@ -2,24 +2,38 @@
 //! OpenAI's Chat Completions (`/v1/chat/completions`) and Anthropic's
 //! Messages API (`/v1/messages`); the responder sees which was called
 //! through the request body's shape, and tests read the recorded path.
+//! It also speaks Gemini's `generateContent`
+//! (`/v1beta/models/{model}:generateContent`, under `root_url`).
 //!
 //! It runs on its own thread and runtime, so a test can drive the real
 //! `crucible` binary (another process) against it from plain `#[test]`s.
 //! Every request is recorded with its `Authorization` header.
+//!
+//! It can also misbehave as real APIs do under load (see [`FakeReply`]):
+//! headers asking for a wait, a connection dropped unanswered, no answer
+//! at all, a 200 that is not JSON, a body cut short. For those it serves
+//! connections itself, with hyper, rather than through `axum::serve`.
 
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use axum::Router;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use axum::{Extension, Router};
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, oneshot};
 
 /// What the server answers one request with.
 #[derive(Debug, Clone)]
@@ -30,6 +44,19 @@ pub enum FakeReply {
     Status(u16, Value),
     /// The inner reply after a delay.
     Delayed(Duration, Box<FakeReply>),
+    /// This status with these extra headers (e.g. a 429 with
+    /// `Retry-After`) and this JSON body.
+    StatusWithHeaders(u16, Vec<(String, String)>, Value),
+    /// The connection closed with no response at all.
+    Reset,
+    /// No answer, ever: only the client's timeout ends the request (it
+    /// counts as in flight until the server stops).
+    Hang,
+    /// 200 with this body, sent as JSON whether or not it is.
+    Raw(String),
+    /// 200 whose `Content-Length` promises more than this body, which is
+    /// sent before the connection closes.
+    Truncated(String),
 }
 
 /// A request the server received.
@@ -40,21 +67,58 @@ pub struct Recorded {
     /// Anthropic's key header.
     pub api_key: Option<String>,
     pub anthropic_version: Option<String>,
+    /// Gemini's key header.
+    pub goog_api_key: Option<String>,
+    /// The URL's query string, if any (a key must never travel there).
+    pub query: Option<String>,
     pub body: Value,
 }
 
-type Responder = dyn Fn(&Value) -> FakeReply + Send + Sync;
+type Responder = dyn Fn(&Recorded) -> FakeReply + Send + Sync;
 
 #[derive(Clone)]
 struct Shared {
     responder: Arc<Responder>,
     requests: Arc<Mutex<Vec<Recorded>>>,
+    in_flight: Arc<InFlight>,
 }
+
+/// Requests being answered now, and the most ever at once.
+#[derive(Debug, Default)]
+struct InFlight {
+    now: AtomicUsize,
+    most: AtomicUsize,
+}
+
+/// One request counted in flight until it is answered or dropped.
+struct InFlightGuard(Arc<InFlight>);
+
+impl InFlightGuard {
+    fn enter(in_flight: &Arc<InFlight>) -> Self {
+        let now = in_flight.now.fetch_add(1, Ordering::SeqCst) + 1;
+        in_flight.most.fetch_max(now, Ordering::SeqCst);
+        Self(Arc::clone(in_flight))
+    }
+}
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        self.0.now.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Drops, unanswered, the connection the request came on.
+#[derive(Clone)]
+struct Kill(Arc<Notify>);
 
 pub struct FakeOpenAi {
     /// The base URL to configure a model with, ending in `/v1`.
     pub base_url: String,
+    /// The server's root, `http://127.0.0.1:PORT`, for APIs whose paths
+    /// carry their own version (Gemini's `/v1beta/...`).
+    pub root_url: String,
     requests: Arc<Mutex<Vec<Recorded>>>,
+    in_flight: Arc<InFlight>,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -63,11 +127,21 @@ impl FakeOpenAi {
     /// Starts a server that answers each chat completion with `responder`,
     /// given the request body.
     pub fn start(responder: impl Fn(&Value) -> FakeReply + Send + Sync + 'static) -> Self {
+        Self::start_with_request(move |request| responder(&request.body))
+    }
+
+    /// Starts a server whose responder sees the whole request, headers
+    /// included (to answer with what it was sent).
+    pub fn start_with_request(
+        responder: impl Fn(&Recorded) -> FakeReply + Send + Sync + 'static,
+    ) -> Self {
         let shared = Shared {
             responder: Arc::new(responder),
             requests: Arc::new(Mutex::new(Vec::new())),
+            in_flight: Arc::new(InFlight::default()),
         };
         let requests = Arc::clone(&shared.requests);
+        let in_flight = Arc::clone(&shared.in_flight);
         let (addr_tx, addr_rx) = std::sync::mpsc::channel::<SocketAddr>();
         let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -84,19 +158,17 @@ impl FakeOpenAi {
                 let app = Router::new()
                     .route("/v1/chat/completions", post(complete))
                     .route("/v1/messages", post(complete))
+                    .route("/v1beta/models/{model_and_method}", post(complete))
                     .with_state(shared);
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = shutdown_rx.await;
-                    })
-                    .await
-                    .expect("the fake server runs");
+                serve(listener, app, shutdown_rx).await;
             });
         });
         let addr = addr_rx.recv().expect("the fake server starts");
         Self {
             base_url: format!("http://{addr}/v1"),
+            root_url: format!("http://{addr}"),
             requests,
+            in_flight,
             shutdown: Some(shutdown_tx),
             thread: Some(thread),
         }
@@ -105,6 +177,62 @@ impl FakeOpenAi {
     /// Every request received so far.
     pub fn requests(&self) -> Vec<Recorded> {
         self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// The most requests the server was answering at once.
+    pub fn most_in_flight(&self) -> usize {
+        self.in_flight.most.load(Ordering::SeqCst)
+    }
+}
+
+/// Serves `app` until `shutdown`, as `axum::serve` would, except that a
+/// handler can drop its connection unanswered (through [`Kill`]), and
+/// that shutting down drops the connections still open (a [`FakeReply::Hang`]
+/// among them) instead of waiting for them.
+async fn serve(listener: TcpListener, app: Router, mut shutdown: oneshot::Receiver<()>) {
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(_) => {
+                    // Out of descriptors, most likely: let some close.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => return,
+        };
+        let kill = Arc::new(Notify::new());
+        let service =
+            TowerToHyperService::new(app.clone().layer(Extension(Kill(Arc::clone(&kill)))));
+        tokio::spawn(async move {
+            let connection = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service);
+            // Dropping the connection closes its socket, mid-request or not.
+            tokio::select! {
+                _ = connection => {}
+                () = kill.notified() => {}
+            }
+        });
+    }
+}
+
+/// A body that sends its bytes and then never ends; the connection is
+/// closed under it.
+struct Unfinished(Option<Bytes>);
+
+impl hyper::body::Body for Unfinished {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        match self.0.take() {
+            Some(bytes) => Poll::Ready(Some(Ok(hyper::body::Frame::data(bytes)))),
+            None => Poll::Pending,
+        }
     }
 }
 
@@ -123,8 +251,10 @@ async fn complete(
     State(shared): State<Shared>,
     uri: axum::http::Uri,
     headers: HeaderMap,
+    Extension(kill): Extension<Kill>,
     body: Bytes,
 ) -> Response {
+    let _in_flight = InFlightGuard::enter(&shared.in_flight);
     let body: Value = match serde_json::from_slice(&body) {
         Ok(body) => body,
         Err(e) => {
@@ -141,16 +271,19 @@ async fn complete(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     };
+    let recorded = Recorded {
+        path: uri.path().to_owned(),
+        authorization: header("authorization"),
+        api_key: header("x-api-key"),
+        anthropic_version: header("anthropic-version"),
+        goog_api_key: header("x-goog-api-key"),
+        query: uri.query().map(str::to_owned),
+        body,
+    };
     if let Ok(mut requests) = shared.requests.lock() {
-        requests.push(Recorded {
-            path: uri.path().to_owned(),
-            authorization: header("authorization"),
-            api_key: header("x-api-key"),
-            anthropic_version: header("anthropic-version"),
-            body: body.clone(),
-        });
+        requests.push(recorded.clone());
     }
-    let mut reply = (shared.responder)(&body);
+    let mut reply = (shared.responder)(&recorded);
     loop {
         match reply {
             FakeReply::Delayed(delay, inner) => {
@@ -162,6 +295,41 @@ async fn complete(
                 let status =
                     StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
                 return (status, axum::Json(value)).into_response();
+            }
+            FakeReply::StatusWithHeaders(status, extra, value) => {
+                let status =
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let mut response = (status, axum::Json(value)).into_response();
+                for (name, value) in extra {
+                    if let (Ok(name), Ok(value)) = (
+                        HeaderName::from_bytes(name.as_bytes()),
+                        HeaderValue::from_str(&value),
+                    ) {
+                        response.headers_mut().insert(name, value);
+                    }
+                }
+                return response;
+            }
+            FakeReply::Reset => {
+                kill.0.notify_one();
+                return std::future::pending().await;
+            }
+            FakeReply::Hang => return std::future::pending().await,
+            FakeReply::Raw(text) => {
+                return ([(CONTENT_TYPE, "application/json")], text).into_response();
+            }
+            FakeReply::Truncated(text) => {
+                let promised = text.len() * 2 + 1;
+                // Time for the bytes there are to go out before the close.
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    kill.0.notify_one();
+                });
+                return Response::builder()
+                    .header(CONTENT_TYPE, "application/json")
+                    .header(CONTENT_LENGTH, promised)
+                    .body(Body::new(Unfinished(Some(Bytes::from(text)))))
+                    .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response());
             }
         }
     }
@@ -216,4 +384,39 @@ pub fn anthropic_message(content: Value, stop_reason: &str) -> Value {
         "stop_reason": stop_reason,
         "usage": {"input_tokens": 10, "output_tokens": 5},
     })
+}
+
+/// A Gemini `generateContent` response whose candidate has these parts.
+pub fn gemini_response(parts: Value, finish_reason: &str) -> Value {
+    json!({
+        "candidates": [{
+            "content": {"role": "model", "parts": parts},
+            "finishReason": finish_reason,
+            "index": 0,
+        }],
+        "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 5, "totalTokenCount": 15},
+        "modelVersion": "fake",
+    })
+}
+
+/// A Gemini response of plain text.
+pub fn gemini_text(text: &str) -> Value {
+    gemini_response(json!([{"text": text}]), "STOP")
+}
+
+/// A Gemini response that calls one function, with no call id (as the
+/// API often sends it).
+pub fn gemini_function_call(name: &str, args: &Value) -> Value {
+    gemini_response(
+        json!([{"functionCall": {"name": name, "args": args}}]),
+        "STOP",
+    )
+}
+
+/// The last turn of a Gemini request body.
+pub fn last_content(body: &Value) -> &Value {
+    body["contents"]
+        .as_array()
+        .and_then(|c| c.last())
+        .unwrap_or(&Value::Null)
 }

@@ -1,0 +1,79 @@
+//! The configuration a run actually used: stored with the run, and read
+//! back to resume it exactly as it began.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::{DEFAULT_MODELS, RunError, RunRequest, WASMTIME_VERSION};
+use crate::plugin::Limits;
+use crate::suite::LoadedSuite;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    /// The suite manifest, as an absolute path.
+    pub suite: PathBuf,
+    pub suite_name: String,
+    pub models: Vec<String>,
+    /// True when no model was named and the offline pair runs.
+    #[serde(default)]
+    pub default_models: bool,
+    pub judge: Option<String>,
+    pub samples: u32,
+    pub seed: u64,
+    pub max_turns: u32,
+    pub concurrency: u32,
+    pub conditions: Vec<String>,
+    pub subsuite: Option<String>,
+    pub limits: Limits,
+    pub host_version: String,
+    pub wasmtime_version: String,
+}
+
+impl RunConfig {
+    /// What a fresh run will use: the request, else the sub-suite's and the
+    /// suite's settings.
+    pub fn resolve(request: &RunRequest, suite: &LoadedSuite) -> Result<Self, RunError> {
+        let settings = &suite.manifest.run;
+        let subsuite = request
+            .subsuite
+            .as_deref()
+            .map(|name| suite.subsuite(name))
+            .transpose()?;
+        let mut models = if request.models.is_empty() {
+            settings.models.clone()
+        } else {
+            request.models.clone()
+        };
+        let default_models = models.is_empty();
+        if default_models {
+            models = DEFAULT_MODELS.iter().map(|m| (*m).to_owned()).collect();
+        }
+        let suite_path = std::path::absolute(&suite.path).unwrap_or_else(|_| suite.path.clone());
+        Ok(Self {
+            suite: suite_path,
+            suite_name: suite.manifest.suite.name.clone(),
+            models,
+            default_models,
+            judge: request.judge.clone().or_else(|| settings.judge.clone()),
+            samples: request
+                .samples
+                .or(subsuite.and_then(|s| s.samples))
+                .unwrap_or(settings.samples)
+                .max(1),
+            seed: request.seed.unwrap_or(settings.seed),
+            max_turns: request.max_turns.unwrap_or(settings.max_turns).max(1),
+            concurrency: request.concurrency.unwrap_or(settings.concurrency).max(1),
+            conditions: request.conditions.clone(),
+            subsuite: request.subsuite.clone(),
+            limits: request.limits.clone(),
+            host_version: env!("CARGO_PKG_VERSION").to_owned(),
+            wasmtime_version: WASMTIME_VERSION.to_owned(),
+        })
+    }
+
+    pub fn to_json(&self) -> String {
+        // Plain data with string keys: serializing cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}

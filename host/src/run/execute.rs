@@ -1,0 +1,183 @@
+//! Running planned samples: at most `concurrency` in flight, each stored as
+//! it finishes by a dedicated writer thread, until all are done or the run
+//! is interrupted. A sample not yet stored stays `pending` in the store,
+//! which is what `--resume` picks up.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinSet;
+
+use super::episode::{SampleContext, SampleRecord, run_sample};
+use super::plan::PlannedSample;
+use super::prepare::PreparedScenario;
+use super::usage::UsageByModel;
+use super::{Observer, Progress, RunError};
+use crate::judge::Judge;
+use crate::model::Agent;
+use crate::pricing::PriceTable;
+use crate::store::{SampleId, Store, StoreError};
+
+/// What every sample of a run shares.
+pub(super) struct Execution<'a> {
+    pub scenarios: &'a [Arc<PreparedScenario>],
+    /// Model ids, in the order of `agents`.
+    pub models: &'a [String],
+    pub agents: &'a [Agent],
+    pub judge: Arc<dyn Judge>,
+    pub max_turns: u32,
+    pub concurrency: u32,
+    pub observer: Arc<dyn Observer>,
+    pub prices: &'a PriceTable,
+    /// Notified once to stop: no new sample starts, and the run returns
+    /// with what is stored.
+    pub interrupt: Option<Arc<Notify>>,
+}
+
+/// Where the run stands before these samples: what earlier sessions of a
+/// resumed run already finished.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Tally {
+    pub total: usize,
+    pub done: usize,
+    pub errors: usize,
+    pub usage: UsageByModel,
+}
+
+pub(super) struct Executed {
+    pub store: Store,
+    pub interrupted: bool,
+}
+
+impl Execution<'_> {
+    pub async fn run(
+        &self,
+        store: Store,
+        work: Vec<(PlannedSample, SampleId)>,
+        mut tally: Tally,
+    ) -> Result<Executed, RunError> {
+        let (sender, writer) = start_writer(store)?;
+        let permits = Arc::new(Semaphore::new(self.concurrency as usize));
+        let mut tasks = JoinSet::new();
+        for (planned, id) in work {
+            let model_index = self
+                .models
+                .iter()
+                .position(|m| *m == planned.model)
+                .unwrap_or(0);
+            let ctx = SampleContext {
+                scenario: Arc::clone(&self.scenarios[planned.scenario]),
+                agent: self.agents[model_index].clone(),
+                judge: Arc::clone(&self.judge),
+                max_turns: self.max_turns,
+                runtime: tokio::runtime::Handle::current(),
+            };
+            let permits = Arc::clone(&permits);
+            tasks.spawn(async move {
+                // The semaphore is never closed, so acquiring cannot fail.
+                let _permit = permits.acquire_owned().await.ok();
+                tokio::task::spawn_blocking(move || {
+                    let record = run_sample(&ctx, &planned);
+                    (id, record)
+                })
+                .await
+            });
+        }
+
+        let interrupt = self.interrupt.clone();
+        let interrupted = async move {
+            match interrupt {
+                Some(notify) => notify.notified().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(interrupted);
+        let mut was_interrupted = false;
+        let mut last_report = Instant::now();
+        self.observer.progress(&self.progress(&tally));
+        loop {
+            let joined = tokio::select! {
+                joined = tasks.join_next() => joined,
+                () = &mut interrupted => {
+                    was_interrupted = true;
+                    break;
+                }
+            };
+            let Some(joined) = joined else { break };
+            let (id, record) = joined
+                .map_err(|e| RunError::Runtime(format!("a sample task failed: {e}")))?
+                .map_err(|e| RunError::Runtime(format!("a sample thread failed: {e}")))?;
+            tally.done += 1;
+            if record.error.is_some() {
+                tally.errors += 1;
+            }
+            for (model, calls) in &record.usage {
+                tally.usage.entry(model.clone()).or_default().merge(calls);
+            }
+            if sender.send((id, record)).is_err() {
+                // The writer stopped: its error is reported when it is joined.
+                break;
+            }
+            if last_report.elapsed() >= Duration::from_millis(200) || tally.done == tally.total {
+                self.observer.progress(&self.progress(&tally));
+                last_report = Instant::now();
+            }
+        }
+        // Samples still in flight are abandoned; they stay pending.
+        tasks.abort_all();
+        drop(sender);
+        let store = writer
+            .join()
+            .map_err(|_| RunError::Runtime("the store writer panicked".into()))??;
+        self.observer.progress(&self.progress(&tally));
+        Ok(Executed {
+            store,
+            interrupted: was_interrupted,
+        })
+    }
+
+    fn progress(&self, tally: &Tally) -> Progress {
+        let mut spend = 0.0;
+        let mut unpriced = false;
+        for (model, calls) in &tally.usage {
+            if calls.calls == calls.cached_calls {
+                continue;
+            }
+            match self.prices.cost(model, calls.billed) {
+                Some(cost) => spend += cost,
+                None => unpriced = true,
+            }
+        }
+        Progress {
+            done: tally.done,
+            total: tally.total,
+            errors: tally.errors,
+            spend_usd: spend,
+            unpriced_calls: unpriced,
+        }
+    }
+}
+
+type Sender = std::sync::mpsc::Sender<(SampleId, SampleRecord)>;
+type Writer = std::thread::JoinHandle<Result<Store, StoreError>>;
+
+/// A thread that stores finished samples: whatever has arrived goes in one
+/// transaction, far fewer writes than one per sample when samples finish
+/// quickly.
+fn start_writer(store: Store) -> Result<(Sender, Writer), RunError> {
+    let (sender, receiver) = std::sync::mpsc::channel::<(SampleId, SampleRecord)>();
+    let writer = std::thread::Builder::new()
+        .name("crucible-store".into())
+        .spawn(move || -> Result<Store, StoreError> {
+            let mut store = store;
+            while let Ok(first) = receiver.recv() {
+                let mut batch = vec![first];
+                batch.extend(receiver.try_iter().take(255));
+                store.record_all(&batch)?;
+            }
+            Ok(store)
+        })
+        .map_err(|e| RunError::Runtime(format!("cannot start the store writer: {e}")))?;
+    Ok((sender, writer))
+}

@@ -1,0 +1,203 @@
+//! Resuming a run that stopped early: the same configuration, plugins and
+//! plan, read back from its store; only the samples still pending (and,
+//! when asked, those that ended in error) run, each in the row it already
+//! has, so no sample is ever run twice into the results.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use super::execute::Tally;
+use super::{
+    Observer, ResponseCacheSettings, RunConfig, RunError, RunOutcome, Session, results_path,
+};
+use crate::packages::LockPolicy;
+use crate::store::{Store, StoredSample};
+use crate::suite::LoadedSuite;
+
+/// What `crucible run --resume` asks for.
+#[derive(Debug, Clone, Default)]
+pub struct ResumeRequest {
+    /// The run's directory, or its id under `output_dir`.
+    pub run: PathBuf,
+    pub output_dir: PathBuf,
+    /// Run again the samples that ended in error.
+    pub retry_errors: bool,
+    pub cache_dir: Option<PathBuf>,
+    pub responses: ResponseCacheSettings,
+    /// Read HTTP registries only from the local cache.
+    pub offline: bool,
+    pub interrupt: Option<Arc<Notify>>,
+}
+
+pub async fn resume(
+    request: ResumeRequest,
+    observer: Arc<dyn Observer>,
+) -> Result<RunOutcome, RunError> {
+    let dir = locate(&request);
+    let refuse = |reason: String| RunError::Resume {
+        dir: dir.clone(),
+        reason,
+    };
+    let path = results_path(&dir);
+    if !path.is_file() {
+        return Err(refuse(format!(
+            "no results store at {}; name a run directory (or a run id under {})",
+            path.display(),
+            request.output_dir.display()
+        )));
+    }
+    let mut store = Store::open(&path)?;
+    let config: RunConfig = match store.meta("config")? {
+        None => {
+            return Err(refuse(
+                "the run stored no configuration: it stopped before it began; start it afresh"
+                    .into(),
+            ));
+        }
+        Some(text) => serde_json::from_str(&text)
+            .map_err(|e| refuse(format!("its stored configuration cannot be read: {e}")))?,
+    };
+    let run_id = store.meta("run_id")?.unwrap_or_else(|| {
+        dir.file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    });
+    if config.host_version != env!("CARGO_PKG_VERSION") {
+        observer.notice(&format!(
+            "The run began under crucible {}; this is {}.",
+            config.host_version,
+            env!("CARGO_PKG_VERSION")
+        ));
+    }
+    let suite = LoadedSuite::load(&config.suite)?;
+    let session = Session::load(
+        suite,
+        config,
+        request.cache_dir.clone(),
+        &request.responses,
+        LockPolicy::Normal,
+        request.offline,
+    )?;
+    check_plugins(&session, &store).map_err(refuse)?;
+
+    let mut stored = store.planned()?;
+    if stored.is_empty() {
+        // Stopped between recording its configuration and its plan.
+        session.record(&mut store, &run_id)?;
+        stored = store.planned()?;
+    }
+    check_plan(&session, &stored).map_err(refuse)?;
+
+    let mut tally = Tally {
+        total: stored.len(),
+        usage: store.usage()?,
+        ..Tally::default()
+    };
+    let mut work = Vec::new();
+    let (mut pending, mut retried) = (0, 0);
+    for (planned, row) in session.planned.iter().zip(&stored) {
+        match row.status.as_str() {
+            "pending" => {
+                pending += 1;
+                work.push((planned.clone(), row.id));
+            }
+            "error" if request.retry_errors => {
+                retried += 1;
+                work.push((planned.clone(), row.id));
+            }
+            "error" => {
+                tally.done += 1;
+                tally.errors += 1;
+            }
+            _ => tally.done += 1,
+        }
+    }
+    observer.notice(&format!(
+        "Resuming run {run_id}: {} of {} samples to run ({pending} pending, {retried} errors to retry).",
+        work.len(),
+        stored.len()
+    ));
+    let executed = session
+        .execution(observer, request.interrupt.clone())
+        .run(store, work, tally)
+        .await?;
+    session.finish(&executed.store, run_id, dir, executed.interrupted)
+}
+
+/// A directory as given, else a run id under the output directory.
+fn locate(request: &ResumeRequest) -> PathBuf {
+    if request.run.is_dir() || request.run.components().count() > 1 {
+        request.run.clone()
+    } else {
+        request.output_dir.join(&request.run)
+    }
+}
+
+/// The plugins must be byte for byte those the run began with.
+fn check_plugins(session: &Session, store: &Store) -> Result<(), String> {
+    let stored = store.plugin_hashes().map_err(|e| e.to_string())?;
+    let loaded: Vec<(String, String)> = session
+        .plugin_roles()
+        .into_iter()
+        .map(|(role, info)| (role, info.sha256.clone()))
+        .collect();
+    for (role, sha256) in &stored {
+        match loaded.iter().find(|(r, _)| r == role) {
+            None => return Err(format!("its plugin {role} is no longer in the suite")),
+            Some((_, now)) if now != sha256 => {
+                return Err(format!(
+                    "its plugin {role} changed since the run began (sha256 {} then, {} now)",
+                    short(sha256),
+                    short(now)
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some((role, _)) = loaded
+        .iter()
+        .find(|(r, _)| !stored.iter().any(|(s, _)| s == r))
+    {
+        return Err(format!(
+            "the suite now has a plugin the run did not: {role}"
+        ));
+    }
+    Ok(())
+}
+
+/// The plan rebuilt from the stored configuration must be the stored plan.
+fn check_plan(session: &Session, stored: &[StoredSample]) -> Result<(), String> {
+    if stored.len() != session.planned.len() {
+        return Err(format!(
+            "the suite now plans {} samples where the run planned {}",
+            session.planned.len(),
+            stored.len()
+        ));
+    }
+    for (planned, row) in session.planned.iter().zip(stored) {
+        let scenario = &session.scenarios[planned.scenario].plugin.info.name;
+        let same = row.model == planned.model
+            && row.scenario == *scenario
+            && row.condition == planned.label
+            && row.sample_index == planned.sample_index
+            && row.seed == planned.seed.to_string();
+        if !same {
+            return Err(format!(
+                "the suite's plan changed since the run began: sample {} was {} {} #{}, now {} {} #{}",
+                row.id,
+                row.model,
+                row.condition,
+                row.sample_index,
+                planned.model,
+                planned.label,
+                planned.sample_index
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn short(sha256: &str) -> &str {
+    sha256.get(..12).unwrap_or(sha256)
+}

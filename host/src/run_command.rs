@@ -1,0 +1,209 @@
+//! `crucible run`: a fresh run, a resumed one, or a dry run; Ctrl-C stops
+//! it with everything finished so far stored.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use tokio::sync::Notify;
+
+use crucible::model::response_cache::ResponseCache;
+use crucible::plugin::RuntimeConfig;
+use crucible::report;
+use crucible::run::{
+    self, DryRun, Observer, ResponseCacheSettings, ResumeRequest, RunOutcome, RunRequest,
+};
+
+use crate::cli::RunArgs;
+use crate::console::Console;
+use crate::{EXIT_SAMPLES_FAILED, cache_dir, limits};
+
+/// Exit status of a run stopped early (as a shell reports SIGINT).
+const EXIT_INTERRUPTED: u8 = 130;
+
+pub fn run(args: RunArgs) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let responses = ResponseCacheSettings {
+        path: RuntimeConfig::default()
+            .cache_dir
+            .map(|dir| ResponseCache::path_in(&dir)),
+        refresh: args.no_cache,
+    };
+    if args.dry_run {
+        // Models are built as for a run, on the runtime, but none is called.
+        let _context = runtime.enter();
+        let plan = run::dry_run(&request(&args, responses, None)?)?;
+        print!("{}", render_dry_run(&plan));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let console = Arc::new(Console::new(args.quiet));
+    let interrupt = Arc::new(Notify::new());
+    runtime.spawn(stop_on_signal(Arc::clone(&interrupt), console.clone()));
+    let observer: Arc<dyn Observer> = console.clone();
+    let outcome = match &args.resume {
+        Some(run_dir) => runtime.block_on(run::resume(
+            ResumeRequest {
+                run: run_dir.clone(),
+                output_dir: args.output.clone(),
+                retry_errors: args.retry_errors,
+                cache_dir: cache_dir(&args.sandbox),
+                responses,
+                offline: args.offline,
+                interrupt: Some(interrupt),
+            },
+            observer,
+        )),
+        None => runtime.block_on(run::run(
+            request(&args, responses, Some(interrupt))?,
+            observer,
+        )),
+    };
+    console.finish();
+    // Samples abandoned by an interruption may still be on their threads:
+    // they are not waited for, and stay pending in the store.
+    runtime.shutdown_background();
+    report_outcome(&outcome?, args.quiet)
+}
+
+fn request(
+    args: &RunArgs,
+    responses: ResponseCacheSettings,
+    interrupt: Option<Arc<Notify>>,
+) -> Result<RunRequest> {
+    Ok(RunRequest {
+        suite: args.suite.clone(),
+        models: args.models.clone(),
+        judge: args.judge.clone(),
+        samples: args.samples,
+        seed: args.seed,
+        concurrency: args.concurrency,
+        max_turns: args.max_turns,
+        conditions: args.conditions.clone(),
+        subsuite: args.subsuite.clone(),
+        output_dir: args.output.clone(),
+        limits: limits(&args.sandbox)?,
+        cache_dir: cache_dir(&args.sandbox),
+        responses,
+        locked: args.locked || args.frozen,
+        offline: args.offline || args.frozen,
+        interrupt,
+    })
+}
+
+/// The first Ctrl-C (or SIGTERM) stops the run gracefully.
+async fn stop_on_signal(interrupt: Arc<Notify>, console: Arc<Console>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut terminate) = signal(SignalKind::terminate()) else {
+            return;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+    }
+    console.notice("Interrupted: storing finished samples; the rest stay pending.");
+    interrupt.notify_one();
+}
+
+fn report_outcome(outcome: &RunOutcome, quiet: bool) -> Result<ExitCode> {
+    print!(
+        "{}",
+        report::table(&outcome.summary.cells, outcome.summary.judge.as_deref())
+    );
+    print!("{}", report::usage_table(&outcome.summary.usage));
+    if !quiet {
+        println!("Results: {}", outcome.dir.display());
+    }
+    if outcome.errors > 0 {
+        eprintln!(
+            "{} of {} samples failed; they are stored as errors, not counted as harmful or not. First failures:",
+            outcome.errors, outcome.planned
+        );
+        for f in &outcome.first_failures {
+            eprintln!("  {} {} [{}]: {}", f.model, f.condition, f.stage, f.message);
+        }
+    }
+    if outcome.interrupted || outcome.pending > 0 {
+        eprintln!(
+            "The run stopped early: {} of {} samples not run. Resume it with: crucible run --resume {}",
+            outcome.pending,
+            outcome.planned,
+            outcome.dir.display()
+        );
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
+    if outcome.errors > 0 {
+        eprintln!(
+            "Run them again with: crucible run --resume {} --retry-errors",
+            outcome.dir.display()
+        );
+        return Ok(ExitCode::from(EXIT_SAMPLES_FAILED));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A token count at a glance: `950`, `12.3k`, `7.0M`.
+fn tokens(n: u64) -> String {
+    match n {
+        0..1_000 => n.to_string(),
+        1_000..1_000_000 => format!("{:.1}k", n as f64 / 1e3),
+        _ => format!("{:.1}M", n as f64 / 1e6),
+    }
+}
+
+fn render_dry_run(plan: &DryRun) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Dry run of {}: {} samples, up to {} agent turns each. Nothing was sent.",
+        plan.suite, plan.samples, plan.max_turns
+    );
+    let money = |low: Option<f64>, high: Option<f64>| match (low, high) {
+        (Some(low), Some(high)) => format!("${low:.2} to ${high:.2}"),
+        _ => "unknown (no price; add one under [prices])".to_owned(),
+    };
+    for m in plan.models.iter().chain(plan.judge.iter()) {
+        let role = if plan.judge.as_ref().is_some_and(|j| std::ptr::eq(j, m)) {
+            "judge"
+        } else {
+            "agent"
+        };
+        if !m.remote {
+            let _ = writeln!(
+                out,
+                "  {} ({role}): {} samples, offline, no calls",
+                m.model, m.samples
+            );
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "  {} ({role}): {} samples, {} to {} calls, about {} to {} input tokens, up to {} output tokens a call, cost {}",
+            m.model,
+            m.samples,
+            m.calls_min,
+            m.calls_max,
+            tokens(m.input_tokens_min),
+            tokens(m.input_tokens_max),
+            m.output_tokens_per_call,
+            money(m.cost_min_usd, m.cost_max_usd)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "Token counts are estimated at about 4 characters a token from the real prompts; the range spans one turn to every turn."
+    );
+    out
+}
