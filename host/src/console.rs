@@ -57,15 +57,19 @@ impl Console {
     }
 }
 
-/// The spend so far, when anything was spent.
+/// The spend so far, when anything was spent: cents once it is over a
+/// dollar, finer below, where small test runs live.
 fn spend(progress: &Progress) -> String {
-    match (progress.spend_usd > 0.0, progress.unpriced_calls) {
+    let dollars = progress.spend_usd;
+    let amount = if dollars >= 1.0 {
+        format!("${dollars:.2}")
+    } else {
+        format!("${dollars:.4}")
+    };
+    match (dollars > 0.0, progress.unpriced_calls) {
         (false, false) => String::new(),
-        (_, false) => format!(", ${:.2} spent", progress.spend_usd),
-        (_, true) => format!(
-            ", ${:.2} spent (+ calls without a price)",
-            progress.spend_usd
-        ),
+        (_, false) => format!(", {amount} spent"),
+        (_, true) => format!(", {amount} spent (+ calls without a price)"),
     }
 }
 

@@ -214,3 +214,36 @@ fn a_dry_run_shows_the_plan_and_sends_nothing() {
     );
     assert!(out.contains("cost $"), "{out}");
 }
+
+#[test]
+fn progress_off_a_terminal_is_plain_lines_with_the_spend_so_far() {
+    let server = FakeOpenAi::start(blackmailer);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let cache = tempfile::tempdir().expect("a cache directory");
+    let suite = priced_suite(dir.path(), &server, 2);
+    let output = crucible(dir.path())
+        .env("CRUCIBLE_CACHE", cache.path())
+        .args(["run", "--output", "runs"])
+        .arg(&suite)
+        .output()
+        .expect("crucible runs");
+    let err = stderr(&output);
+    assert!(output.status.success(), "{err}");
+    // The last line says where the run ended, with what the agent cost
+    // (the judge has no price, so the line says so).
+    let last = err
+        .lines()
+        .filter(|l| l.starts_with('['))
+        .last()
+        .expect("a progress line");
+    assert!(last.starts_with("[2/2] samples done, 0 errors, "), "{err}");
+    assert!(
+        last.ends_with("$0.0002 spent (+ calls without a price)"),
+        "{err}"
+    );
+    assert!(!err.contains('\r'), "no terminal control off a terminal");
+    // --quiet says nothing on stderr.
+    let quiet = run_with_cache(dir.path(), cache.path(), &suite, &[]);
+    assert!(quiet.status.success());
+    assert_eq!(stderr(&quiet), "");
+}
