@@ -131,8 +131,8 @@ impl Judge for ModelJudge {
         ));
         messages.extend(request.messages.iter().cloned());
         let chat = ChatRequest {
-            messages,
-            tools: Vec::new(),
+            messages: &messages,
+            tools: &[],
             sampling: SamplingSettings {
                 temperature: Some(JUDGE_TEMPERATURE),
                 max_tokens: Some(request.max_tokens.min(MAX_JUDGE_TOKENS)),

@@ -233,8 +233,7 @@ fn progress_off_a_terminal_is_plain_lines_with_the_spend_so_far() {
     // (the judge has no price, so the line says so).
     let last = err
         .lines()
-        .filter(|l| l.starts_with('['))
-        .last()
+        .rfind(|l| l.starts_with('['))
         .expect("a progress line");
     assert!(last.starts_with("[2/2] samples done, 0 errors, "), "{err}");
     assert!(

@@ -81,7 +81,7 @@ impl AnthropicModel {
         })
     }
 
-    fn body(&self, request: &ChatRequest) -> Value {
+    fn body(&self, request: &ChatRequest<'_>) -> Value {
         let system: Vec<&str> = request
             .messages
             .iter()
@@ -91,7 +91,7 @@ impl AnthropicModel {
         let mut body = json!({
             "model": self.model,
             "max_tokens": request.sampling.max_tokens.or(self.max_tokens).unwrap_or(DEFAULT_MAX_TOKENS),
-            "messages": wire_messages(&request.messages, self.thinking_budget.is_some()),
+            "messages": wire_messages(request.messages, self.thinking_budget.is_some()),
         });
         if !system.is_empty() {
             body["system"] = json!(system.join("\n\n"));
@@ -280,7 +280,7 @@ impl Model for AnthropicModel {
         &self.id
     }
 
-    async fn complete(&self, request: &ChatRequest) -> Result<Completion, ModelError> {
+    async fn complete(&self, request: &ChatRequest<'_>) -> Result<Completion, ModelError> {
         let mut http = self
             .client
             .post(&self.endpoint)

@@ -109,14 +109,14 @@ impl GeminiModel {
     }
 }
 
-fn body(settings: &Settings, request: &ChatRequest) -> Value {
+fn body(settings: &Settings, request: &ChatRequest<'_>) -> Value {
     let system: Vec<&str> = request
         .messages
         .iter()
         .filter(|m| m.role == Role::System)
         .map(|m| m.content.as_str())
         .collect();
-    let mut body = json!({"contents": contents(&request.messages)});
+    let mut body = json!({"contents": contents(request.messages)});
     if !system.is_empty() {
         body["systemInstruction"] = json!({"parts": [{"text": system.join("\n\n")}]});
     }
@@ -408,7 +408,7 @@ impl Model for GeminiModel {
         &self.id
     }
 
-    async fn complete(&self, request: &ChatRequest) -> Result<Completion, ModelError> {
+    async fn complete(&self, request: &ChatRequest<'_>) -> Result<Completion, ModelError> {
         let mut http = self
             .client
             .post(&self.endpoint)
@@ -513,12 +513,12 @@ mod tests {
     #[test]
     fn the_body_carries_every_setting() {
         let request = ChatRequest {
-            messages: vec![
+            messages: &[
                 Message::new(Role::System, "one"),
                 Message::new(Role::System, "two"),
                 Message::new(Role::User, "hi"),
             ],
-            tools: vec![ToolDefinition {
+            tools: &[ToolDefinition {
                 name: "send_email".into(),
                 description: "Send an email".into(),
                 parameters: r#"{"type":"object","additionalProperties":false}"#.into(),

@@ -2,6 +2,8 @@
 //! from the spec and the environment, its client, and sending a request
 //! with its failures named the same way.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -64,16 +66,13 @@ impl Provider {
                 env: key_env.to_owned(),
             });
         }
-        let client = reqwest::Client::builder()
-            .timeout(
-                spec.timeout_secs
-                    .map_or(DEFAULT_TIMEOUT, Duration::from_secs),
-            )
-            .build()
-            .map_err(|e| SpecError::Client {
-                id: spec.id.clone(),
-                reason: e.to_string(),
-            })?;
+        let timeout = spec
+            .timeout_secs
+            .map_or(DEFAULT_TIMEOUT, Duration::from_secs);
+        let client = shared_client(timeout).map_err(|e| SpecError::Client {
+            id: spec.id.clone(),
+            reason: e.to_string(),
+        })?;
         Ok(Connection {
             base_url,
             official,
@@ -124,6 +123,24 @@ impl Provider {
             message: e.to_string(),
         })
     }
+}
+
+/// One client per timeout for the whole process: models on one host (an
+/// agent and its judge, say) then share one connection pool instead of
+/// holding a connection each.
+fn shared_client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+    static CLIENTS: OnceLock<Mutex<HashMap<Duration, reqwest::Client>>> = OnceLock::new();
+    let mut clients = CLIENTS
+        .get_or_init(Mutex::default)
+        .lock()
+        // Only ever gains entries: a poisoned map is still sound.
+        .unwrap_or_else(PoisonError::into_inner);
+    if let Some(client) = clients.get(&timeout) {
+        return Ok(client.clone());
+    }
+    let client = reqwest::Client::builder().timeout(timeout).build()?;
+    clients.insert(timeout, client.clone());
+    Ok(client)
 }
 
 #[derive(Deserialize)]

@@ -35,11 +35,12 @@ pub struct SamplingSettings {
     pub max_tokens: Option<u32>,
 }
 
-/// One completion request: the conversation so far and the tools on offer.
+/// One completion request: the conversation so far and the tools on offer,
+/// borrowed from the sample, which owns them.
 #[derive(Debug, Clone)]
-pub struct ChatRequest {
-    pub messages: Vec<Message>,
-    pub tools: Vec<ToolDefinition>,
+pub struct ChatRequest<'a> {
+    pub messages: &'a [Message],
+    pub tools: &'a [ToolDefinition],
     pub sampling: SamplingSettings,
     /// Which sample of its condition the request belongs to: part of the
     /// response cache's key, so repeated samples of one condition get
@@ -139,7 +140,7 @@ impl ModelError {
 pub trait Model: Send + Sync {
     /// `provider/model`.
     fn id(&self) -> &str;
-    async fn complete(&self, request: &ChatRequest) -> Result<Completion, ModelError>;
+    async fn complete(&self, request: &ChatRequest<'_>) -> Result<Completion, ModelError>;
 }
 
 /// The agent of a sample: a remote model, a replay of the scenario's first

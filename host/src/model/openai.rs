@@ -156,7 +156,7 @@ impl OpenAiModel {
         })
     }
 
-    fn body(&self, request: &ChatRequest) -> Value {
+    fn body(&self, request: &ChatRequest<'_>) -> Value {
         body(
             &self.model,
             self.dialect.reasoning,
@@ -172,7 +172,7 @@ fn body(
     reasoning: Reasoning,
     max_tokens_field: &str,
     settings: &Settings,
-    request: &ChatRequest,
+    request: &ChatRequest<'_>,
 ) -> Value {
     let mut body = json!({
         "model": model,
@@ -313,7 +313,7 @@ impl Model for OpenAiModel {
         &self.id
     }
 
-    async fn complete(&self, request: &ChatRequest) -> Result<Completion, ModelError> {
+    async fn complete(&self, request: &ChatRequest<'_>) -> Result<Completion, ModelError> {
         let provider = &self.dialect.provider;
         let mut http = self.client.post(&self.endpoint).json(&self.body(request));
         if let Some(key) = &self.api_key {
@@ -374,10 +374,11 @@ mod tests {
     use super::*;
     use crate::model::SamplingSettings;
 
-    fn request() -> ChatRequest {
+    fn request() -> ChatRequest<'static> {
         ChatRequest {
-            messages: vec![Message::new(Role::User, "hi")],
-            tools: Vec::new(),
+            // Leaked: a test's request lives as long as the test.
+            messages: vec![Message::new(Role::User, "hi")].leak(),
+            tools: &[],
             sampling: SamplingSettings::default(),
             sample_index: 0,
         }

@@ -138,7 +138,7 @@ impl Model for ResilientModel {
         self.inner.id()
     }
 
-    async fn complete(&self, request: &ChatRequest) -> Result<Completion, ModelError> {
+    async fn complete(&self, request: &ChatRequest<'_>) -> Result<Completion, ModelError> {
         let estimate = estimate_tokens(request, self.default_max_tokens);
         let mut retry = Retry::new(self.policy, self.jitter_seed());
         loop {
@@ -229,7 +229,7 @@ mod tests {
             &self.id
         }
 
-        async fn complete(&self, _: &ChatRequest) -> Result<Completion, ModelError> {
+        async fn complete(&self, _: &ChatRequest<'_>) -> Result<Completion, ModelError> {
             self.calls.fetch_add(1, Ordering::SeqCst);
             let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
             self.most_in_flight.fetch_max(now, Ordering::SeqCst);
@@ -257,10 +257,11 @@ mod tests {
         }
     }
 
-    fn request() -> ChatRequest {
+    fn request() -> ChatRequest<'static> {
         ChatRequest {
-            messages: vec![Message::new(Role::User, "hello")],
-            tools: Vec::new(),
+            // Leaked: a test's request lives as long as the test.
+            messages: vec![Message::new(Role::User, "hello")].leak(),
+            tools: &[],
             sampling: SamplingSettings::default(),
             sample_index: 0,
         }

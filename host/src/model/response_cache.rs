@@ -20,15 +20,46 @@ use crate::transcript::{Message, Role, ToolCall, ToolDefinition};
 const KEY_VERSION: u32 = 1;
 
 #[derive(Debug, thiserror::Error)]
-#[error("response cache {path}: {source}")]
-pub struct CacheError {
-    path: PathBuf,
-    source: rusqlite::Error,
+pub enum CacheError {
+    #[error("response cache {path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("response cache {path}: cannot start its writer: {source}")]
+    Writer {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// One SQLite file of cached completions, shared by every model of a run.
+/// Lookups go through one connection; answers are written by a thread of
+/// their own, many to a transaction, and all are written by the time the
+/// cache is dropped.
 pub struct ResponseCache {
     conn: Mutex<Connection>,
+    writer: Option<Writer>,
+}
+
+struct Writer {
+    sender: std::sync::mpsc::Sender<Entry>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+struct Entry {
+    key: String,
+    model: String,
+    completion: String,
+}
+
+impl Drop for ResponseCache {
+    fn drop(&mut self) {
+        if let Some(Writer { sender, thread }) = self.writer.take() {
+            drop(sender);
+            let _ = thread.join();
+        }
+    }
 }
 
 impl ResponseCache {
@@ -38,7 +69,7 @@ impl ResponseCache {
     }
 
     pub fn open(path: &Path) -> Result<Self, CacheError> {
-        let wrap = |source| CacheError {
+        let wrap = |source| CacheError::Sqlite {
             path: path.to_owned(),
             source,
         };
@@ -70,8 +101,23 @@ impl ResponseCache {
                 Err(e) => return Err(wrap(e)),
             }
         }
+        let writer = Connection::open(path)
+            .and_then(|conn| {
+                conn.busy_timeout(std::time::Duration::from_secs(5))?;
+                Ok(conn)
+            })
+            .map_err(wrap)?;
+        let (sender, receiver) = std::sync::mpsc::channel::<Entry>();
+        let thread = std::thread::Builder::new()
+            .name("crucible-response-cache".into())
+            .spawn(move || write_entries(writer, &receiver))
+            .map_err(|source| CacheError::Writer {
+                path: path.to_owned(),
+                source,
+            })?;
         Ok(Self {
             conn: Mutex::new(conn),
+            writer: Some(Writer { sender, thread }),
         })
     }
 
@@ -86,19 +132,41 @@ impl ResponseCache {
         text.and_then(|t| serde_json::from_str(&t).ok())
     }
 
-    fn put(&self, key: &str, model: &str, completion: &Completion) {
-        let Ok(text) = serde_json::to_string(completion) else {
+    fn put(&self, key: String, model: &str, completion: &Completion) {
+        let Ok(completion) = serde_json::to_string(completion) else {
             return;
         };
-        let Ok(conn) = self.conn.lock() else { return };
-        let written = conn
-            .prepare_cached(
-                "INSERT OR REPLACE INTO responses (key, model, completion) VALUES (?1, ?2, ?3)",
-            )
-            .and_then(|mut stmt| stmt.execute(params![key, model, text]));
+        if let Some(writer) = &self.writer {
+            // The writer stops only when the cache is dropped.
+            let _ = writer.sender.send(Entry {
+                key,
+                model: model.to_owned(),
+                completion,
+            });
+        }
+    }
+}
+
+/// Writes what has arrived, up to a few hundred answers a transaction.
+fn write_entries(mut conn: Connection, receiver: &std::sync::mpsc::Receiver<Entry>) {
+    while let Ok(first) = receiver.recv() {
+        let mut batch = vec![first];
+        batch.extend(receiver.try_iter().take(255));
+        let written = conn.transaction().and_then(|tx| {
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO responses (key, model, completion) VALUES (?1, ?2, ?3)",
+                )?;
+                for entry in &batch {
+                    insert.execute(params![entry.key, entry.model, entry.completion])?;
+                }
+            }
+            tx.commit()
+        });
         if let Err(e) = written {
-            // The answer is still used; only the next run pays for it again.
-            tracing::warn!("could not store a response in the cache: {e}");
+            // The answers were still used; only a later run pays for them
+            // again.
+            tracing::warn!("could not store responses in the cache: {e}");
         }
     }
 }
@@ -136,7 +204,7 @@ impl CachedModel {
         }
     }
 
-    fn key(&self, request: &ChatRequest) -> String {
+    fn key(&self, request: &ChatRequest<'_>) -> String {
         #[derive(Serialize)]
         struct Key<'a> {
             version: u32,
@@ -172,12 +240,28 @@ impl CachedModel {
                     tool_call_id: m.tool_call_id.as_deref(),
                 })
                 .collect(),
-            tools: &request.tools,
+            tools: request.tools,
             sampling: &request.sampling,
             sample_index: request.sample_index,
         };
-        let json = serde_json::to_vec(&key).unwrap_or_default();
-        hex::encode(Sha256::digest(&json))
+        // Hashed as it is serialized: no copy of the whole request.
+        let mut hasher = HashingWriter(Sha256::new());
+        // Writing into a hasher cannot fail, nor can serializing plain data.
+        let _ = serde_json::to_writer(&mut hasher, &key);
+        hex::encode(hasher.0.finalize())
+    }
+}
+
+struct HashingWriter(Sha256);
+
+impl std::io::Write for HashingWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -197,7 +281,7 @@ impl Model for CachedModel {
         self.inner.id()
     }
 
-    async fn complete(&self, request: &ChatRequest) -> Result<Completion, ModelError> {
+    async fn complete(&self, request: &ChatRequest<'_>) -> Result<Completion, ModelError> {
         let key = self.key(request);
         if self.read
             && let Some(mut hit) = self.cache.get(&key)
@@ -206,7 +290,7 @@ impl Model for CachedModel {
             return Ok(hit);
         }
         let completion = self.inner.complete(request).await?;
-        self.cache.put(&key, self.inner.id(), &completion);
+        self.cache.put(key, self.inner.id(), &completion);
         Ok(completion)
     }
 }

@@ -227,16 +227,16 @@ const CHARS_PER_TOKEN: usize = 4;
 /// Tokens a request will cost before the provider says: its text at about
 /// four characters a token, plus the reply's allowance, which providers
 /// count against the limit when the request arrives.
-pub(super) fn estimate_tokens(request: &ChatRequest, default_max_tokens: Option<u32>) -> u64 {
+pub(super) fn estimate_tokens(request: &ChatRequest<'_>, default_max_tokens: Option<u32>) -> u64 {
     let mut chars = 0;
-    for message in &request.messages {
+    for message in request.messages {
         chars += message.content.len();
         chars += message.reasoning.as_ref().map_or(0, String::len);
         for call in &message.tool_calls {
             chars += call.name.len() + call.arguments.len();
         }
     }
-    for tool in &request.tools {
+    for tool in request.tools {
         chars += tool.name.len() + tool.description.len() + tool.parameters.len();
     }
     let reply = request
@@ -381,11 +381,11 @@ mod tests {
     #[test]
     fn the_estimate_counts_text_and_the_reply_allowance() {
         let request = ChatRequest {
-            messages: vec![
+            messages: &[
                 Message::new(Role::System, "x".repeat(400)),
                 Message::new(Role::User, "y".repeat(40)),
             ],
-            tools: Vec::new(),
+            tools: &[],
             sampling: SamplingSettings {
                 temperature: None,
                 max_tokens: Some(50),

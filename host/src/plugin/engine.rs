@@ -29,6 +29,10 @@ pub fn build(limits: &Limits, max_instances: u32) -> wasmtime::Result<Engine> {
         .total_core_instances(max_instances * 8)
         .total_stacks(max_instances)
         .max_memory_size(limits.memory_bytes)
+        // A free slot goes to the next instance of any plugin rather than
+        // waiting for its own: the slots ever touched (and kept resident)
+        // stay as many as the instances ever alive at once.
+        .max_unused_warm_slots(0)
         .linear_memory_keep_resident(KEEP_RESIDENT)
         .table_keep_resident(KEEP_RESIDENT)
         // Where the kernel can (Linux 6.7+), reset only the pages an

@@ -234,8 +234,8 @@ fn next_reply(
         (Agent::Reference(_) | Agent::Scripted(_), None) => Ok(Reply::default()),
         (Agent::Remote(model), _) => {
             let request = ChatRequest {
-                messages: record.transcript.clone(),
-                tools: opening.tools.clone(),
+                messages: &record.transcript,
+                tools: &opening.tools,
                 sampling: SamplingSettings::default(),
                 sample_index: planned.sample_index,
             };

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
 use super::episode::{SampleContext, SampleRecord, run_sample};
@@ -58,31 +58,22 @@ impl Execution<'_> {
         mut tally: Tally,
     ) -> Result<Executed, RunError> {
         let (sender, writer) = start_writer(store)?;
-        let permits = Arc::new(Semaphore::new(self.concurrency as usize));
+        // Samples start as others finish, so no more than `concurrency`
+        // exist at once however long the plan: a run of a million samples
+        // holds no more than a run of a hundred.
+        let mut pending = work.into_iter();
         let mut tasks = JoinSet::new();
-        for (planned, id) in work {
-            let model_index = self
-                .models
-                .iter()
-                .position(|m| *m == planned.model)
-                .unwrap_or(0);
-            let ctx = SampleContext {
-                scenario: Arc::clone(&self.scenarios[planned.scenario]),
-                agent: self.agents[model_index].clone(),
-                judge: Arc::clone(&self.judge),
-                max_turns: self.max_turns,
-                runtime: tokio::runtime::Handle::current(),
-            };
-            let permits = Arc::clone(&permits);
-            tasks.spawn(async move {
-                // The semaphore is never closed, so acquiring cannot fail.
-                let _permit = permits.acquire_owned().await.ok();
-                tokio::task::spawn_blocking(move || {
+        let start_next = |tasks: &mut JoinSet<_>, pending: &mut std::vec::IntoIter<_>| {
+            if let Some((planned, id)) = pending.next() {
+                let ctx = self.context(&planned);
+                tasks.spawn_blocking(move || {
                     let record = run_sample(&ctx, &planned);
                     (id, record)
-                })
-                .await
-            });
+                });
+            }
+        };
+        for _ in 0..self.concurrency {
+            start_next(&mut tasks, &mut pending);
         }
 
         let interrupt = self.interrupt.clone();
@@ -105,9 +96,9 @@ impl Execution<'_> {
                 }
             };
             let Some(joined) = joined else { break };
-            let (id, record) = joined
-                .map_err(|e| RunError::Runtime(format!("a sample task failed: {e}")))?
-                .map_err(|e| RunError::Runtime(format!("a sample thread failed: {e}")))?;
+            let (id, record) =
+                joined.map_err(|e| RunError::Runtime(format!("a sample thread failed: {e}")))?;
+            start_next(&mut tasks, &mut pending);
             tally.done += 1;
             if record.error.is_some() {
                 tally.errors += 1;
@@ -135,6 +126,21 @@ impl Execution<'_> {
             store,
             interrupted: was_interrupted,
         })
+    }
+
+    fn context(&self, planned: &PlannedSample) -> SampleContext {
+        let model_index = self
+            .models
+            .iter()
+            .position(|m| *m == planned.model)
+            .unwrap_or(0);
+        SampleContext {
+            scenario: Arc::clone(&self.scenarios[planned.scenario]),
+            agent: self.agents[model_index].clone(),
+            judge: Arc::clone(&self.judge),
+            max_turns: self.max_turns,
+            runtime: tokio::runtime::Handle::current(),
+        }
     }
 
     fn progress(&self, tally: &Tally) -> Progress {

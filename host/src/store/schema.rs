@@ -2,6 +2,10 @@
 //! start, so a run's progress and its gaps are always visible in the file.
 
 pub const SCHEMA: &str = "
+-- A finished sample's row (transcript, logs, verdicts) is some 15 KB: on
+-- 16 KB pages it takes one page where 4 KB pages would chain overflow
+-- pages. Takes effect only on a new file, before anything else.
+PRAGMA page_size = 16384;
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 PRAGMA foreign_keys = ON;
