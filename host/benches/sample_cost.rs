@@ -174,9 +174,13 @@ fn main() {
     let suite_dir = tempfile::tempdir().expect("a temporary directory");
     let primary_only = suite_dir.path().join("primary-only.toml");
     let text = std::fs::read_to_string(&bundled).expect("the bundled suite");
-    let target = workspace_root().join("target");
+    // The copy lives elsewhere: its registry is named by absolute path.
+    let registry = workspace_root().join("suites/registry");
     let text = text
-        .replace("\"../target/", &format!("\"{}/", target.display()))
+        .replace(
+            "registry = \"registry\"",
+            &format!("registry = {:?}", registry.display().to_string()),
+        )
         .replace(", \"eval-awareness\", \"deliberation\"]", "]");
     std::fs::write(&primary_only, text).expect("write the suite");
     for (what, suite, target) in [
