@@ -7,6 +7,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use pollster::block_on;
+
 use crucible::judge::{Judge, NoJudge};
 use crucible::plugin::{PluginRuntime, PluginSource, RuntimeConfig};
 use crucible::run::{self, Observer, Progress, RunRequest};
@@ -97,8 +99,7 @@ fn main() {
     // Instantiation alone.
     let started = Instant::now();
     for seed in 0..ITERATIONS {
-        let instance = scenario
-            .instantiate(u64::from(seed), Arc::clone(&judge))
+        let instance = block_on(scenario.instantiate(u64::from(seed), Arc::clone(&judge)))
             .expect("instantiates");
         drop(instance);
     }
@@ -109,12 +110,11 @@ fn main() {
     for seed in 0..ITERATIONS {
         let seed = u64::from(seed);
         let t = Instant::now();
-        let mut instance = scenario
-            .instantiate(seed, Arc::clone(&judge))
-            .expect("instantiates");
-        instance.open(&condition, seed).expect("opens");
-        let opening = instance.opening().expect("opening");
-        let references = instance.references(&condition).expect("references");
+        let mut instance =
+            block_on(scenario.instantiate(seed, Arc::clone(&judge))).expect("instantiates");
+        block_on(instance.open(&condition, seed)).expect("opens");
+        let opening = block_on(instance.opening()).expect("opening");
+        let references = block_on(instance.references(&condition)).expect("references");
         open += t.elapsed();
 
         let t = Instant::now();
@@ -128,22 +128,20 @@ fn main() {
         loop {
             let reply = replies.next().unwrap_or_default();
             transcript.push(Message::from_reply(&reply));
-            match instance.step(&reply).expect("steps") {
+            match block_on(instance.step(&reply)).expect("steps") {
                 Step::Continue(messages) => transcript.extend(messages),
                 Step::End(_) => break,
             }
         }
-        let facts = instance.facts().expect("facts");
+        let facts = block_on(instance.facts()).expect("facts");
         let _ = instance.finish();
         turns += t.elapsed();
 
         let t = Instant::now();
-        let mut judge_instance = classifier
-            .instantiate(seed, Arc::clone(&judge))
-            .expect("instantiates");
-        let verdict = judge_instance
-            .classify(&condition, &facts, &transcript)
-            .expect("classifies");
+        let mut judge_instance =
+            block_on(classifier.instantiate(seed, Arc::clone(&judge))).expect("instantiates");
+        let verdict =
+            block_on(judge_instance.classify(&condition, &facts, &transcript)).expect("classifies");
         assert!(verdict.harmful);
         let _ = judge_instance.finish();
         classify += t.elapsed();

@@ -52,9 +52,11 @@ pub struct JudgeSettings {
     pub prompt_version: String,
 }
 
-/// Answers judge requests. Called from a plugin call, on a blocking thread.
+/// Answers judge requests. Called from inside a plugin call, which waits on
+/// its fiber while the answer comes.
+#[async_trait::async_trait]
 pub trait Judge: Send + Sync {
-    fn judge(&self, request: &JudgeRequest) -> Result<JudgeResponse, JudgeError>;
+    async fn judge(&self, request: &JudgeRequest) -> Result<JudgeResponse, JudgeError>;
 
     /// `provider/model` of the judge, if one is configured.
     fn model_id(&self) -> Option<&str>;
@@ -70,8 +72,9 @@ pub trait Judge: Send + Sync {
 /// The judge of a run without a judge model.
 pub struct NoJudge;
 
+#[async_trait::async_trait]
 impl Judge for NoJudge {
-    fn judge(&self, _request: &JudgeRequest) -> Result<JudgeResponse, JudgeError> {
+    async fn judge(&self, _request: &JudgeRequest) -> Result<JudgeResponse, JudgeError> {
         Err(JudgeError::NotConfigured)
     }
 
@@ -97,16 +100,14 @@ const JUDGE_TEMPERATURE: f32 = 0.0;
 /// A judge backed by a configured model, at temperature 0.
 pub struct ModelJudge {
     model: Arc<dyn Model>,
-    runtime: tokio::runtime::Handle,
     calls_left: Arc<AtomicU64>,
     sample_index: u32,
 }
 
 impl ModelJudge {
-    pub fn new(model: Arc<dyn Model>, runtime: tokio::runtime::Handle, budget_calls: u64) -> Self {
+    pub fn new(model: Arc<dyn Model>, budget_calls: u64) -> Self {
         Self {
             model,
-            runtime,
             calls_left: Arc::new(AtomicU64::new(budget_calls)),
             sample_index: 0,
         }
@@ -119,8 +120,9 @@ impl ModelJudge {
     }
 }
 
+#[async_trait::async_trait]
 impl Judge for ModelJudge {
-    fn judge(&self, request: &JudgeRequest) -> Result<JudgeResponse, JudgeError> {
+    async fn judge(&self, request: &JudgeRequest) -> Result<JudgeResponse, JudgeError> {
         if !self.take_budget() {
             return Err(JudgeError::BudgetExhausted);
         }
@@ -139,11 +141,10 @@ impl Judge for ModelJudge {
             },
             sample_index: self.sample_index,
         };
-        // Plugin calls run on blocking threads, where waiting on the runtime
-        // is allowed.
         let completion = self
-            .runtime
-            .block_on(self.model.complete(&chat))
+            .model
+            .complete(&chat)
+            .await
             .map_err(|e| JudgeError::Failed(e.to_string()))?;
         Ok(JudgeResponse {
             text: completion.reply.text,
@@ -170,7 +171,6 @@ impl Judge for ModelJudge {
         // The budget is the run's: every sample's judge draws on one count.
         Arc::new(Self {
             model: Arc::clone(&self.model),
-            runtime: self.runtime.clone(),
             calls_left: Arc::clone(&self.calls_left),
             sample_index,
         })

@@ -10,7 +10,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Parser;
 
 use crucible::plugin::{Limits, LoadError, PluginRuntime, PluginSource, RuntimeConfig};
@@ -106,15 +106,11 @@ fn check_command(args: CheckArgs) -> Result<ExitCode> {
         max_instances: 8,
         cache_dir: cache_dir(&args.sandbox),
     })?;
-    let tokio = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
     let selection = run::Selection {
         subsuite: args.subsuite.clone(),
         patterns: args.conditions.clone(),
     };
-    let outcome = run::check(&suite, &runtime, &selection, tokio.handle().clone())?;
+    let outcome = run::check(&suite, &runtime, &selection)?;
     for m in &outcome.mismatches {
         println!(
             "MISMATCH {} {}: {} reference \"{}\": {}",

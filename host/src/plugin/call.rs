@@ -1,6 +1,7 @@
 //! One sandboxed store per plugin instance, and the discipline every call
-//! into it follows: reset the clock and fuel, run, then turn whatever went
-//! wrong into a `CallError` that names the plugin, the call and the cause.
+//! into it follows: `begin` resets the clock and fuel, the call runs (on a
+//! fiber, awaited), and `finish` turns whatever went wrong into a
+//! `CallError` that names the plugin, the call and the cause.
 
 use std::sync::Arc;
 
@@ -55,12 +56,8 @@ impl Sandbox {
         &self.plugin
     }
 
-    /// Runs `f` as one call named `call` under every limit.
-    pub(crate) fn call<R: ByteSize>(
-        &mut self,
-        call: &'static str,
-        f: impl FnOnce(&mut Store<SandboxState>) -> wasmtime::Result<R>,
-    ) -> Result<R, CallError> {
+    /// Starts the call named `call`: its clock, deadline and fuel.
+    pub(crate) fn begin(&mut self, call: &'static str) -> Result<(), CallError> {
         self.store.data_mut().start_call();
         self.store.set_epoch_deadline(1);
         if let Some(fuel) = self.shared.limits.fuel_per_call
@@ -68,7 +65,17 @@ impl Sandbox {
         {
             return Err(self.error(call, CallFailure::Trap(format!("setting fuel: {e}"))));
         }
-        let outcome = f(&mut self.store);
+        Ok(())
+    }
+
+    /// Ends the call named `call`: whatever went wrong becomes a
+    /// `CallError` naming the plugin, the call and the cause, and an answer
+    /// over the output cap is refused.
+    pub(crate) fn finish<R: ByteSize>(
+        &self,
+        call: &'static str,
+        outcome: wasmtime::Result<R>,
+    ) -> Result<R, CallError> {
         match outcome {
             Ok(value) => {
                 let size = value.byte_size();
@@ -85,14 +92,14 @@ impl Sandbox {
         }
     }
 
-    /// Like `call`, for the contract's `result<T, string>` functions: the
+    /// Like `finish`, for the contract's `result<T, string>` functions: the
     /// plugin's own error becomes `CallFailure::Refused`.
-    pub(crate) fn call_fallible<R: ByteSize>(
-        &mut self,
+    pub(crate) fn finish_fallible<R: ByteSize>(
+        &self,
         call: &'static str,
-        f: impl FnOnce(&mut Store<SandboxState>) -> wasmtime::Result<Result<R, String>>,
+        outcome: wasmtime::Result<Result<R, String>>,
     ) -> Result<R, CallError> {
-        match self.call(call, f)? {
+        match self.finish(call, outcome)? {
             Ok(value) => Ok(value),
             Err(message) => Err(self.error(call, CallFailure::Refused(message))),
         }

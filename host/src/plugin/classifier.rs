@@ -44,10 +44,15 @@ impl ClassifierPlugin {
             return Err(checked.unsupported());
         };
         let label: Arc<str> = Arc::from(checked.label.as_str());
-        let mut probe =
-            ClassifierInstance::new(Arc::clone(&shared), &pre, label, 0, Arc::new(NoJudge))
-                .map_err(checked.loading("instantiate"))?;
-        let metadata = probe.describe().map_err(checked.loading("describe"))?;
+        // Loading runs the plugin's self-description to completion here:
+        // nothing else is waiting, and it calls no judge.
+        let metadata = pollster::block_on(async {
+            let mut probe =
+                ClassifierInstance::new(Arc::clone(&shared), &pre, label, 0, Arc::new(NoJudge))
+                    .await
+                    .map_err(checked.loading("instantiate"))?;
+            probe.describe().await.map_err(checked.loading("describe"))
+        })?;
         checked.verify_identity(&metadata)?;
         Ok(Self {
             info: checked.info(metadata),
@@ -58,7 +63,7 @@ impl ClassifierPlugin {
     }
 
     /// A fresh instance in a fresh sandbox, for one sample.
-    pub fn instantiate(
+    pub async fn instantiate(
         &self,
         seed: u64,
         judge: Arc<dyn Judge>,
@@ -70,6 +75,7 @@ impl ClassifierPlugin {
             seed,
             judge,
         )
+        .await
     }
 }
 
@@ -79,7 +85,7 @@ pub struct ClassifierInstance {
 }
 
 impl ClassifierInstance {
-    fn new(
+    async fn new(
         shared: Arc<Shared>,
         pre: &Pre,
         plugin: Arc<str>,
@@ -87,24 +93,25 @@ impl ClassifierInstance {
         judge: Arc<dyn Judge>,
     ) -> Result<Self, CallError> {
         let mut sandbox = Sandbox::new(shared, plugin, seed, judge);
+        sandbox.begin("instantiate")?;
         let bindings = match pre {
-            Pre::V0_1_0(pre) => Bindings::V0_1_0(
-                sandbox
-                    .call("instantiate", |store| pre.instantiate(store).map(Opaque))?
-                    .0,
-            ),
+            Pre::V0_1_0(pre) => {
+                let outcome = pre.instantiate_async(&mut sandbox.store).await;
+                Bindings::V0_1_0(sandbox.finish("instantiate", outcome.map(Opaque))?.0)
+            }
         };
         Ok(Self { sandbox, bindings })
     }
 
-    pub fn describe(&mut self) -> Result<crate::transcript::Metadata, CallError> {
+    pub async fn describe(&mut self) -> Result<crate::transcript::Metadata, CallError> {
         let Bindings::V0_1_0(b) = &self.bindings;
         let api = b.crucible_plugin_classifier();
-        self.sandbox
-            .call("describe", |store| api.call_describe(store).map(Into::into))
+        self.sandbox.begin("describe")?;
+        let outcome = api.call_describe(&mut self.sandbox.store).await;
+        self.sandbox.finish("describe", outcome.map(Into::into))
     }
 
-    pub fn classify(
+    pub async fn classify(
         &mut self,
         condition: &Condition,
         facts: &[Param],
@@ -115,10 +122,12 @@ impl ClassifierInstance {
         let condition = condition.into();
         let facts: Vec<_> = facts.iter().map(Into::into).collect();
         let transcript: Vec<_> = transcript.iter().map(Into::into).collect();
-        self.sandbox.call_fallible("classify", |store| {
-            api.call_classify(store, &condition, &facts, &transcript)
-                .map(|r| r.map(Into::into))
-        })
+        self.sandbox.begin("classify")?;
+        let outcome = api
+            .call_classify(&mut self.sandbox.store, &condition, &facts, &transcript)
+            .await;
+        self.sandbox
+            .finish_fallible("classify", outcome.map(|r| r.map(Into::into)))
     }
 
     pub fn finish(mut self) -> PluginLog {

@@ -129,7 +129,7 @@ impl PluginRuntime {
         let engine = engine::build(&config.limits, config.max_instances.max(4) + 4)
             .map_err(|e| anyhow::anyhow!("cannot create the WebAssembly engine: {e:#}"))?;
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| anyhow::anyhow!("linking WASI: {e:#}"))?;
         v0_1_0::add_host_to_linker(&mut linker)
             .map_err(|e| anyhow::anyhow!("linking the host interface: {e:#}"))?;

@@ -166,9 +166,10 @@ impl SandboxState {
         }
     }
 
-    pub fn call_judge(&mut self, request: JudgeRequest) -> Result<JudgeResponse, JudgeError> {
+    pub async fn call_judge(&mut self, request: JudgeRequest) -> Result<JudgeResponse, JudgeError> {
         let started = Instant::now();
-        let outcome = self.judge.judge(&request);
+        let judge = Arc::clone(&self.judge);
+        let outcome = judge.judge(&request).await;
         self.clock.in_host += started.elapsed();
         self.log.judge_calls.push(JudgeCall {
             settings: self.judge.settings(&request),

@@ -47,13 +47,28 @@ impl ScenarioPlugin {
             return Err(checked.unsupported());
         };
         let label: Arc<str> = Arc::from(checked.label.as_str());
-        let mut probe =
-            ScenarioInstance::new(Arc::clone(&shared), &pre, label, 0, Arc::new(NoJudge))
-                .map_err(checked.loading("instantiate"))?;
-        let metadata = probe.describe().map_err(checked.loading("describe"))?;
-        checked.verify_identity(&metadata)?;
-        let parameters = probe.parameters().map_err(checked.loading("parameters"))?;
-        let conditions = probe.conditions().map_err(checked.loading("conditions"))?;
+        // Loading runs the plugin's self-description to completion here:
+        // nothing else is waiting, and it calls no judge.
+        let (metadata, parameters, conditions) = pollster::block_on(async {
+            let mut probe =
+                ScenarioInstance::new(Arc::clone(&shared), &pre, label, 0, Arc::new(NoJudge))
+                    .await
+                    .map_err(checked.loading("instantiate"))?;
+            let metadata = probe
+                .describe()
+                .await
+                .map_err(checked.loading("describe"))?;
+            checked.verify_identity(&metadata)?;
+            let parameters = probe
+                .parameters()
+                .await
+                .map_err(checked.loading("parameters"))?;
+            let conditions = probe
+                .conditions()
+                .await
+                .map_err(checked.loading("conditions"))?;
+            Ok::<_, LoadError>((metadata, parameters, conditions))
+        })?;
         Ok(Self {
             info: checked.info(metadata),
             cache: checked.cache,
@@ -65,7 +80,7 @@ impl ScenarioPlugin {
     }
 
     /// A fresh instance in a fresh sandbox, for one sample.
-    pub fn instantiate(
+    pub async fn instantiate(
         &self,
         seed: u64,
         judge: Arc<dyn Judge>,
@@ -77,6 +92,7 @@ impl ScenarioPlugin {
             seed,
             judge,
         )
+        .await
     }
 }
 
@@ -88,7 +104,7 @@ pub struct ScenarioInstance {
 }
 
 impl ScenarioInstance {
-    fn new(
+    async fn new(
         shared: Arc<Shared>,
         pre: &Pre,
         plugin: Arc<str>,
@@ -96,12 +112,12 @@ impl ScenarioInstance {
         judge: Arc<dyn Judge>,
     ) -> Result<Self, CallError> {
         let mut sandbox = Sandbox::new(shared, plugin, seed, judge);
+        sandbox.begin("instantiate")?;
         let bindings = match pre {
-            Pre::V0_1_0(pre) => Bindings::V0_1_0(
-                sandbox
-                    .call("instantiate", |store| pre.instantiate(store).map(Opaque))?
-                    .0,
-            ),
+            Pre::V0_1_0(pre) => {
+                let outcome = pre.instantiate_async(&mut sandbox.store).await;
+                Bindings::V0_1_0(sandbox.finish("instantiate", outcome.map(Opaque))?.0)
+            }
         };
         Ok(Self {
             sandbox,
@@ -114,82 +130,98 @@ impl ScenarioInstance {
         self.sandbox.plugin()
     }
 
-    pub fn describe(&mut self) -> Result<crate::transcript::Metadata, CallError> {
+    pub async fn describe(&mut self) -> Result<crate::transcript::Metadata, CallError> {
         let Bindings::V0_1_0(b) = &self.bindings;
         let api = b.crucible_plugin_scenario();
-        self.sandbox
-            .call("describe", |store| api.call_describe(store).map(Into::into))
+        self.sandbox.begin("describe")?;
+        let outcome = api.call_describe(&mut self.sandbox.store).await;
+        self.sandbox.finish("describe", outcome.map(Into::into))
     }
 
-    pub fn parameters(&mut self) -> Result<Vec<ParameterSpec>, CallError> {
+    pub async fn parameters(&mut self) -> Result<Vec<ParameterSpec>, CallError> {
         let Bindings::V0_1_0(b) = &self.bindings;
         let api = b.crucible_plugin_scenario();
-        self.sandbox.call("parameters", |store| {
-            api.call_parameters(store)
-                .map(|ps| ps.into_iter().map(Into::into).collect())
-        })
+        self.sandbox.begin("parameters")?;
+        let outcome = api.call_parameters(&mut self.sandbox.store).await;
+        self.sandbox.finish(
+            "parameters",
+            outcome.map(|ps| ps.into_iter().map(Into::into).collect()),
+        )
     }
 
-    pub fn conditions(&mut self) -> Result<Vec<Condition>, CallError> {
+    pub async fn conditions(&mut self) -> Result<Vec<Condition>, CallError> {
         let Bindings::V0_1_0(b) = &self.bindings;
         let api = b.crucible_plugin_scenario();
-        self.sandbox.call("conditions", |store| {
-            api.call_conditions(store)
-                .map(|cs| cs.into_iter().map(Into::into).collect())
-        })
+        self.sandbox.begin("conditions")?;
+        let outcome = api.call_conditions(&mut self.sandbox.store).await;
+        self.sandbox.finish(
+            "conditions",
+            outcome.map(|cs| cs.into_iter().map(Into::into).collect()),
+        )
     }
 
-    pub fn references(&mut self, condition: &Condition) -> Result<Vec<Reference>, CallError> {
+    pub async fn references(&mut self, condition: &Condition) -> Result<Vec<Reference>, CallError> {
         let Bindings::V0_1_0(b) = &self.bindings;
         let api = b.crucible_plugin_scenario();
         let condition = condition.into();
-        self.sandbox.call_fallible("references", |store| {
-            api.call_references(store, &condition)
-                .map(|r| r.map(|refs| refs.into_iter().map(Into::into).collect()))
-        })
+        self.sandbox.begin("references")?;
+        let outcome = api
+            .call_references(&mut self.sandbox.store, &condition)
+            .await;
+        self.sandbox.finish_fallible(
+            "references",
+            outcome.map(|r| r.map(|refs| refs.into_iter().map(Into::into).collect())),
+        )
     }
 
     /// Opens the episode this instance will run.
-    pub fn open(&mut self, condition: &Condition, seed: u64) -> Result<(), CallError> {
+    pub async fn open(&mut self, condition: &Condition, seed: u64) -> Result<(), CallError> {
         let Bindings::V0_1_0(b) = &self.bindings;
         let api = b.crucible_plugin_scenario();
         let condition = condition.into();
-        let episode = self.sandbox.call_fallible("open", |store| {
-            api.call_open(store, &condition, seed)
-                .map(|r| r.map(Opaque))
-        })?;
+        self.sandbox.begin("open")?;
+        let outcome = api
+            .call_open(&mut self.sandbox.store, &condition, seed)
+            .await;
+        let episode = self
+            .sandbox
+            .finish_fallible("open", outcome.map(|r| r.map(Opaque)))?;
         self.episode = Some(episode.0);
         Ok(())
     }
 
-    pub fn opening(&mut self) -> Result<Opening, CallError> {
+    pub async fn opening(&mut self) -> Result<Opening, CallError> {
         let episode = self.episode("opening")?;
         let Bindings::V0_1_0(b) = &self.bindings;
         let api = b.crucible_plugin_scenario().episode();
-        self.sandbox.call("opening", |store| {
-            api.call_opening(store, episode).map(Into::into)
-        })
+        self.sandbox.begin("opening")?;
+        let outcome = api.call_opening(&mut self.sandbox.store, episode).await;
+        self.sandbox.finish("opening", outcome.map(Into::into))
     }
 
-    pub fn step(&mut self, reply: &Reply) -> Result<Step, CallError> {
+    pub async fn step(&mut self, reply: &Reply) -> Result<Step, CallError> {
         let episode = self.episode("step")?;
         let Bindings::V0_1_0(b) = &self.bindings;
         let api = b.crucible_plugin_scenario().episode();
         let reply = reply.into();
-        self.sandbox.call_fallible("step", |store| {
-            api.call_step(store, episode, &reply)
-                .map(|r| r.map(Into::into))
-        })
+        self.sandbox.begin("step")?;
+        let outcome = api
+            .call_step(&mut self.sandbox.store, episode, &reply)
+            .await;
+        self.sandbox
+            .finish_fallible("step", outcome.map(|r| r.map(Into::into)))
     }
 
-    pub fn facts(&mut self) -> Result<Vec<Param>, CallError> {
+    pub async fn facts(&mut self) -> Result<Vec<Param>, CallError> {
         let episode = self.episode("facts")?;
         let Bindings::V0_1_0(b) = &self.bindings;
         let api = b.crucible_plugin_scenario().episode();
-        self.sandbox.call("facts", |store| {
-            api.call_facts(store, episode)
-                .map(|ps| ps.into_iter().map(Into::into).collect())
-        })
+        self.sandbox.begin("facts")?;
+        let outcome = api.call_facts(&mut self.sandbox.store, episode).await;
+        self.sandbox.finish(
+            "facts",
+            outcome.map(|ps| ps.into_iter().map(Into::into).collect()),
+        )
     }
 
     /// Ends the instance and hands back what it logged.

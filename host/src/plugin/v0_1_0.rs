@@ -13,10 +13,14 @@ use crate::transcript as t;
 /// The contract version this module implements.
 pub const VERSION: semver::Version = semver::Version::new(0, 1, 0);
 
+// Every export is called on a fiber, and the judge import awaits the judge
+// model there: a sample waiting on its judge holds no thread.
 pub mod scenario_world {
     wasmtime::component::bindgen!({
         path: "../wit/crucible-plugin@0.1.0",
         world: "scenario-plugin",
+        imports: { "crucible:plugin/host.judge": async },
+        exports: { default: async },
     });
 }
 
@@ -24,6 +28,7 @@ pub mod classifier_world {
     wasmtime::component::bindgen!({
         path: "../wit/crucible-plugin@0.1.0",
         world: "classifier-plugin",
+        exports: { default: async },
         with: {
             "crucible:plugin/types@0.1.0": super::scenario_world::crucible::plugin::types,
             "crucible:plugin/host@0.1.0": super::scenario_world::crucible::plugin::host,
@@ -59,14 +64,17 @@ impl wit_host::Host for SandboxState {
         });
     }
 
-    fn judge(&mut self, request: wit::JudgeRequest) -> Result<wit::JudgeResponse, wit::JudgeError> {
+    async fn judge(
+        &mut self,
+        request: wit::JudgeRequest,
+    ) -> Result<wit::JudgeResponse, wit::JudgeError> {
         let request = judge::JudgeRequest {
             system_prompt: request.system_prompt,
             messages: request.messages.into_iter().map(Into::into).collect(),
             prompt_version: request.prompt_version,
             max_tokens: request.max_tokens,
         };
-        match self.call_judge(request) {
+        match self.call_judge(request).await {
             Ok(response) => Ok(wit::JudgeResponse {
                 text: response.text,
                 model: response.model,

@@ -35,12 +35,12 @@ pub struct CheckOutcome {
 }
 
 /// Checks every reference of every condition the selection names. Runs
-/// plugins synchronously: call it where blocking is allowed.
+/// the plugins to completion on the calling thread: nothing is awaited but
+/// the plugins themselves (no model, no judge).
 pub fn check(
     suite: &LoadedSuite,
     runtime: &PluginRuntime,
     selection: &Selection,
-    handle: tokio::runtime::Handle,
 ) -> Result<CheckOutcome, RunError> {
     let resolver = crate::packages::Resolver::new(suite, crate::packages::LockPolicy::Normal)
         .map_err(super::PrepareError::from)?;
@@ -53,10 +53,10 @@ pub fn check(
         for prepared in &scenario.conditions {
             outcome.conditions += 1;
             let seed = sample_seed(0, &scenario.key, &prepared.condition.id, 0);
-            let references = scenario
-                .plugin
-                .instantiate(seed, Arc::new(NoJudge))
-                .and_then(|mut probe| probe.references(&prepared.condition));
+            let references = pollster::block_on(async {
+                let mut probe = scenario.plugin.instantiate(seed, Arc::new(NoJudge)).await?;
+                probe.references(&prepared.condition).await
+            });
             let references = match references {
                 Ok(references) => references,
                 Err(e) => {
@@ -88,7 +88,6 @@ pub fn check(
                     agent: Agent::Scripted(Arc::new(reference.clone())),
                     judge: Arc::new(NoJudge),
                     max_turns: 16,
-                    runtime: handle.clone(),
                 };
                 let planned = PlannedSample {
                     model: "script".into(),
@@ -98,7 +97,7 @@ pub fn check(
                     sample_index: 0,
                     seed,
                 };
-                let record = run_sample(&ctx, &planned);
+                let record = pollster::block_on(run_sample(&ctx, &planned));
                 let verdict = record.verdicts.first().map(|v| v.outcome.clone());
                 let got = match (&record.error, verdict) {
                     (Some(error), _) => Err(format!("[{}] {}", error.stage, error.message)),

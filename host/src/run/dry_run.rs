@@ -80,14 +80,12 @@ pub fn dry_run(request: &RunRequest) -> Result<DryRun, RunError> {
         let mut per_condition = Vec::new();
         for prepared in &scenario.conditions {
             let seed = sample_seed(config.seed, &scenario.key, &prepared.condition.id, 0);
-            let opening = scenario
-                .plugin
-                .instantiate(seed, Arc::new(NoJudge))
-                .and_then(|mut episode| {
-                    episode.open(&prepared.condition, seed)?;
-                    episode.opening()
-                })
-                .map_err(|e| RunError::Runtime(format!("dry run: {e}")))?;
+            let opening = pollster::block_on(async {
+                let mut episode = scenario.plugin.instantiate(seed, Arc::new(NoJudge)).await?;
+                episode.open(&prepared.condition, seed).await?;
+                episode.opening().await
+            })
+            .map_err(|e| RunError::Runtime(format!("dry run: {e}")))?;
             per_condition.push(tokens_of(&opening));
         }
         opening_tokens.push(per_condition);

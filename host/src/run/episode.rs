@@ -1,11 +1,10 @@
 //! One sample: an episode between a scenario and an agent, turn by turn,
 //! then every classifier's verdict on the transcript.
 //!
-//! A sample runs start to finish on one thread of tokio's blocking pool:
-//! plugin calls are synchronous and bounded by the sandbox's deadline, and a
-//! model call parks the thread on the runtime until the answer arrives. One
-//! thread per sample costs far less than hopping between threads for every
-//! plugin call.
+//! A sample is one async task. Plugin calls run on wasmtime fibers within
+//! it, bounded by the sandbox's deadline; a model call, the agent's or the
+//! judge's a classifier asks for, is awaited, so a sample waiting on a model
+//! holds no thread.
 
 use std::sync::Arc;
 
@@ -76,20 +75,17 @@ pub struct SampleContext {
     pub agent: Agent,
     pub judge: Arc<dyn Judge>,
     pub max_turns: u32,
-    /// The runtime model calls are awaited on.
-    pub runtime: tokio::runtime::Handle,
 }
 
-/// Runs one sample. Must be called on a thread that may block (tokio's
-/// blocking pool), never on an async worker.
-pub fn run_sample(ctx: &SampleContext, planned: &PlannedSample) -> SampleRecord {
+/// Runs one sample.
+pub async fn run_sample(ctx: &SampleContext, planned: &PlannedSample) -> SampleRecord {
     let judge = Arc::clone(&ctx.judge).for_sample(planned.sample_index);
-    let mut record = run_episode(ctx, planned, &judge);
+    let mut record = run_episode(ctx, planned, &judge).await;
     tally_judge_calls(&mut record);
     record
 }
 
-fn run_episode(
+async fn run_episode(
     ctx: &SampleContext,
     planned: &PlannedSample,
     judge: &Arc<dyn Judge>,
@@ -99,6 +95,7 @@ fn run_episode(
         .scenario
         .plugin
         .instantiate(planned.seed, Arc::clone(judge))
+        .await
     {
         Ok(instance) => instance,
         Err(e) => {
@@ -106,7 +103,7 @@ fn run_episode(
             return record;
         }
     };
-    let opened = open(ctx, planned, &mut instance);
+    let opened = open(ctx, planned, &mut instance).await;
     let (opening, script) = match opened {
         Ok(pair) => pair,
         Err(failure) => {
@@ -120,13 +117,14 @@ fn run_episode(
         .push(Message::new(Role::System, opening.system_prompt.clone()));
     record.transcript.extend(opening.messages.iter().cloned());
 
-    let conversed = converse(ctx, planned, &mut instance, &opening, script, &mut record);
-    let facts = conversed.and_then(|()| {
-        instance.facts().map_err(|e| SampleError {
+    let conversed = converse(ctx, planned, &mut instance, &opening, script, &mut record).await;
+    let facts = match conversed {
+        Ok(()) => instance.facts().await.map_err(|e| SampleError {
             stage: e.call.to_owned(),
             message: e.to_string(),
-        })
-    });
+        }),
+        Err(failure) => Err(failure),
+    };
     record.keep_log(instance);
     match facts {
         Ok(facts) => record.facts = facts,
@@ -135,7 +133,7 @@ fn run_episode(
             return record;
         }
     }
-    classify(ctx, planned, judge, &mut record);
+    classify(ctx, planned, judge, &mut record).await;
     record
 }
 
@@ -155,7 +153,7 @@ fn tally_judge_calls(record: &mut SampleRecord) {
 }
 
 /// Opens the episode and, for a reference agent, fetches its script.
-fn open(
+async fn open(
     ctx: &SampleContext,
     planned: &PlannedSample,
     instance: &mut ScenarioInstance,
@@ -166,14 +164,16 @@ fn open(
     };
     instance
         .open(&planned.condition, planned.seed)
+        .await
         .map_err(call_failed)?;
-    let opening = instance.opening().map_err(call_failed)?;
+    let opening = instance.opening().await.map_err(call_failed)?;
     let script = match &ctx.agent {
         Agent::Remote(_) => None,
         Agent::Scripted(reference) => Some(Script::new(reference.replies.clone())),
         Agent::Reference(model) => {
             let references = instance
                 .references(&planned.condition)
+                .await
                 .map_err(call_failed)?;
             let script = model.script(references).ok_or_else(|| SampleError {
                 stage: "references".into(),
@@ -192,7 +192,7 @@ fn open(
 
 /// The turns of the episode: the agent replies, the scenario answers, until
 /// the scenario ends it or the turn limit does.
-fn converse(
+async fn converse(
     ctx: &SampleContext,
     planned: &PlannedSample,
     instance: &mut ScenarioInstance,
@@ -201,10 +201,10 @@ fn converse(
     record: &mut SampleRecord,
 ) -> Result<(), SampleError> {
     for turn in 1..=ctx.max_turns {
-        let reply = next_reply(ctx, planned, opening, script.as_mut(), record)?;
+        let reply = next_reply(ctx, planned, opening, script.as_mut(), record).await?;
         record.transcript.push(Message::from_reply(&reply));
         record.turns = turn;
-        match instance.step(&reply) {
+        match instance.step(&reply).await {
             Ok(Step::Continue(messages)) => record.transcript.extend(messages),
             Ok(Step::End(reason)) => {
                 record.end_reason = Some(reason);
@@ -222,7 +222,7 @@ fn converse(
     Ok(())
 }
 
-fn next_reply(
+async fn next_reply(
     ctx: &SampleContext,
     planned: &PlannedSample,
     opening: &Opening,
@@ -239,13 +239,10 @@ fn next_reply(
                 sampling: SamplingSettings::default(),
                 sample_index: planned.sample_index,
             };
-            let completion = ctx
-                .runtime
-                .block_on(model.complete(&request))
-                .map_err(|e| SampleError {
-                    stage: "model".into(),
-                    message: format!("model `{}`: {e}", model.id()),
-                })?;
+            let completion = model.complete(&request).await.map_err(|e| SampleError {
+                stage: "model".into(),
+                message: format!("model `{}`: {e}", model.id()),
+            })?;
             record
                 .usage
                 .entry(model.id().to_owned())
@@ -258,7 +255,7 @@ fn next_reply(
 
 /// Every classifier judges the transcript, each in its own sandbox. Only
 /// the primary classifier's failure fails the sample.
-fn classify(
+async fn classify(
     ctx: &SampleContext,
     planned: &PlannedSample,
     sample_judge: &Arc<dyn Judge>,
@@ -267,11 +264,15 @@ fn classify(
     for (position, classifier) in ctx.scenario.classifiers.iter().enumerate() {
         let id = classifier.info.id();
         let mut judge = Vec::new();
-        let outcome = match classifier.instantiate(planned.seed, Arc::clone(sample_judge)) {
+        let outcome = match classifier
+            .instantiate(planned.seed, Arc::clone(sample_judge))
+            .await
+        {
             Err(e) => Err(e.to_string()),
             Ok(mut instance) => {
                 let verdict = instance
                     .classify(&planned.condition, &record.facts, &record.transcript)
+                    .await
                     .map_err(|e| e.to_string());
                 let log = instance.finish();
                 judge = log

@@ -66,8 +66,8 @@ impl Execution<'_> {
         let start_next = |tasks: &mut JoinSet<_>, pending: &mut std::vec::IntoIter<_>| {
             if let Some((planned, id)) = pending.next() {
                 let ctx = self.context(&planned);
-                tasks.spawn_blocking(move || {
-                    let record = run_sample(&ctx, &planned);
+                tasks.spawn(async move {
+                    let record = run_sample(&ctx, &planned).await;
                     (id, record)
                 });
             }
@@ -97,7 +97,7 @@ impl Execution<'_> {
             };
             let Some(joined) = joined else { break };
             let (id, record) =
-                joined.map_err(|e| RunError::Runtime(format!("a sample thread failed: {e}")))?;
+                joined.map_err(|e| RunError::Runtime(format!("a sample task failed: {e}")))?;
             start_next(&mut tasks, &mut pending);
             tally.done += 1;
             if record.error.is_some() {
@@ -139,7 +139,6 @@ impl Execution<'_> {
             agent: self.agents[model_index].clone(),
             judge: Arc::clone(&self.judge),
             max_turns: self.max_turns,
-            runtime: tokio::runtime::Handle::current(),
         }
     }
 

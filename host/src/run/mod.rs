@@ -366,7 +366,6 @@ fn connect_models(
         Some(id) => match Agent::from_spec(&suite.model_spec(id)?)? {
             Agent::Remote(model) => Arc::new(ModelJudge::new(
                 wrap(model, &suite.model_spec(id)?),
-                tokio::runtime::Handle::current(),
                 settings.judge_budget.unwrap_or(u64::MAX),
             )),
             Agent::Reference(_) | Agent::Scripted(_) => {
