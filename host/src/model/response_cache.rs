@@ -47,8 +47,11 @@ struct Writer {
     thread: std::thread::JoinHandle<()>,
 }
 
+/// A request's sha256.
+type Key = [u8; 32];
+
 struct Entry {
-    key: String,
+    key: Key,
     model: String,
     completion: String,
 }
@@ -87,11 +90,11 @@ impl ResponseCache {
                 "PRAGMA busy_timeout = 5000;
                  PRAGMA journal_mode = WAL;
                  PRAGMA synchronous = NORMAL;
-                 CREATE TABLE IF NOT EXISTS responses (
-                     key        TEXT PRIMARY KEY,
+                 CREATE TABLE IF NOT EXISTS completions (
+                     key        BLOB PRIMARY KEY,
                      model      TEXT NOT NULL,
                      completion TEXT NOT NULL
-                 );",
+                 ) WITHOUT ROWID;",
             ) {
                 Ok(()) => break,
                 Err(e) if is_busy(&e) && attempts < 50 => {
@@ -121,18 +124,18 @@ impl ResponseCache {
         })
     }
 
-    fn get(&self, key: &str) -> Option<Completion> {
+    fn get(&self, key: &Key) -> Option<Completion> {
         let conn = self.conn.lock().ok()?;
         let text: Option<String> = conn
-            .prepare_cached("SELECT completion FROM responses WHERE key = ?1")
-            .and_then(|mut stmt| stmt.query_row([key], |r| r.get(0)).optional())
+            .prepare_cached("SELECT completion FROM completions WHERE key = ?1")
+            .and_then(|mut stmt| stmt.query_row([&key[..]], |r| r.get(0)).optional())
             .ok()?;
         // An entry that no longer reads (written by another version) is a
         // miss, and is overwritten by the fresh answer.
         text.and_then(|t| serde_json::from_str(&t).ok())
     }
 
-    fn put(&self, key: String, model: &str, completion: &Completion) {
+    fn put(&self, key: Key, model: &str, completion: &Completion) {
         let Ok(completion) = serde_json::to_string(completion) else {
             return;
         };
@@ -147,18 +150,16 @@ impl ResponseCache {
     }
 }
 
-/// Writes what has arrived, up to a few hundred answers a transaction.
+/// Writes answers as they come, many to a transaction.
 fn write_entries(mut conn: Connection, receiver: &std::sync::mpsc::Receiver<Entry>) {
-    while let Ok(first) = receiver.recv() {
-        let mut batch = vec![first];
-        batch.extend(receiver.try_iter().take(255));
+    while let Some(batch) = crate::batching::next_batch(receiver) {
         let written = conn.transaction().and_then(|tx| {
             {
                 let mut insert = tx.prepare_cached(
-                    "INSERT OR REPLACE INTO responses (key, model, completion) VALUES (?1, ?2, ?3)",
+                    "INSERT OR REPLACE INTO completions (key, model, completion) VALUES (?1, ?2, ?3)",
                 )?;
                 for entry in &batch {
-                    insert.execute(params![entry.key, entry.model, entry.completion])?;
+                    insert.execute(params![&entry.key[..], entry.model, entry.completion])?;
                 }
             }
             tx.commit()
@@ -204,7 +205,7 @@ impl CachedModel {
         }
     }
 
-    fn key(&self, request: &ChatRequest<'_>) -> String {
+    fn key(&self, request: &ChatRequest<'_>) -> Key {
         #[derive(Serialize)]
         struct Key<'a> {
             version: u32,
@@ -248,7 +249,7 @@ impl CachedModel {
         let mut hasher = HashingWriter(Sha256::new());
         // Writing into a hasher cannot fail, nor can serializing plain data.
         let _ = serde_json::to_writer(&mut hasher, &key);
-        hex::encode(hasher.0.finalize())
+        hasher.0.finalize().into()
     }
 }
 

@@ -167,18 +167,17 @@ impl Execution<'_> {
 type Sender = std::sync::mpsc::Sender<(SampleId, SampleRecord)>;
 type Writer = std::thread::JoinHandle<Result<Store, StoreError>>;
 
-/// A thread that stores finished samples: whatever has arrived goes in one
-/// transaction, far fewer writes than one per sample when samples finish
-/// quickly.
+/// A thread that stores finished samples, many to a transaction: far fewer
+/// writes than one per sample when samples finish quickly. A sample waits
+/// at most a batch window to be stored; one that a kill catches unstored
+/// stays pending and runs again on resume.
 fn start_writer(store: Store) -> Result<(Sender, Writer), RunError> {
     let (sender, receiver) = std::sync::mpsc::channel::<(SampleId, SampleRecord)>();
     let writer = std::thread::Builder::new()
         .name("crucible-store".into())
         .spawn(move || -> Result<Store, StoreError> {
             let mut store = store;
-            while let Ok(first) = receiver.recv() {
-                let mut batch = vec![first];
-                batch.extend(receiver.try_iter().take(255));
+            while let Some(batch) = crate::batching::next_batch(&receiver) {
                 store.record_all(&batch)?;
             }
             Ok(store)
