@@ -104,9 +104,14 @@ impl ResponseCache {
                 Err(e) => return Err(wrap(e)),
             }
         }
+        // Lookups and inserts land anywhere in the table: a large page
+        // cache would hold little that is used twice.
+        conn.execute_batch("PRAGMA cache_size = -512;")
+            .map_err(wrap)?;
         let writer = Connection::open(path)
             .and_then(|conn| {
                 conn.busy_timeout(std::time::Duration::from_secs(5))?;
+                conn.execute_batch("PRAGMA cache_size = -512;")?;
                 Ok(conn)
             })
             .map_err(wrap)?;
