@@ -90,11 +90,14 @@ impl ResponseCache {
                 "PRAGMA busy_timeout = 5000;
                  PRAGMA journal_mode = WAL;
                  PRAGMA synchronous = NORMAL;
+                 -- Rows go in at the end of the table, in the order they
+                 -- come; only the 32-byte keys' index takes random inserts.
                  CREATE TABLE IF NOT EXISTS completions (
-                     key        BLOB PRIMARY KEY,
+                     id         INTEGER PRIMARY KEY,
+                     key        BLOB NOT NULL UNIQUE,
                      model      TEXT NOT NULL,
                      completion TEXT NOT NULL
-                 ) WITHOUT ROWID;",
+                 );",
             ) {
                 Ok(()) => break,
                 Err(e) if is_busy(&e) && attempts < 50 => {
@@ -111,7 +114,9 @@ impl ResponseCache {
         let writer = Connection::open(path)
             .and_then(|conn| {
                 conn.busy_timeout(std::time::Duration::from_secs(5))?;
-                conn.execute_batch("PRAGMA cache_size = -512;")?;
+                // Settings are per connection: without this the writer
+                // would sync the disk on every commit.
+                conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -512;")?;
                 Ok(conn)
             })
             .map_err(wrap)?;
