@@ -10,14 +10,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OptionalExtension, params};
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{ChatRequest, Completion, Model, ModelError, ModelSpec, SamplingSettings};
-use crate::transcript::{Message, Role, ToolCall, ToolDefinition};
+use super::{ChatRequest, Completion, Model, ModelError, ModelSpec};
+use crate::transcript::Role;
 
 /// Bumped when the key's shape changes, so old entries are never matched.
-const KEY_VERSION: u32 = 1;
+const KEY_VERSION: u32 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
@@ -215,64 +214,77 @@ impl CachedModel {
         }
     }
 
+    /// The request's sha256, over every part that can change the answer.
+    /// Each part goes in length-prefixed, so no two requests share an
+    /// encoding; whether a message was itself a cache hit is left out, as
+    /// it does not change the next answer.
     fn key(&self, request: &ChatRequest<'_>) -> Key {
-        #[derive(Serialize)]
-        struct Key<'a> {
-            version: u32,
-            model: &'a str,
-            settings: &'a str,
-            messages: Vec<KeyMessage<'a>>,
-            tools: &'a [ToolDefinition],
-            sampling: &'a SamplingSettings,
-            sample_index: u32,
+        let mut key = KeyHasher(Sha256::new());
+        key.number(u64::from(KEY_VERSION));
+        key.text(self.inner.id());
+        key.text(&self.settings);
+        key.number(request.messages.len() as u64);
+        for message in request.messages {
+            key.text(role_name(message.role));
+            key.text(&message.content);
+            key.optional(message.reasoning.as_deref());
+            key.number(message.tool_calls.len() as u64);
+            for call in &message.tool_calls {
+                key.text(&call.id);
+                key.text(&call.name);
+                key.text(&call.arguments);
+            }
+            key.optional(message.tool_call_id.as_deref());
         }
-        /// A message as the provider sees it: whether it was itself a
-        /// cache hit does not change the next answer.
-        #[derive(Serialize)]
-        struct KeyMessage<'a> {
-            role: Role,
-            content: &'a str,
-            reasoning: Option<&'a str>,
-            tool_calls: &'a [ToolCall],
-            tool_call_id: Option<&'a str>,
+        key.number(request.tools.len() as u64);
+        for tool in request.tools {
+            key.text(&tool.name);
+            key.text(&tool.description);
+            key.text(&tool.parameters);
         }
-        let key = Key {
-            version: KEY_VERSION,
-            model: self.inner.id(),
-            settings: &self.settings,
-            messages: request
-                .messages
-                .iter()
-                .map(|m: &Message| KeyMessage {
-                    role: m.role,
-                    content: &m.content,
-                    reasoning: m.reasoning.as_deref(),
-                    tool_calls: &m.tool_calls,
-                    tool_call_id: m.tool_call_id.as_deref(),
-                })
-                .collect(),
-            tools: request.tools,
-            sampling: &request.sampling,
-            sample_index: request.sample_index,
-        };
-        // Hashed as it is serialized: no copy of the whole request.
-        let mut hasher = HashingWriter(Sha256::new());
-        // Writing into a hasher cannot fail, nor can serializing plain data.
-        let _ = serde_json::to_writer(&mut hasher, &key);
-        hasher.0.finalize().into()
+        let sampling = &request.sampling;
+        key.optional(
+            sampling
+                .temperature
+                .map(|t| t.to_bits().to_string())
+                .as_deref(),
+        );
+        key.optional(sampling.max_tokens.map(|n| n.to_string()).as_deref());
+        key.number(u64::from(request.sample_index));
+        key.0.finalize().into()
     }
 }
 
-struct HashingWriter(Sha256);
+/// Feeds a request's parts into a hash, each with its length first.
+struct KeyHasher(Sha256);
 
-impl std::io::Write for HashingWriter {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.update(bytes);
-        Ok(bytes.len())
+impl KeyHasher {
+    fn number(&mut self, n: u64) {
+        self.0.update(n.to_le_bytes());
     }
 
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+    fn text(&mut self, text: &str) {
+        self.number(text.len() as u64);
+        self.0.update(text.as_bytes());
+    }
+
+    fn optional(&mut self, text: Option<&str>) {
+        match text {
+            None => self.0.update([0]),
+            Some(text) => {
+                self.0.update([1]);
+                self.text(text);
+            }
+        }
+    }
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::System => "system",
+        Role::User => "user",
+        Role::Assistant => "assistant",
+        Role::Tool => "tool",
     }
 }
 
@@ -303,5 +315,72 @@ impl Model for CachedModel {
         let completion = self.inner.complete(request).await?;
         self.cache.put(key, self.inner.id(), &completion);
         Ok(completion)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{SamplingSettings, Usage};
+    use crate::transcript::{Message, Reply};
+
+    struct Unused;
+
+    #[async_trait::async_trait]
+    impl Model for Unused {
+        fn id(&self) -> &str {
+            "openai/x"
+        }
+
+        async fn complete(&self, _: &ChatRequest<'_>) -> Result<Completion, ModelError> {
+            Ok(Completion {
+                reply: Reply::default(),
+                usage: Usage::default(),
+            })
+        }
+    }
+
+    fn model(spec: &str) -> CachedModel {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let cache = ResponseCache::open(&dir.path().join("r.sqlite")).expect("the cache opens");
+        let spec = ModelSpec::parse(spec).expect("a spec");
+        CachedModel::new(Arc::new(Unused), &spec, Arc::new(cache), true)
+    }
+
+    fn request(messages: &[Message], sample_index: u32) -> ChatRequest<'_> {
+        ChatRequest {
+            messages,
+            tools: &[],
+            sampling: SamplingSettings::default(),
+            sample_index,
+        }
+    }
+
+    #[test]
+    fn the_key_covers_what_changes_an_answer_and_nothing_else() {
+        let m = model("openai/x");
+        let base = [Message::new(Role::User, "ab")];
+        let key = m.key(&request(&base, 0));
+        assert_eq!(key, m.key(&request(&base, 0)), "the same request");
+        assert_ne!(key, m.key(&request(&base, 1)), "another sample");
+        let split = [Message::new(Role::User, "a"), Message::new(Role::User, "b")];
+        assert_ne!(key, m.key(&request(&split, 0)), "parts are length-prefixed");
+        let other_role = [Message::new(Role::System, "ab")];
+        assert_ne!(key, m.key(&request(&other_role, 0)));
+        let mut cached = base.clone();
+        cached[0].cached = true;
+        assert_eq!(
+            key,
+            m.key(&request(&cached, 0)),
+            "a cache hit is the same message"
+        );
+        let warmer = model("openai/x,temperature=0.5");
+        assert_ne!(key, warmer.key(&request(&base, 0)), "settings");
+        let longer_wait = model("openai/x,timeout_secs=9");
+        assert_eq!(
+            key,
+            longer_wait.key(&request(&base, 0)),
+            "a timeout changes no answer"
+        );
     }
 }
