@@ -63,15 +63,22 @@ impl PriceTable {
         Ok(Self { prices })
     }
 
-    /// The price of `model`: its own entry, else the longest entry that is
-    /// a prefix of it (a dated snapshot priced as its family).
+    /// The price of `model`: its own entry, else that of the model it is a
+    /// dated snapshot of (`openai/gpt-4.1-2025-04-14` is priced as
+    /// `openai/gpt-4.1`). Another variant (`openai/o3-mini`) is not priced
+    /// as its family: it has its own price or none.
     pub fn price(&self, model: &str) -> Option<Price> {
         if let Some(price) = self.prices.get(model) {
             return Some(*price);
         }
         self.prices
             .iter()
-            .filter(|(id, _)| model.starts_with(id.as_str()))
+            .filter(|(id, _)| {
+                model
+                    .strip_prefix(id.as_str())
+                    .and_then(|rest| rest.strip_prefix('-'))
+                    .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+            })
             .max_by_key(|(id, _)| id.len())
             .map(|(_, price)| *price)
     }
@@ -118,6 +125,8 @@ mod tests {
         );
         assert_eq!(table.cost("openai/gpt-4.1-2025-04-14", usage), Some(6.0));
         assert_eq!(table.cost("openai/unknown", usage), None);
+        // A variant is not its family: o3-mini is not priced as o3.
+        assert_eq!(table.cost("openai/o3-mini-preview", usage), None);
     }
 
     #[test]
