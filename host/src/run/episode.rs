@@ -17,7 +17,7 @@ use crate::judge::{Judge, JudgeSettings};
 use crate::model::reference::Script;
 use crate::model::{Agent, ChatRequest, SamplingSettings};
 use crate::plugin::{CallError, PluginLog, ScenarioInstance};
-use crate::transcript::{Message, Opening, Param, Reply, Role, Step, Verdict};
+use crate::transcript::{Message, Opening, Param, Reply, Role, Step, ToolDefinition, Verdict};
 
 /// Where a failed sample failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -114,10 +114,13 @@ async fn run_episode(
     };
     record
         .transcript
-        .push(Message::new(Role::System, opening.system_prompt.clone()));
-    record.transcript.extend(opening.messages.iter().cloned());
+        .push(Message::new(Role::System, opening.system_prompt));
+    record.transcript.extend(opening.messages);
 
-    let conversed = converse(ctx, planned, &mut instance, &opening, script, &mut record).await;
+    // The opening's text now lives in the transcript; only its tools are
+    // needed again, with every request.
+    let tools = opening.tools;
+    let conversed = converse(ctx, planned, &mut instance, &tools, script, &mut record).await;
     let facts = match conversed {
         Ok(()) => instance.facts().await.map_err(|e| SampleError {
             stage: e.call.to_owned(),
@@ -196,12 +199,12 @@ async fn converse(
     ctx: &SampleContext,
     planned: &PlannedSample,
     instance: &mut ScenarioInstance,
-    opening: &Opening,
+    tools: &[ToolDefinition],
     mut script: Option<Script>,
     record: &mut SampleRecord,
 ) -> Result<(), SampleError> {
     for turn in 1..=ctx.max_turns {
-        let reply = next_reply(ctx, planned, opening, script.as_mut(), record).await?;
+        let reply = next_reply(ctx, planned, tools, script.as_mut(), record).await?;
         record.transcript.push(Message::from_reply(&reply));
         record.turns = turn;
         match instance.step(&reply).await {
@@ -225,7 +228,7 @@ async fn converse(
 async fn next_reply(
     ctx: &SampleContext,
     planned: &PlannedSample,
-    opening: &Opening,
+    tools: &[ToolDefinition],
     script: Option<&mut Script>,
     record: &mut SampleRecord,
 ) -> Result<Reply, SampleError> {
@@ -235,7 +238,7 @@ async fn next_reply(
         (Agent::Remote(model), _) => {
             let request = ChatRequest {
                 messages: &record.transcript,
-                tools: &opening.tools,
+                tools,
                 sampling: SamplingSettings::default(),
                 sample_index: planned.sample_index,
             };
