@@ -32,7 +32,9 @@ impl Console {
         if quiet {
             Console::Quiet
         } else if std::io::stderr().is_terminal() {
-            let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+            // Hidden until the run says how many samples it has: an empty
+            // bar would show as full.
+            let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::hidden());
             let style = ProgressStyle::with_template(
                 "{bar:30} {pos}/{len} samples  {msg}  {per_sec}  ETA {eta}",
             )
@@ -90,6 +92,7 @@ impl Observer for Console {
                     bar.set_length(progress.total as u64);
                     bar.set_position(progress.done as u64);
                     bar.reset_eta();
+                    bar.set_draw_target(ProgressDrawTarget::stderr());
                 }
                 bar.set_position(progress.done as u64);
                 bar.set_message(format!("{} errors{}", progress.errors, spend(progress)));
