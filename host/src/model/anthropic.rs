@@ -16,8 +16,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::http::Provider;
-use super::secret::redact;
+use super::http::{KeyHeader, Provider};
 use super::spec::{Supports, decimal};
 use super::{ChatRequest, Completion, Model, ModelError, ModelSpec, SpecError, Usage};
 use crate::transcript::{Message, Reply, Role, ToolCall, ToolDefinition};
@@ -28,6 +27,7 @@ const ANTHROPIC: Provider = Provider {
     base_url_env: "ANTHROPIC_BASE_URL",
     default_key_env: "ANTHROPIC_API_KEY",
     official_host: "api.anthropic.com",
+    key_header: KeyHeader::Named("x-api-key"),
 };
 const API_VERSION: &str = "2023-06-01";
 /// The API requires `max_tokens`; this is used when the suite sets none.
@@ -281,18 +281,12 @@ impl Model for AnthropicModel {
     }
 
     async fn complete(&self, request: &ChatRequest<'_>) -> Result<Completion, ModelError> {
-        let mut http = self
+        let http = self
             .client
             .post(&self.endpoint)
             .header("anthropic-version", API_VERSION)
             .json(&self.body(request));
-        if let Some(key) = &self.api_key {
-            http = http.header("x-api-key", key);
-        }
-        let bytes = ANTHROPIC
-            .send(http)
-            .await
-            .map_err(|e| redact(e, self.api_key.as_deref()))?;
+        let bytes = ANTHROPIC.send(http, self.api_key.as_deref()).await?;
         Ok(completion(ANTHROPIC.parse(&bytes)?))
     }
 }

@@ -19,8 +19,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::http::Provider;
-use super::secret::redact;
+use super::http::{KeyHeader, Provider};
 use super::spec::{Supports, decimal};
 use super::{ChatRequest, Completion, Model, ModelError, ModelSpec, SpecError, Usage};
 use crate::transcript::{Message, Reply, Role, ToolCall, ToolDefinition};
@@ -31,6 +30,7 @@ const GEMINI: Provider = Provider {
     base_url_env: "GEMINI_BASE_URL",
     default_key_env: "GEMINI_API_KEY",
     official_host: "generativelanguage.googleapis.com",
+    key_header: KeyHeader::Named("x-goog-api-key"),
 };
 const API_VERSION: &str = "v1beta";
 /// How ids are made for calls the API gave none; such ids are the host's
@@ -409,17 +409,11 @@ impl Model for GeminiModel {
     }
 
     async fn complete(&self, request: &ChatRequest<'_>) -> Result<Completion, ModelError> {
-        let mut http = self
+        let http = self
             .client
             .post(&self.endpoint)
             .json(&body(&self.settings, request));
-        if let Some(key) = &self.api_key {
-            http = http.header("x-goog-api-key", key);
-        }
-        let bytes = GEMINI
-            .send(http)
-            .await
-            .map_err(|e| redact(e, self.api_key.as_deref()))?;
+        let bytes = GEMINI.send(http, self.api_key.as_deref()).await?;
         completion(GEMINI.parse(&bytes)?)
     }
 }

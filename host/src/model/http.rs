@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::retry_hint::requested_wait;
+use super::secret::redact;
 use super::{ModelError, ModelSpec, SpecError};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -23,6 +24,16 @@ pub(super) struct Provider {
     /// The provider's own API host, which always needs a key; a compatible
     /// local server often wants none.
     pub official_host: &'static str,
+    /// How a request carries the key.
+    pub key_header: KeyHeader,
+}
+
+/// Where a provider wants its API key.
+pub(super) enum KeyHeader {
+    /// `Authorization: Bearer KEY`.
+    Bearer,
+    /// A header of the provider's own, e.g. `x-api-key`.
+    Named(&'static str),
 }
 
 /// A model's resolved endpoint.
@@ -81,11 +92,26 @@ impl Provider {
         })
     }
 
-    /// Sends a request and returns the body of a successful response; a
-    /// failure names the provider, and the HTTP status with the provider's
-    /// own message (the APIs answer `{"error": {"message": ...}}`) and the
-    /// wait it asked for, if any.
-    pub async fn send(&self, request: reqwest::RequestBuilder) -> Result<Vec<u8>, ModelError> {
+    /// Sends a request with the key, if any, where the provider wants it,
+    /// and returns the body of a successful response. A failure names the
+    /// provider, and the HTTP status with the provider's own message (the
+    /// APIs answer `{"error": {"message": ...}}`) and the wait it asked
+    /// for, if any; the key never appears in it, even where the provider
+    /// quotes the request back.
+    pub async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        api_key: Option<&str>,
+    ) -> Result<Vec<u8>, ModelError> {
+        let request = match (api_key, &self.key_header) {
+            (None, _) => request,
+            (Some(key), KeyHeader::Bearer) => request.bearer_auth(key),
+            (Some(key), KeyHeader::Named(header)) => request.header(*header, key),
+        };
+        self.exchange(request).await.map_err(|e| redact(e, api_key))
+    }
+
+    async fn exchange(&self, request: reqwest::RequestBuilder) -> Result<Vec<u8>, ModelError> {
         let transport = |e: reqwest::Error| ModelError::Transport {
             provider: self.name,
             message: transport_message(&e),

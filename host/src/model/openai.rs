@@ -15,8 +15,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::http::Provider;
-use super::secret::redact;
+use super::http::{KeyHeader, Provider};
 use super::spec::{Supports, decimal};
 use super::{ChatRequest, Completion, Model, ModelError, ModelSpec, SpecError, Usage};
 use crate::transcript::{Message, Reply, Role, ToolCall, ToolDefinition};
@@ -47,6 +46,7 @@ pub(super) const OPENAI: Dialect = Dialect {
         base_url_env: "OPENAI_BASE_URL",
         default_key_env: "OPENAI_API_KEY",
         official_host: "api.openai.com",
+        key_header: KeyHeader::Bearer,
     },
     // OpenAI's own API deprecated `max_tokens`; compatible servers mostly
     // know only that.
@@ -62,6 +62,7 @@ pub(super) const OPENROUTER: Dialect = Dialect {
         base_url_env: "OPENROUTER_BASE_URL",
         default_key_env: "OPENROUTER_API_KEY",
         official_host: "openrouter.ai",
+        key_header: KeyHeader::Bearer,
     },
     official_max_tokens_field: "max_tokens",
     reasoning: Reasoning::Object,
@@ -75,6 +76,7 @@ pub(super) const TOGETHER: Dialect = Dialect {
         base_url_env: "TOGETHER_BASE_URL",
         default_key_env: "TOGETHER_API_KEY",
         official_host: "api.together.xyz",
+        key_header: KeyHeader::Bearer,
     },
     official_max_tokens_field: "max_tokens",
     reasoning: Reasoning::Effort,
@@ -315,14 +317,8 @@ impl Model for OpenAiModel {
 
     async fn complete(&self, request: &ChatRequest<'_>) -> Result<Completion, ModelError> {
         let provider = &self.dialect.provider;
-        let mut http = self.client.post(&self.endpoint).json(&self.body(request));
-        if let Some(key) = &self.api_key {
-            http = http.bearer_auth(key);
-        }
-        let bytes = provider
-            .send(http)
-            .await
-            .map_err(|e| redact(e, self.api_key.as_deref()))?;
+        let http = self.client.post(&self.endpoint).json(&self.body(request));
+        let bytes = provider.send(http, self.api_key.as_deref()).await?;
         completion(provider.name, provider.parse(&bytes)?)
     }
 }
