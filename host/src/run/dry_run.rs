@@ -8,11 +8,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::{RunConfig, RunError, RunRequest, Session, sample_seed};
+use super::{RunError, RunRequest, Session, sample_seed};
 use crate::judge::NoJudge;
 use crate::model::{Agent, Usage};
-use crate::packages::LockPolicy;
-use crate::suite::LoadedSuite;
 use crate::transcript::Opening;
 
 /// A token is about four characters of English text.
@@ -57,21 +55,8 @@ pub struct ModelEstimate {
 
 /// Loads the suite as `crucible run` would and estimates the run.
 pub fn dry_run(request: &RunRequest) -> Result<DryRun, RunError> {
-    let suite = LoadedSuite::load(&request.suite)?;
-    let config = RunConfig::resolve(request, &suite)?;
-    let policy = if request.locked {
-        LockPolicy::Locked
-    } else {
-        LockPolicy::Normal
-    };
-    let session = Session::load(
-        suite,
-        config,
-        request.cache_dir.clone(),
-        &super::ResponseCacheSettings::default(),
-        policy,
-        request.offline,
-    )?;
+    // Nothing is sent, so no response cache is opened.
+    let session = Session::for_request(request, &super::ResponseCacheSettings::default())?;
     let config = &session.config;
 
     // Prompt tokens of every condition's opening, as its first sample sees it.

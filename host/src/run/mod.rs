@@ -164,6 +164,28 @@ struct Session {
 }
 
 impl Session {
+    /// The session a fresh run (or a dry run) of `request` would have.
+    fn for_request(
+        request: &RunRequest,
+        responses: &ResponseCacheSettings,
+    ) -> Result<Self, RunError> {
+        let suite = LoadedSuite::load(&request.suite)?;
+        let config = RunConfig::resolve(request, &suite)?;
+        let policy = if request.locked {
+            LockPolicy::Locked
+        } else {
+            LockPolicy::Normal
+        };
+        Self::load(
+            suite,
+            config,
+            request.cache_dir.clone(),
+            responses,
+            policy,
+            request.offline,
+        )
+    }
+
     fn load(
         suite: LoadedSuite,
         config: RunConfig,
@@ -377,21 +399,7 @@ fn connect_models(
 }
 
 pub async fn run(request: RunRequest, observer: Arc<dyn Observer>) -> Result<RunOutcome, RunError> {
-    let suite = LoadedSuite::load(&request.suite)?;
-    let config = RunConfig::resolve(&request, &suite)?;
-    let policy = if request.locked {
-        LockPolicy::Locked
-    } else {
-        LockPolicy::Normal
-    };
-    let session = Session::load(
-        suite,
-        config,
-        request.cache_dir.clone(),
-        &request.responses,
-        policy,
-        request.offline,
-    )?;
+    let session = Session::for_request(&request, &request.responses)?;
     let suite = &session.suite;
     let config = &session.config;
     let plan_of_lock = packages::plan_lock(
