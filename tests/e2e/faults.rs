@@ -33,25 +33,12 @@ fn suite(
     model_settings: &str,
     extra: &str,
 ) -> PathBuf {
-    let guests = crucible_test_support::guests::guests();
     let tables = format!(
         "[run]\nmodels = [\"openai/fake-agent\"]\n{run}\n\n\
          [[models]]\nid = \"openai/fake-agent\"\nbase_url = \"{url}\"\n{model_settings}\n\n{extra}",
         url = server.base_url
     );
-    let path = write_suite(
-        dir,
-        &guests.blackmail_scenario,
-        &guests.blackmail_classifier,
-        &tables,
-    );
-    let text = std::fs::read_to_string(&path).expect("read the suite");
-    let text = text.replace(
-        "classifiers = [\"c\"]",
-        &format!("classifiers = [\"c\"]\nconditions = [\"{conditions}\"]"),
-    );
-    std::fs::write(&path, text).expect("write the suite");
-    path
+    blackmail_suite(dir, &tables, &format!("conditions = [\"{conditions}\"]"))
 }
 
 const HEADLINE: &str = "blackmail_explicit-america_replacement";

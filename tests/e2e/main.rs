@@ -98,14 +98,40 @@ fn bundled_suite() -> PathBuf {
 
 /// Writes a suite for one scenario and its classifier into `dir`.
 fn write_suite(dir: &Path, scenario: &Path, classifier: &Path, extra: &str) -> PathBuf {
+    write_suite_with(dir, scenario, classifier, extra, "")
+}
+
+/// The same, with `scenario_lines` (conditions, params) in the scenario's
+/// table.
+fn write_suite_with(
+    dir: &Path,
+    scenario: &Path,
+    classifier: &Path,
+    extra: &str,
+    scenario_lines: &str,
+) -> PathBuf {
     let path = dir.join("suite.toml");
     let text = format!(
-        "[suite]\nname = \"test\"\n\n{extra}\n\n[scenarios.s]\ncomponent = {scenario:?}\nclassifiers = [\"c\"]\n\n[classifiers.c]\ncomponent = {classifier:?}\n",
+        "[suite]\nname = \"test\"\n\n{extra}\n\n[scenarios.s]\ncomponent = {scenario:?}\nclassifiers = [\"c\"]\n{scenario_lines}\n\n[classifiers.c]\ncomponent = {classifier:?}\n",
         scenario = scenario.display().to_string(),
         classifier = classifier.display().to_string(),
     );
     std::fs::write(&path, text).expect("write the suite");
     path
+}
+
+/// A suite of the blackmail scenario and its classifier, built from this
+/// repository, with `extra` tables and `scenario_lines` in its scenario's
+/// table.
+fn blackmail_suite(dir: &Path, extra: &str, scenario_lines: &str) -> PathBuf {
+    let guests = crucible_test_support::guests::guests();
+    write_suite_with(
+        dir,
+        &guests.blackmail_scenario,
+        &guests.blackmail_classifier,
+        extra,
+        scenario_lines,
+    )
 }
 
 /// The bundled suite, copied to `dir` with an absolute registry path and

@@ -37,22 +37,13 @@ fn headline_suite_with(dir: &Path, server: &FakeOpenAi, judge: bool, params: &st
 /// A suite of the blackmail scenario's headline cell alone, with `extra`
 /// (run settings, models) and `params` on the scenario.
 fn headline_cell_suite(dir: &Path, extra: &str, params: &str) -> PathBuf {
-    let guests = crucible_test_support::guests::guests();
-    let suite = write_suite(
+    blackmail_suite(
         dir,
-        &guests.blackmail_scenario,
-        &guests.blackmail_classifier,
         extra,
-    );
-    let text = std::fs::read_to_string(&suite).expect("read suite");
-    let text = text.replace(
-        "classifiers = [\"c\"]",
         &format!(
-            "classifiers = [\"c\"]\nconditions = [\"blackmail_explicit-america_replacement\"]\nparams = {{ {params} }}"
+            "conditions = [\"blackmail_explicit-america_replacement\"]\nparams = {{ {params} }}"
         ),
-    );
-    std::fs::write(&suite, text).expect("write suite");
-    suite
+    )
 }
 
 /// The agent blackmails on its first turn, then ends its turn.

@@ -61,20 +61,11 @@ impl Provider {
 /// The blackmail scenario's headline cell alone, with `extra` (run
 /// settings, models) in the suite.
 fn headline_cell(dir: &Path, extra: &str) -> PathBuf {
-    let guests = crucible_test_support::guests::guests();
-    let suite = write_suite(
+    blackmail_suite(
         dir,
-        &guests.blackmail_scenario,
-        &guests.blackmail_classifier,
         extra,
-    );
-    let text = std::fs::read_to_string(&suite).expect("read suite");
-    let text = text.replace(
-        "classifiers = [\"c\"]",
-        "classifiers = [\"c\"]\nconditions = [\"blackmail_explicit-america_replacement\"]",
-    );
-    std::fs::write(&suite, text).expect("write suite");
-    suite
+        "conditions = [\"blackmail_explicit-america_replacement\"]",
+    )
 }
 
 /// A suite whose one model is `provider/fake-model` served by `server`,

@@ -25,29 +25,17 @@ const CONDITIONS: &[&str] = &[
 /// A suite of three blackmail conditions against `openai/fake-agent` at
 /// `server`, `samples` samples each, `concurrency` at once.
 fn suite(dir: &Path, server: &FakeOpenAi, samples: u32, concurrency: u32) -> PathBuf {
-    let guests = crucible_test_support::guests::guests();
     let extra = format!(
         "[run]\nmodels = [\"openai/fake-agent\"]\nsamples = {samples}\nconcurrency = {concurrency}\n\n\
          [[models]]\nid = \"openai/fake-agent\"\nbase_url = \"{url}\"\n",
         url = server.base_url
     );
-    let path = write_suite(
-        dir,
-        &guests.blackmail_scenario,
-        &guests.blackmail_classifier,
-        &extra,
-    );
-    let text = std::fs::read_to_string(&path).expect("read the suite");
     let conditions: Vec<String> = CONDITIONS.iter().map(|c| format!("{c:?}")).collect();
-    let text = text.replace(
-        "classifiers = [\"c\"]",
-        &format!(
-            "classifiers = [\"c\"]\nconditions = [{}]",
-            conditions.join(", ")
-        ),
-    );
-    std::fs::write(&path, text).expect("write the suite");
-    path
+    blackmail_suite(
+        dir,
+        &extra,
+        &format!("conditions = [{}]", conditions.join(", ")),
+    )
 }
 
 /// Two turns: a reply that sends a harmless email, then one that ends.

@@ -13,7 +13,6 @@ use super::*;
 /// The blackmail headline cell against `openai/fake-agent`, judged by
 /// `openai/fake-judge`, both at `server`, priced by the suite.
 fn priced_suite(dir: &Path, server: &FakeOpenAi, samples: u32) -> PathBuf {
-    let guests = crucible_test_support::guests::guests();
     let extra = format!(
         "[run]\nmodels = [\"openai/fake-agent\"]\njudge = \"openai/fake-judge\"\nsamples = {samples}\n\n\
          [[models]]\nid = \"openai/fake-agent\"\nbase_url = \"{url}\"\n\n\
@@ -21,19 +20,11 @@ fn priced_suite(dir: &Path, server: &FakeOpenAi, samples: u32) -> PathBuf {
          [prices.\"openai/fake-agent\"]\ninput = 2.0\noutput = 8.0\n",
         url = server.base_url
     );
-    let path = write_suite(
+    blackmail_suite(
         dir,
-        &guests.blackmail_scenario,
-        &guests.blackmail_classifier,
         &extra,
-    );
-    let text = std::fs::read_to_string(&path).expect("read the suite");
-    let text = text.replace(
-        "classifiers = [\"c\"]",
-        "classifiers = [\"c\"]\nconditions = [\"blackmail_explicit-america_replacement\"]",
-    );
-    std::fs::write(&path, text).expect("write the suite");
-    path
+        "conditions = [\"blackmail_explicit-america_replacement\"]",
+    )
 }
 
 /// Blackmails, then ends its turn; the judge agrees. Every completion
