@@ -13,24 +13,11 @@ use crucible::judge::{Judge, NoJudge};
 use crucible::plugin::{PluginRuntime, PluginSource, RuntimeConfig};
 use crucible::run::{self, Observer, Progress, RunRequest};
 use crucible::transcript::{Label, Message, Role, Step};
+use crucible_test_support::cpu::process_cpu;
 use crucible_test_support::guests::{guests, workspace_root};
 
 const ITERATIONS: u32 = 2000;
 const HEADLINE: &str = "blackmail_explicit-america_replacement";
-
-/// CPU time (user + system) this process has used so far.
-fn process_cpu() -> Duration {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage writes a complete `rusage` into the pointer it is
-    // given, and RUSAGE_SELF is always a valid target.
-    #[allow(unsafe_code)]
-    let usage = unsafe {
-        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
-        usage.assume_init()
-    };
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, (t.tv_usec as u32) * 1000);
-    tv(usage.ru_utime) + tv(usage.ru_stime)
-}
 
 fn per_iteration(total: Duration, n: u32) -> Duration {
     total / n

@@ -20,6 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crucible_test_support::cpu::{cpu_time, process_cpu};
 use crucible_test_support::fake_openai::{FakeOpenAi, FakeReply, text_completion};
 use crucible_test_support::guests::workspace_root;
 use serde_json::Value;
@@ -170,29 +171,14 @@ fn run_crucible(dir: &Path, suite: &Path, cache: &Path, args: &[&str]) -> ChildR
         "crucible failed (wait status {status}):\n{stdout}\n{}",
         std::fs::read_to_string(&stderr_path).unwrap_or_default()
     );
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, (t.tv_usec as u32) * 1000);
     ChildRun {
         started,
         wall,
-        cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
+        cpu: cpu_time(&usage),
         // Linux reports kilobytes.
         max_rss_kib: usage.ru_maxrss as u64,
         stdout,
     }
-}
-
-/// CPU time (user + system) this process, the fake server's, has used.
-fn process_cpu() -> Duration {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage writes a complete `rusage` into the pointer it is
-    // given, and RUSAGE_SELF is always a valid target.
-    #[allow(unsafe_code)]
-    let usage = unsafe {
-        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
-        usage.assume_init()
-    };
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, (t.tv_usec as u32) * 1000);
-    tv(usage.ru_utime) + tv(usage.ru_stime)
 }
 
 /// The samples a run planned, from its summary line
