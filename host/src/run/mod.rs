@@ -227,7 +227,11 @@ impl Session {
         })?;
         let runtime = PluginRuntime::new(RuntimeConfig {
             limits: config.limits.clone(),
-            max_instances: config.concurrency * 2,
+            // A sample holds one instance at a time: its scenario's is
+            // finished before its classifiers run, one after another. Every
+            // pooled fiber stack a run may use ends up resident, so the pool
+            // is no bigger than that.
+            max_instances: config.concurrency,
             cache_dir,
         })
         .map_err(|e| RunError::Runtime(format!("{e:#}")))?;
