@@ -16,7 +16,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::http::{KeyHeader, Provider};
+use super::http::{self, KeyHeader, Provider};
 use super::spec::{Supports, decimal};
 use super::{ChatRequest, Completion, Model, ModelError, ModelSpec, SpecError, Usage};
 use crate::transcript::{Message, Reply, Role, ToolCall, ToolDefinition};
@@ -40,7 +40,7 @@ const THINKING_TOP_P: std::ops::RangeInclusive<f32> = 0.95..=1.0;
 pub struct AnthropicModel {
     id: String,
     model: String,
-    endpoint: String,
+    endpoint: reqwest::Url,
     /// Sent as `x-api-key`; never logged, stored or shown.
     api_key: Option<String>,
     temperature: Option<f32>,
@@ -71,7 +71,7 @@ impl AnthropicModel {
         Ok(Self {
             id: spec.id.clone(),
             model: spec.model().to_owned(),
-            endpoint,
+            endpoint: http::endpoint(&spec.id, endpoint)?,
             api_key: connection.api_key,
             temperature: spec.temperature,
             max_tokens: spec.max_tokens,
@@ -283,7 +283,7 @@ impl Model for AnthropicModel {
     async fn complete(&self, request: &ChatRequest<'_>) -> Result<Completion, ModelError> {
         let http = self
             .client
-            .post(&self.endpoint)
+            .post(self.endpoint.clone())
             .header("anthropic-version", API_VERSION)
             .json(&self.body(request));
         let bytes = ANTHROPIC.send(http, self.api_key.as_deref()).await?;

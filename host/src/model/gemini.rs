@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::http::{KeyHeader, Provider};
+use super::http::{self, KeyHeader, Provider};
 use super::spec::{Supports, decimal};
 use super::{ChatRequest, Completion, Model, ModelError, ModelSpec, SpecError, Usage};
 use crate::transcript::{Message, Reply, Role, ToolCall, ToolDefinition};
@@ -49,7 +49,7 @@ struct Settings {
 
 pub struct GeminiModel {
     id: String,
-    endpoint: String,
+    endpoint: reqwest::Url,
     /// Sent as `x-goog-api-key`; never logged, stored or shown.
     api_key: Option<String>,
     settings: Settings,
@@ -95,7 +95,10 @@ impl GeminiModel {
             .unwrap_or(base);
         Ok(Self {
             id: spec.id.clone(),
-            endpoint: format!("{base}/{API_VERSION}/models/{model}:generateContent"),
+            endpoint: http::endpoint(
+                &spec.id,
+                format!("{base}/{API_VERSION}/models/{model}:generateContent"),
+            )?,
             api_key: connection.api_key,
             settings: Settings {
                 temperature: spec.temperature,
@@ -411,7 +414,7 @@ impl Model for GeminiModel {
     async fn complete(&self, request: &ChatRequest<'_>) -> Result<Completion, ModelError> {
         let http = self
             .client
-            .post(&self.endpoint)
+            .post(self.endpoint.clone())
             .json(&body(&self.settings, request));
         let bytes = GEMINI.send(http, self.api_key.as_deref()).await?;
         completion(GEMINI.parse(&bytes)?)

@@ -45,6 +45,16 @@ pub(super) struct Connection {
     pub client: reqwest::Client,
 }
 
+/// An operation's URL under a base URL that `Provider::connect` accepted,
+/// parsed once so that no request pays for it.
+pub(super) fn endpoint(id: &str, url: String) -> Result<reqwest::Url, SpecError> {
+    reqwest::Url::parse(&url).map_err(|e| SpecError::BadBaseUrl {
+        id: id.to_owned(),
+        reason: e.to_string(),
+        url,
+    })
+}
+
 impl Provider {
     pub fn connect(&self, spec: &ModelSpec) -> Result<Connection, SpecError> {
         let base_url = spec

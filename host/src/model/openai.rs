@@ -15,7 +15,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::http::{KeyHeader, Provider};
+use super::http::{self, KeyHeader, Provider};
 use super::spec::{Supports, decimal};
 use super::{ChatRequest, Completion, Model, ModelError, ModelSpec, SpecError, Usage};
 use crate::transcript::{Message, Reply, Role, ToolCall, ToolDefinition};
@@ -96,7 +96,7 @@ struct Settings {
 pub struct OpenAiModel {
     id: String,
     model: String,
-    endpoint: String,
+    endpoint: reqwest::Url,
     dialect: &'static Dialect,
     /// Sent as a bearer token; never logged, stored or shown.
     api_key: Option<String>,
@@ -135,10 +135,13 @@ impl OpenAiModel {
         Ok(Self {
             id: spec.id.clone(),
             model: spec.model().to_owned(),
-            endpoint: format!(
-                "{}/chat/completions",
-                connection.base_url.trim_end_matches('/')
-            ),
+            endpoint: http::endpoint(
+                &spec.id,
+                format!(
+                    "{}/chat/completions",
+                    connection.base_url.trim_end_matches('/')
+                ),
+            )?,
             dialect,
             api_key: connection.api_key,
             max_tokens_field: if connection.official {
@@ -317,7 +320,10 @@ impl Model for OpenAiModel {
 
     async fn complete(&self, request: &ChatRequest<'_>) -> Result<Completion, ModelError> {
         let provider = &self.dialect.provider;
-        let http = self.client.post(&self.endpoint).json(&self.body(request));
+        let http = self
+            .client
+            .post(self.endpoint.clone())
+            .json(&self.body(request));
         let bytes = provider.send(http, self.api_key.as_deref()).await?;
         completion(provider.name, provider.parse(&bytes)?)
     }
