@@ -11,12 +11,17 @@ PLUGINS := blackmail-scenario blackmail-classifier leaking-scenario leaking-clas
 	lethal-action-scenario lethal-action-classifier eval-awareness-classifier deliberation-classifier
 FIXTURES := hostile-scenario hostile-classifier networking-scenario
 
-.PHONY: run test lint setup plugins fixtures host bench publish-bundled clean
+# The componentizers for Python and JavaScript plugins, pinned in
+# toolchains/ (see toolchains/README.md).
+PY_TOOLCHAIN := toolchains/python/.venv
+JS_TOOLCHAIN := toolchains/js/node_modules
+
+.PHONY: run test lint setup toolchains plugins fixtures host bench publish-bundled clean
 
 run: host
 	./target/release/crucible run
 
-test: setup plugins fixtures
+test: setup toolchains plugins fixtures
 	$(CARGO) test --release --workspace
 
 lint:
@@ -30,6 +35,19 @@ bench: setup plugins
 setup:
 	@command -v rustup >/dev/null || { echo "rustup is needed to add the $(GUEST_TARGET) target: https://rustup.rs"; exit 1; }
 	@rustup target list --installed | grep -qx $(GUEST_TARGET) || rustup target add $(GUEST_TARGET)
+
+toolchains: $(PY_TOOLCHAIN)/bin/componentize-py $(JS_TOOLCHAIN)/.bin/componentize-js
+
+$(PY_TOOLCHAIN)/bin/componentize-py: toolchains/python/requirements.txt
+	@command -v python3 >/dev/null || { echo "Python 3.10 or later is needed for the Python plugin toolchain"; exit 1; }
+	python3 -m venv $(PY_TOOLCHAIN)
+	$(PY_TOOLCHAIN)/bin/pip install --quiet --disable-pip-version-check -r toolchains/python/requirements.txt
+	@touch $@
+
+$(JS_TOOLCHAIN)/.bin/componentize-js: toolchains/js/package.json toolchains/js/package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js 20 or later (with npm) is needed for the JavaScript plugin toolchain"; exit 1; }
+	cd toolchains/js && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 plugins:
 	$(CARGO) build --release --target $(GUEST_TARGET) --target-dir $(GUEST_DIR) $(addprefix -p ,$(PLUGINS))
