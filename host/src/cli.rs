@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -47,6 +47,137 @@ pub enum Command {
     /// Serve a registry over HTTP, and administer its tokens and owners.
     #[command(subcommand)]
     Registry(RegistryCommand),
+    /// Start a plugin project from a template: a working scenario or
+    /// classifier in Rust, Python or JavaScript, with the contract's WIT.
+    New(NewArgs),
+    /// Build a plugin project into a component with its language's own
+    /// tool, and print the component's path, size, sha256 and load times.
+    Build(BuildArgs),
+    /// Test a component (or a project, built first) against the contract:
+    /// it matches its world, every condition opens within limits, the same
+    /// seed gives the same bytes, and references or labelled transcripts
+    /// come out as labelled. Offline.
+    Test(TestArgs),
+    /// Watch a project: on every change rebuild it, test it, and run a few
+    /// samples against a model.
+    Dev(DevArgs),
+}
+
+/// The two kinds of plugin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    Scenario,
+    Classifier,
+}
+
+/// The languages a project can be started in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LangArg {
+    Rust,
+    Python,
+    Js,
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// What to start: a scenario or a classifier.
+    #[arg(value_enum)]
+    pub kind: KindArg,
+
+    /// The plugin's registry name, NAMESPACE/NAME (lowercase letters,
+    /// digits and dashes).
+    pub name: String,
+
+    /// The language to write it in.
+    #[arg(long, value_enum)]
+    pub lang: LangArg,
+
+    /// Where to create the project (default: ./NAME).
+    #[arg(long)]
+    pub path: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The project's directory.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// A project (built first) or a component (.wasm).
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+
+    /// The other half to test with, a project or a .wasm: for a scenario,
+    /// the classifier that must classify its references as labelled; for a
+    /// classifier, a scenario whose references it must classify.
+    #[arg(long, value_name = "PATH")]
+    pub with: Option<PathBuf>,
+
+    /// A classifier's labelled transcripts (default: the project's
+    /// `transcripts/` folder).
+    #[arg(long, value_name = "DIR")]
+    pub transcripts: Option<PathBuf>,
+
+    /// The seed episodes are opened with.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Print everything the plugins logged, not only on failure.
+    #[arg(long)]
+    pub logs: bool,
+
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DevArgs {
+    /// The project to watch.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+
+    /// The other half, a project (watched and rebuilt too) or a .wasm:
+    /// with it, every reload also runs samples of the pair.
+    #[arg(long, value_name = "PATH")]
+    pub with: Option<PathBuf>,
+
+    /// The model the samples run against.
+    #[arg(
+        short,
+        long,
+        default_value = "reference/harmful",
+        value_name = "PROVIDER/MODEL"
+    )]
+    pub model: String,
+
+    /// Model the classifier may consult.
+    #[arg(long, value_name = "PROVIDER/MODEL")]
+    pub judge: Option<String>,
+
+    /// Conditions to sample (glob patterns; default: the first condition).
+    #[arg(short, long = "conditions", value_name = "PATTERN")]
+    pub conditions: Vec<String>,
+
+    /// Samples per condition on every reload.
+    #[arg(short = 'n', long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub samples: u32,
+
+    /// Check for changes this often, in milliseconds.
+    #[arg(long, default_value_t = 300, value_name = "MS")]
+    pub poll: u64,
+
+    /// Stop after this many reloads (for scripts and tests).
+    #[arg(long, value_name = "N")]
+    pub reloads: Option<u32>,
+
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
 }
 
 #[derive(Debug, Subcommand)]

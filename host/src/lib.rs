@@ -6,6 +6,7 @@
 //! results store (`store`) -> statistics and report (`stats`, `report`).
 //! `packages` resolves and publishes plugins; `serve` is the registry server.
 
+pub mod authoring;
 mod batching;
 pub mod judge;
 pub mod model;

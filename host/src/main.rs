@@ -1,5 +1,6 @@
 //! The `crucible` command.
 
+mod authoring_commands;
 mod cli;
 mod console;
 mod registry_admin;
@@ -44,6 +45,10 @@ fn main() -> ExitCode {
         Command::Search(args) => registry_commands::search(args),
         Command::Info(args) => registry_commands::info(args),
         Command::Registry(command) => registry_admin::run(command),
+        Command::New(args) => authoring_commands::new(args),
+        Command::Build(args) => authoring_commands::build(args),
+        Command::Test(args) => authoring_commands::test(args),
+        Command::Dev(args) => authoring_commands::dev(args),
     };
     match outcome {
         Ok(code) => code,
@@ -56,7 +61,7 @@ fn main() -> ExitCode {
 
 /// One line: the error and its causes, without a backtrace. A cause the
 /// message before it already quotes is not repeated.
-fn render(error: &anyhow::Error) -> String {
+pub(crate) fn render(error: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     for cause in error.chain() {
         let text = cause.to_string();

@@ -3,6 +3,7 @@
 //! 127.0.0.1. One binary for all of them, as wasmtime does, so the guests
 //! are built and compiled once.
 
+mod authoring;
 mod bad_input;
 mod conformance;
 mod determinism;

@@ -160,6 +160,21 @@ impl PluginRuntime {
         ClassifierPlugin::load(Arc::clone(&self.shared), &self.linker, checked)
     }
 
+    /// Loads a component as whichever kind it says it is.
+    pub fn load_any(&self, source: &PluginSource) -> Result<AnyPlugin, LoadError> {
+        let checked = self.check(source, None)?;
+        match checked.target.kind {
+            PluginKind::Scenario => {
+                ScenarioPlugin::load(Arc::clone(&self.shared), &self.linker, checked)
+                    .map(AnyPlugin::Scenario)
+            }
+            PluginKind::Classifier => {
+                ClassifierPlugin::load(Arc::clone(&self.shared), &self.linker, checked)
+                    .map(AnyPlugin::Classifier)
+            }
+        }
+    }
+
     /// Every check that needs no instance: the hash, the header, compiling,
     /// the contract it targets, its imports, linking, and its exports'
     /// types against the world's (not only their names). Nothing of the
@@ -235,6 +250,29 @@ impl PluginRuntime {
             size: source.bytes.len(),
             cache,
         })
+    }
+}
+
+/// A loaded plugin of either kind.
+pub enum AnyPlugin {
+    Scenario(ScenarioPlugin),
+    Classifier(ClassifierPlugin),
+}
+
+impl AnyPlugin {
+    pub fn info(&self) -> &PluginInfo {
+        match self {
+            AnyPlugin::Scenario(p) => &p.info,
+            AnyPlugin::Classifier(p) => &p.info,
+        }
+    }
+
+    /// Whether loading compiled the component or took it from the cache.
+    pub fn cache(&self) -> CacheOutcome {
+        match self {
+            AnyPlugin::Scenario(p) => p.cache,
+            AnyPlugin::Classifier(p) => p.cache,
+        }
     }
 }
 
