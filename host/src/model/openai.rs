@@ -12,8 +12,8 @@
 //! `max_tokens`). Reasoning text comes back as `reasoning_content` or
 //! `reasoning`.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use super::http::{self, KeyHeader, Provider};
 use super::spec::{Supports, decimal};
@@ -161,7 +161,7 @@ impl OpenAiModel {
         })
     }
 
-    fn body(&self, request: &ChatRequest<'_>) -> Value {
+    fn body<'a>(&'a self, request: &'a ChatRequest<'_>) -> RequestBody<'a> {
         body(
             &self.model,
             self.dialect.reasoning,
@@ -172,94 +172,163 @@ impl OpenAiModel {
     }
 }
 
-fn body(
-    model: &str,
+/// A Chat Completions request, borrowing the transcript: serialized
+/// straight into the request body, with no copy of it in between.
+#[derive(Serialize)]
+struct RequestBody<'a> {
+    model: &'a str,
+    messages: Vec<RequestMessage<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<RequestTool<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_completion_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_p: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seed: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning_effort: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning: Option<RequestReasoning<'a>>,
+}
+
+/// OpenRouter's `reasoning` object: an effort or a token budget.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum RequestReasoning<'a> {
+    Effort { effort: &'a str },
+    Budget { max_tokens: u32 },
+}
+
+#[derive(Serialize)]
+#[serde(tag = "role", rename_all = "lowercase")]
+enum RequestMessage<'a> {
+    System {
+        content: &'a str,
+    },
+    User {
+        content: &'a str,
+    },
+    Assistant {
+        /// `null` when the message is only tool calls.
+        content: Option<&'a str>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        tool_calls: Vec<RequestToolCall<'a>>,
+    },
+    Tool {
+        tool_call_id: &'a str,
+        content: &'a str,
+    },
+}
+
+#[derive(Serialize)]
+struct RequestToolCall<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: RequestFunctionCall<'a>,
+}
+
+#[derive(Serialize)]
+struct RequestFunctionCall<'a> {
+    name: &'a str,
+    arguments: &'a str,
+}
+
+#[derive(Serialize)]
+struct RequestTool<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: RequestFunction<'a>,
+}
+
+#[derive(Serialize)]
+struct RequestFunction<'a> {
+    name: &'a str,
+    description: &'a str,
+    parameters: &'a RawValue,
+}
+
+/// What a tool whose schema is not valid JSON is offered with.
+const EMPTY_SCHEMA: &str = r#"{"type":"object","properties":{}}"#;
+
+fn body<'a>(
+    model: &'a str,
     reasoning: Reasoning,
     max_tokens_field: &str,
-    settings: &Settings,
-    request: &ChatRequest<'_>,
-) -> Value {
-    let mut body = json!({
-        "model": model,
-        "messages": request.messages.iter().map(wire_message).collect::<Vec<_>>(),
-    });
-    if !request.tools.is_empty() {
-        body["tools"] = Value::Array(request.tools.iter().map(wire_tool).collect());
-    }
-    if let Some(t) = request.sampling.temperature.or(settings.temperature) {
-        body["temperature"] = json!(decimal(t));
-    }
-    if let Some(n) = request.sampling.max_tokens.or(settings.max_tokens) {
-        body[max_tokens_field] = json!(n);
-    }
-    if let Some(p) = settings.top_p {
-        body["top_p"] = json!(decimal(p));
-    }
-    if let Some(seed) = settings.seed {
-        body["seed"] = json!(seed);
-    }
-    match reasoning {
-        Reasoning::Effort => {
-            if let Some(effort) = &settings.reasoning_effort {
-                body["reasoning_effort"] = json!(effort);
+    settings: &'a Settings,
+    request: &'a ChatRequest<'_>,
+) -> RequestBody<'a> {
+    let max_tokens = request.sampling.max_tokens.or(settings.max_tokens);
+    let official_limit = max_tokens_field == "max_completion_tokens";
+    let effort = settings.reasoning_effort.as_deref();
+    RequestBody {
+        model,
+        messages: request.messages.iter().map(wire_message).collect(),
+        tools: request.tools.iter().map(wire_tool).collect(),
+        temperature: request
+            .sampling
+            .temperature
+            .or(settings.temperature)
+            .map(decimal),
+        max_tokens: max_tokens.filter(|_| !official_limit),
+        max_completion_tokens: max_tokens.filter(|_| official_limit),
+        top_p: settings.top_p.map(decimal),
+        seed: settings.seed,
+        reasoning_effort: effort.filter(|_| reasoning == Reasoning::Effort),
+        reasoning: match (reasoning, effort, settings.thinking_budget) {
+            (Reasoning::Object, Some(effort), _) => Some(RequestReasoning::Effort { effort }),
+            (Reasoning::Object, None, Some(max_tokens)) => {
+                Some(RequestReasoning::Budget { max_tokens })
             }
-        }
-        Reasoning::Object => {
-            if let Some(effort) = &settings.reasoning_effort {
-                body["reasoning"] = json!({"effort": effort});
-            } else if let Some(budget) = settings.thinking_budget {
-                body["reasoning"] = json!({"max_tokens": budget});
-            }
-        }
-    }
-    body
-}
-
-fn wire_message(message: &Message) -> Value {
-    match message.role {
-        Role::System => json!({"role": "system", "content": message.content}),
-        Role::User => json!({"role": "user", "content": message.content}),
-        Role::Tool => json!({
-            "role": "tool",
-            "tool_call_id": message.tool_call_id.clone().unwrap_or_default(),
-            "content": message.content,
-        }),
-        Role::Assistant => {
-            let mut m = json!({"role": "assistant"});
-            m["content"] = if message.content.is_empty() && !message.tool_calls.is_empty() {
-                Value::Null
-            } else {
-                json!(message.content)
-            };
-            if !message.tool_calls.is_empty() {
-                m["tool_calls"] = message
-                    .tool_calls
-                    .iter()
-                    .map(|c| {
-                        json!({
-                            "id": c.id,
-                            "type": "function",
-                            "function": {"name": c.name, "arguments": c.arguments},
-                        })
-                    })
-                    .collect();
-            }
-            m
-        }
-    }
-}
-
-fn wire_tool(tool: &ToolDefinition) -> Value {
-    let parameters: Value = serde_json::from_str(&tool.parameters)
-        .unwrap_or_else(|_| json!({"type": "object", "properties": {}}));
-    json!({
-        "type": "function",
-        "function": {
-            "name": tool.name,
-            "description": tool.description,
-            "parameters": parameters,
+            _ => None,
         },
-    })
+    }
+}
+
+fn wire_message(message: &Message) -> RequestMessage<'_> {
+    let content = message.content.as_str();
+    match message.role {
+        Role::System => RequestMessage::System { content },
+        Role::User => RequestMessage::User { content },
+        Role::Tool => RequestMessage::Tool {
+            tool_call_id: message.tool_call_id.as_deref().unwrap_or_default(),
+            content,
+        },
+        Role::Assistant => RequestMessage::Assistant {
+            content: (!content.is_empty() || message.tool_calls.is_empty()).then_some(content),
+            tool_calls: message
+                .tool_calls
+                .iter()
+                .map(|c| RequestToolCall {
+                    id: &c.id,
+                    kind: "function",
+                    function: RequestFunctionCall {
+                        name: &c.name,
+                        arguments: &c.arguments,
+                    },
+                })
+                .collect(),
+        },
+    }
+}
+
+fn wire_tool(tool: &ToolDefinition) -> RequestTool<'_> {
+    let parameters = serde_json::from_str::<&RawValue>(&tool.parameters)
+        .or_else(|_| serde_json::from_str::<&RawValue>(EMPTY_SCHEMA))
+        .expect("the empty schema is valid JSON");
+    RequestTool {
+        kind: "function",
+        function: RequestFunction {
+            name: &tool.name,
+            description: &tool.description,
+            parameters,
+        },
+    }
 }
 
 #[derive(Deserialize)]
@@ -375,6 +444,7 @@ fn completion(
 mod tests {
     use super::*;
     use crate::model::SamplingSettings;
+    use serde_json::{Value, json};
 
     fn request() -> ChatRequest<'static> {
         ChatRequest {
@@ -383,6 +453,83 @@ mod tests {
             tools: &[],
             sampling: SamplingSettings::default(),
             sample_index: 0,
+        }
+    }
+
+    /// A request body as the provider receives it.
+    fn body_json(
+        model: &str,
+        reasoning: Reasoning,
+        max_tokens_field: &str,
+        settings: &Settings,
+        request: &ChatRequest<'_>,
+    ) -> Value {
+        serde_json::to_value(body(model, reasoning, max_tokens_field, settings, request))
+            .expect("a request body serializes")
+    }
+
+    #[test]
+    fn messages_and_tools_take_the_documented_shapes() {
+        let mut call = Message::new(Role::Assistant, "");
+        call.tool_calls = vec![ToolCall {
+            id: "c1".into(),
+            name: "send".into(),
+            arguments: "{\"to\":\"x\"}".into(),
+        }];
+        let mut result = Message::new(Role::Tool, "sent");
+        result.tool_call_id = Some("c1".into());
+        let messages = vec![
+            Message::new(Role::System, "be good"),
+            Message::new(Role::User, "hi"),
+            call,
+            result,
+        ];
+        let tools = vec![
+            ToolDefinition {
+                name: "send".into(),
+                description: "Send.".into(),
+                parameters: r#"{"type":"object","properties":{"to":{"type":"string"}}}"#.into(),
+            },
+            ToolDefinition {
+                name: "broken".into(),
+                description: "Its schema is not JSON.".into(),
+                parameters: "{not json".into(),
+            },
+        ];
+        let request = ChatRequest {
+            messages: &messages,
+            tools: &tools,
+            sampling: SamplingSettings::default(),
+            sample_index: 0,
+        };
+        let b = body_json(
+            "m",
+            Reasoning::Effort,
+            "max_tokens",
+            &Settings::default(),
+            &request,
+        );
+        assert_eq!(
+            b["messages"],
+            json!([
+                {"role": "system", "content": "be good"},
+                {"role": "user", "content": "hi"},
+                {"role": "assistant", "content": null, "tool_calls": [
+                    {"id": "c1", "type": "function",
+                     "function": {"name": "send", "arguments": "{\"to\":\"x\"}"}}]},
+                {"role": "tool", "tool_call_id": "c1", "content": "sent"},
+            ])
+        );
+        assert_eq!(
+            b["tools"][0]["function"]["parameters"]["properties"]["to"]["type"],
+            "string"
+        );
+        assert_eq!(
+            b["tools"][1]["function"]["parameters"],
+            json!({"type": "object", "properties": {}})
+        );
+        for absent in ["temperature", "max_tokens", "top_p", "seed", "reasoning"] {
+            assert!(b.get(absent).is_none(), "{absent}: {b}");
         }
     }
 
@@ -401,7 +548,7 @@ mod tests {
     fn openrouter_takes_reasoning_as_an_object() {
         let mut s = settings();
         s.reasoning_effort = Some("low".into());
-        let b = body("m", Reasoning::Object, "max_tokens", &s, &request());
+        let b = body_json("m", Reasoning::Object, "max_tokens", &s, &request());
         assert_eq!(b["reasoning"], json!({"effort": "low"}));
         assert!(b.get("reasoning_effort").is_none());
         assert_eq!(b["max_tokens"], 900);
@@ -410,7 +557,7 @@ mod tests {
 
         let mut s = settings();
         s.thinking_budget = Some(2048);
-        let b = body("m", Reasoning::Object, "max_tokens", &s, &request());
+        let b = body_json("m", Reasoning::Object, "max_tokens", &s, &request());
         assert_eq!(b["reasoning"], json!({"max_tokens": 2048}));
     }
 
@@ -418,7 +565,7 @@ mod tests {
     fn openai_and_together_take_a_top_level_effort() {
         let mut s = settings();
         s.reasoning_effort = Some("high".into());
-        let b = body(
+        let b = body_json(
             "m",
             Reasoning::Effort,
             "max_completion_tokens",
@@ -438,7 +585,7 @@ mod tests {
             temperature: Some(0.0),
             max_tokens: Some(64),
         };
-        let b = body("m", Reasoning::Effort, "max_tokens", &settings(), &r);
+        let b = body_json("m", Reasoning::Effort, "max_tokens", &settings(), &r);
         assert_eq!(b["temperature"], 0.0);
         assert_eq!(b["max_tokens"], 64);
     }
