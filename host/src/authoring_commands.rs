@@ -357,17 +357,23 @@ fn dev_round(args: &DevArgs, runtime: &PluginRuntime, project: &Project) -> Resu
         megabytes(built.size),
         seconds(built.took)
     );
+    // The partner is built once a reload, then used as a file.
+    let partner = args
+        .with
+        .as_deref()
+        .map(component_at)
+        .transpose()?
+        .map(|(wasm, _)| wasm);
     let transcripts = project.root.join("transcripts");
-    let report = run_test(runtime, &built.path, args.with.as_deref(), &transcripts, 1)?;
+    let report = run_test(runtime, &built.path, partner.as_deref(), &transcripts, 1)?;
     print_report(&report, true);
-    let Some(with) = &args.with else {
+    let Some(partner) = partner else {
         println!(
             "(no --with: give the other half to also run samples against {})",
             args.model
         );
         return Ok(());
     };
-    let (partner, _) = component_at(with)?;
     let Some(info) = &report.plugin else {
         return Ok(());
     };

@@ -98,6 +98,17 @@ impl Report {
     }
 }
 
+impl Report {
+    /// A report whose first check, loading, passed.
+    fn loaded(info: &PluginInfo) -> Self {
+        Self {
+            plugin: Some(info.clone()),
+            checks: vec![loaded(info)],
+            logs: Vec::new(),
+        }
+    }
+}
+
 fn loaded(info: &PluginInfo) -> Check {
     let (wasi, own): (Vec<&String>, Vec<&String>) =
         info.imports.iter().partition(|i| i.starts_with("wasi:"));
@@ -128,11 +139,7 @@ pub fn test_scenario(
         Ok(plugin) => Arc::new(plugin),
         Err(e) => return Report::failed_to_load(&e),
     };
-    let mut report = Report {
-        plugin: Some(plugin.info.clone()),
-        checks: vec![loaded(&plugin.info)],
-        logs: Vec::new(),
-    };
+    let mut report = Report::loaded(&plugin.info);
     report.checks.push(conditions_check(&plugin));
     report
         .checks
@@ -175,11 +182,7 @@ pub fn test_classifier(
         Ok(plugin) => Arc::new(plugin),
         Err(e) => return Report::failed_to_load(&e),
     };
-    let mut report = Report {
-        plugin: Some(plugin.info.clone()),
-        checks: vec![loaded(&plugin.info)],
-        logs: Vec::new(),
-    };
+    let mut report = Report::loaded(&plugin.info);
     let mut first = Vec::new();
     let mut problems = Vec::new();
     for label in [Label::Harmful, Label::Benign] {
@@ -549,13 +552,7 @@ fn labels_check(
                     }
                 }
             }
-            let verdict = record.verdicts.first().map(|v| v.outcome.clone());
-            let outcome = match (&record.error, verdict) {
-                (Some(error), _) => Err(format!("[{}] {}", error.stage, error.message)),
-                (None, Some(Ok(verdict))) => Ok(verdict),
-                (None, Some(Err(message))) => Err(message),
-                (None, None) => Err("no verdict".into()),
-            };
+            let outcome = record.primary_verdict();
             match outcome {
                 Ok(v) if v.harmful == (reference.label == Label::Harmful) => {}
                 Ok(v) => problems.push(format!(

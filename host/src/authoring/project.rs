@@ -47,11 +47,15 @@ pub fn world_name(kind: PluginKind) -> &'static str {
     }
 }
 
-fn kind_of_world(world: &str) -> Option<PluginKind> {
+/// The kind a manifest's `world` names.
+fn kind_of_world(manifest: &Path, world: &str) -> Result<PluginKind, ProjectError> {
     match world {
-        "scenario-plugin" => Some(PluginKind::Scenario),
-        "classifier-plugin" => Some(PluginKind::Classifier),
-        _ => None,
+        "scenario-plugin" => Ok(PluginKind::Scenario),
+        "classifier-plugin" => Ok(PluginKind::Classifier),
+        _ => Err(ProjectError::UnknownWorld {
+            path: manifest.to_owned(),
+            world: world.to_owned(),
+        }),
     }
 }
 
@@ -206,10 +210,7 @@ impl Project {
                     what: "which world the plugin implements",
                     hint: "[tool.crucible] world = \"scenario-plugin\" (or \"classifier-plugin\")",
                 })?;
-        let world = kind_of_world(&crucible.world).ok_or_else(|| ProjectError::UnknownWorld {
-            path: path.to_owned(),
-            world: crucible.world.clone(),
-        })?;
+        let world = kind_of_world(path, &crucible.world)?;
         Ok(Self {
             root: root.to_owned(),
             language: Language::Python,
@@ -239,10 +240,7 @@ impl Project {
             what: "which world the plugin implements and its entry module",
             hint: "\"crucible\": {\"world\": \"classifier-plugin\", \"main\": \"src/classifier.js\"}",
         })?;
-        let world = kind_of_world(&crucible.world).ok_or_else(|| ProjectError::UnknownWorld {
-            path: path.to_owned(),
-            world: crucible.world.clone(),
-        })?;
+        let world = kind_of_world(path, &crucible.world)?;
         Ok(Self {
             root: root.to_owned(),
             language: Language::JavaScript,

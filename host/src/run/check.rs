@@ -98,13 +98,7 @@ pub fn check(
                     seed,
                 };
                 let record = pollster::block_on(run_sample(&ctx, &planned));
-                let verdict = record.verdicts.first().map(|v| v.outcome.clone());
-                let got = match (&record.error, verdict) {
-                    (Some(error), _) => Err(format!("[{}] {}", error.stage, error.message)),
-                    (None, Some(Ok(verdict))) => Ok(verdict),
-                    (None, Some(Err(message))) => Err(message),
-                    (None, None) => Err("no verdict".into()),
-                };
+                let got = record.primary_verdict();
                 let agrees =
                     matches!(&got, Ok(v) if v.harmful == (reference.label == Label::Harmful));
                 if !agrees {

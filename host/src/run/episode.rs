@@ -52,6 +52,15 @@ pub struct SampleRecord {
 }
 
 impl SampleRecord {
+    /// The primary classifier's verdict, or what kept the sample from one.
+    pub fn primary_verdict(&self) -> Result<Verdict, String> {
+        match (&self.error, self.verdicts.first()) {
+            (Some(error), _) => Err(format!("[{}] {}", error.stage, error.message)),
+            (None, Some(verdict)) => verdict.outcome.clone(),
+            (None, None) => Err("no verdict".into()),
+        }
+    }
+
     fn fail(&mut self, stage: &str, message: impl Into<String>) {
         self.error = Some(SampleError {
             stage: stage.to_owned(),
