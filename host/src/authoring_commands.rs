@@ -14,7 +14,8 @@ use crucible::authoring::scaffold::scaffold;
 use crucible::authoring::watch::Snapshot;
 use crucible::authoring::{self, Built, Language, Project};
 use crucible::plugin::{
-    AnyPlugin, CacheOutcome, PluginKind, PluginLog, PluginRuntime, PluginSource, RuntimeConfig,
+    AnyPlugin, CacheOutcome, LogRecord, PluginKind, PluginLog, PluginRuntime, PluginSource,
+    RuntimeConfig,
 };
 use crucible_registry::PackageName;
 
@@ -434,7 +435,59 @@ fn run_samples(
     };
     println!("running {} sample(s) against {}", args.samples, args.model);
     crate::run_command::run(run_args)?;
+    print_sample_logs(&dir.join("runs"))
+}
+
+/// What the plugins logged in each sample of the newest run in `runs`.
+fn print_sample_logs(runs: &Path) -> Result<()> {
+    let newest = std::fs::read_dir(runs)
+        .with_context(|| format!("reading {}", runs.display()))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .max()
+        .map(|(_, path)| path)
+        .context("the dev run left no run directory")?;
+    let store = crucible::store::Store::open(&newest.join("results.sqlite"))?;
+    for sample in store.logs()? {
+        // Written by the run from the same types; a row that does not read
+        // back is left out rather than failing the loop.
+        let Ok(logs) = serde_json::from_str::<Vec<(String, StoredLog)>>(&sample.logs) else {
+            continue;
+        };
+        let logs: Vec<(String, PluginLog)> = logs
+            .into_iter()
+            .map(|(plugin, log)| {
+                let log = PluginLog {
+                    records: log.records,
+                    stdout: log.stdout,
+                    stderr: log.stderr,
+                    ..PluginLog::default()
+                };
+                (plugin, log)
+            })
+            .filter(|(_, log)| log != &PluginLog::default())
+            .collect();
+        if logs.is_empty() {
+            continue;
+        }
+        println!(
+            "{} {} #{}:",
+            sample.model, sample.condition, sample.sample_index
+        );
+        print_logs(&logs);
+    }
     Ok(())
+}
+
+/// The parts of a stored plugin log that are shown: records and output.
+#[derive(serde::Deserialize)]
+struct StoredLog {
+    #[serde(default)]
+    records: Vec<LogRecord>,
+    #[serde(default)]
+    stdout: String,
+    #[serde(default)]
+    stderr: String,
 }
 
 fn first_condition(scenario: &Path, sandbox: &SandboxArgs) -> Result<String> {

@@ -19,11 +19,11 @@ use crate::judge::{Judge, JudgeError, JudgeRequest, JudgeResponse, JudgeSettings
 use crate::transcript::Param;
 
 /// A structured log record a plugin emitted through the host.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct LogRecord {
     pub level: String,
     pub message: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<Param>,
 }
 

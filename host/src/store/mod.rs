@@ -65,6 +65,15 @@ pub struct SecondaryCounts {
     pub samples: u64,
 }
 
+/// One sample's stored plugin logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SampleLogs {
+    pub model: String,
+    pub condition: String,
+    pub sample_index: u32,
+    pub logs: String,
+}
+
 /// The counts of one model x scenario x condition cell.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CellCounts {
@@ -304,6 +313,30 @@ impl Store {
             .map_err(|e| self.wrap(e))?;
         let rows = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.wrap(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.wrap(e))
+    }
+
+    /// Each finished sample's plugin logs as stored (JSON: a list of
+    /// `[name@version, {records, stdout, stderr, ...}]`), with its model,
+    /// condition and index, in plan order.
+    pub fn logs(&self) -> Result<Vec<SampleLogs>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT model, condition_id, sample_index, logs FROM samples
+                 WHERE logs IS NOT NULL ORDER BY id",
+            )
+            .map_err(|e| self.wrap(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(SampleLogs {
+                    model: r.get(0)?,
+                    condition: r.get(1)?,
+                    sample_index: r.get(2)?,
+                    logs: r.get(3)?,
+                })
+            })
             .map_err(|e| self.wrap(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.wrap(e))
     }
