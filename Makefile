@@ -39,7 +39,7 @@ setup:
 toolchains: $(PY_TOOLCHAIN)/bin/componentize-py $(JS_TOOLCHAIN)/.bin/componentize-js
 
 $(PY_TOOLCHAIN)/bin/componentize-py: toolchains/python/requirements.txt
-	@command -v python3 >/dev/null || { echo "Python 3.10 or later is needed for the Python plugin toolchain"; exit 1; }
+	@command -v python3 >/dev/null || { echo "Python 3.11 or later is needed for the Python plugin toolchain"; exit 1; }
 	python3 -m venv $(PY_TOOLCHAIN)
 	$(PY_TOOLCHAIN)/bin/pip install --quiet --disable-pip-version-check -r toolchains/python/requirements.txt
 	@touch $@

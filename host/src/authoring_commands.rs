@@ -46,7 +46,12 @@ pub fn new(args: NewArgs) -> Result<ExitCode> {
     println!();
     println!("Next:");
     println!("  cd {}", dir.display());
-    if language == Language::JavaScript {
+    if language == Language::Rust {
+        println!(
+            "  rustup target add {}   # once",
+            authoring::toolchain::GUEST_TARGET
+        );
+    } else if language == Language::JavaScript {
         println!("  npm install          # the pinned componentizer");
     } else if language == Language::Python {
         println!(
@@ -168,8 +173,7 @@ fn run_test(
     let source = PluginSource::from_file(wasm, None)?;
     let kind = match runtime.validate_static(&source) {
         Ok(target) => target.kind,
-        // The scenario test reports a load failure as its first check.
-        Err(_) => PluginKind::Scenario,
+        Err(e) => return Ok(Report::failed_to_load(&e)),
     };
     let partner = match with {
         Some(path) => {

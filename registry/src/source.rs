@@ -4,7 +4,7 @@
 //! again; the URL says from where.
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -55,10 +55,28 @@ impl Source {
     }
 }
 
-/// A `file://` URL for an absolute path. Bytes outside the URL-safe set are
+/// `path` made absolute against the working directory, with `.` and `..`
+/// resolved by name: one file has one URL however a suite names it.
+fn normalized(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let mut out = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A `file://` URL for a path, made absolute first. Bytes outside the URL-safe set are
 /// percent-encoded, so a path with spaces or `#` stays one unambiguous
 /// token.
 fn file_url(path: &Path) -> String {
+    let path = normalized(path);
     let text = path.to_string_lossy();
     // Windows paths (`C:\x`) become `/C:/x`, as in `file:///C:/x`.
     let text = text.replace('\\', "/");
@@ -142,6 +160,19 @@ mod tests {
             "path+file:///x.wasm".parse::<Source>(),
             Ok(Source::Path(_))
         ));
+    }
+
+    #[test]
+    fn one_file_has_one_url_however_it_is_named() {
+        let cwd = std::env::current_dir().expect("a working directory");
+        let plain = Source::path(&cwd.join("plugins/x.wasm"));
+        assert_eq!(Source::path(Path::new("plugins/x.wasm")), plain);
+        assert_eq!(Source::path(Path::new("suite/../plugins/./x.wasm")), plain);
+        assert_eq!(Source::path(&cwd.join("a/b/../../plugins/x.wasm")), plain);
+        assert_eq!(
+            Source::path(Path::new("suite/../plugins/x.wasm")).relative_to(&cwd),
+            Source::Path("file:plugins/x.wasm".into())
+        );
     }
 
     #[test]

@@ -314,6 +314,17 @@ fn a_contract_test_names_what_fails_and_exits_non_zero() {
     assert!(out.contains("no benign transcript in"), "{out}");
     assert!(out.contains("mislabelled.json"), "{out}");
 
+    // A component the sandbox refuses fails its first check, saying why.
+    let output = author(dir.path())
+        .arg("test")
+        .arg(&guests.networking_scenario)
+        .output()
+        .expect("crucible runs");
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(out.contains("FAIL  matches its world"), "{out}");
+    assert!(out.contains("which the sandbox does not provide"), "{out}");
+
     // The other half must be of the other kind.
     let output = author(dir.path())
         .arg("test")

@@ -78,7 +78,8 @@ impl Report {
         !self.checks.iter().any(|c| c.status == Status::Fail)
     }
 
-    fn failed_to_load(error: &LoadError) -> Self {
+    /// The report of a component that could not be loaded at all.
+    pub fn failed_to_load(error: &LoadError) -> Self {
         Self {
             plugin: None,
             checks: vec![Check::judged(
