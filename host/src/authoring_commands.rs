@@ -124,6 +124,10 @@ pub fn build(args: BuildArgs) -> Result<ExitCode> {
     );
     println!("  sha256     {}", built.sha256);
     match plugin.cache() {
+        CacheOutcome::Compiled if args.sandbox.no_compile_cache => println!(
+            "  load       {} compiling (--no-compile-cache: every load compiles)",
+            seconds(first)
+        ),
         CacheOutcome::Compiled => println!(
             "  load       {} compiling (first load), {} from the compile cache",
             seconds(first),
