@@ -119,7 +119,7 @@ pub fn build(args: BuildArgs) -> Result<ExitCode> {
     println!("  component  {}", built.path.display());
     println!(
         "  size       {} ({} bytes)",
-        megabytes(built.size),
+        human_size(built.size),
         built.size
     );
     println!("  sha256     {}", built.sha256);
@@ -363,7 +363,7 @@ fn dev_round(args: &DevArgs, runtime: &PluginRuntime, project: &Project) -> Resu
     println!(
         "built {} ({}) in {}",
         built.path.display(),
-        megabytes(built.size),
+        human_size(built.size),
         seconds(built.took)
     );
     // The partner is built once a reload, then used as a file.
@@ -514,9 +514,14 @@ fn seconds(d: Duration) -> String {
 }
 
 fn millis(d: Duration) -> String {
-    format!("{} ms", d.as_millis())
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
-fn megabytes(bytes: u64) -> String {
-    format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+/// A component's size in the unit that suits it.
+fn human_size(bytes: u64) -> String {
+    if bytes < 1_000_000 {
+        format!("{:.1} KB", bytes as f64 / 1000.0)
+    } else {
+        format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+    }
 }
