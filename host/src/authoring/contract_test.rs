@@ -397,9 +397,12 @@ fn play(
             .map_err(|e| e.to_string())?;
         let opening = instance.opening().await.map_err(|e| e.to_string())?;
         let mut record = format!("{opening:?}");
-        for (turn, reply) in replies.iter().enumerate().take(MAX_TURNS as usize) {
+        // As in a run: once the script runs out, empty replies, until the
+        // scenario ends the episode or the turn limit does.
+        for turn in 0..MAX_TURNS as usize {
+            let reply = replies.get(turn).cloned().unwrap_or_default();
             let step = instance
-                .step(reply)
+                .step(&reply)
                 .await
                 .map_err(|e| format!("turn {}: {e}", turn + 1))?;
             record.push_str(&format!("{step:?}"));
