@@ -175,8 +175,9 @@ fn run_test(
     seed: u64,
 ) -> Result<Report> {
     let source = PluginSource::from_file(wasm, None)?;
-    let kind = match runtime.validate_static(&source) {
-        Ok(target) => target.kind,
+    // A component that cannot be loaded fails the test's first check.
+    let plugin = match runtime.load_any(&source) {
+        Ok(plugin) => plugin,
         Err(e) => return Ok(Report::failed_to_load(&e)),
     };
     let partner = match with {
@@ -191,8 +192,8 @@ fn run_test(
         }
         None => None,
     };
-    Ok(match kind {
-        PluginKind::Scenario => {
+    Ok(match plugin {
+        AnyPlugin::Scenario(plugin) => {
             let classifier = match partner {
                 Some(AnyPlugin::Classifier(c)) => Some(Arc::new(c)),
                 Some(AnyPlugin::Scenario(s)) => anyhow::bail!(
@@ -201,9 +202,9 @@ fn run_test(
                 ),
                 None => None,
             };
-            contract_test::test_scenario(runtime, &source, classifier, seed)
+            contract_test::test_scenario(Arc::new(plugin), classifier, seed)
         }
-        PluginKind::Classifier => {
+        AnyPlugin::Classifier(plugin) => {
             let scenario = match partner {
                 Some(AnyPlugin::Scenario(s)) => Some(Arc::new(s)),
                 Some(AnyPlugin::Classifier(c)) => anyhow::bail!(
@@ -214,8 +215,7 @@ fn run_test(
             };
             let transcripts = labelled::load_dir(transcripts_dir)?;
             contract_test::test_classifier(
-                runtime,
-                &source,
+                Arc::new(plugin),
                 &transcripts,
                 transcripts_dir,
                 scenario,
@@ -390,12 +390,13 @@ fn dev_round(args: &DevArgs, runtime: &PluginRuntime, project: &Project) -> Resu
         PluginKind::Scenario => (built.path.clone(), partner),
         PluginKind::Classifier => (partner, built.path.clone()),
     };
-    run_samples(args, project, &scenario, &classifier)
+    run_samples(args, runtime, project, &scenario, &classifier)
 }
 
 /// A throwaway suite of the pair, run like `crucible run`.
 fn run_samples(
     args: &DevArgs,
+    runtime: &PluginRuntime,
     project: &Project,
     scenario: &Path,
     classifier: &Path,
@@ -435,7 +436,7 @@ fn run_samples(
     }
     if args.conditions.is_empty() {
         // The first condition the scenario lists is enough for a loop.
-        argv.extend(["-c".into(), first_condition(scenario, &args.sandbox)?]);
+        argv.extend(["-c".into(), first_condition(runtime, scenario)?]);
     }
     let cli = crate::cli::Cli::try_parse_from(&argv).context("the dev run's arguments")?;
     let crate::cli::Command::Run(run_args) = cli.command else {
@@ -498,8 +499,7 @@ struct StoredLog {
     stderr: String,
 }
 
-fn first_condition(scenario: &Path, sandbox: &SandboxArgs) -> Result<String> {
-    let runtime = runtime(sandbox)?;
+fn first_condition(runtime: &PluginRuntime, scenario: &Path) -> Result<String> {
     let source = PluginSource::from_file(scenario, None)?;
     let plugin = runtime.load_scenario(&source)?;
     plugin

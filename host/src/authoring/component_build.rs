@@ -153,6 +153,13 @@ struct CargoMessage {
     target: Option<CargoTarget>,
     #[serde(default)]
     filenames: Vec<PathBuf>,
+    #[serde(default)]
+    message: Option<CargoDiagnostic>,
+}
+
+#[derive(Deserialize)]
+struct CargoDiagnostic {
+    rendered: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -185,9 +192,7 @@ fn cargo_build(project: &Project) -> Result<PathBuf, BuildError> {
         };
         match message.reason.as_str() {
             "compiler-message" => {
-                if let Ok(value) = serde_json::from_str::<serde_json::Value>(line)
-                    && let Some(rendered) = value["message"]["rendered"].as_str()
-                {
+                if let Some(rendered) = message.message.and_then(|m| m.rendered) {
                     eprint!("{rendered}");
                 }
             }

@@ -13,8 +13,7 @@ use super::labelled::LabelledTranscript;
 use crate::judge::NoJudge;
 use crate::model::Agent;
 use crate::plugin::{
-    CallError, ClassifierPlugin, LoadError, PluginInfo, PluginLog, PluginRuntime, PluginSource,
-    ScenarioPlugin,
+    CallError, ClassifierPlugin, LoadError, PluginInfo, PluginLog, ScenarioPlugin,
 };
 use crate::run::{PlannedSample, PreparedCondition, PreparedScenario, SampleContext, run_sample};
 use crate::transcript::{Condition, Label, Reference, Reply, Step};
@@ -92,10 +91,15 @@ impl Report {
     }
 
     fn keep(&mut self, plugin: &str, log: PluginLog) {
-        let quiet = log.records.is_empty() && log.stdout.is_empty() && log.stderr.is_empty();
-        if !quiet {
-            self.logs.push((plugin.to_owned(), log));
-        }
+        keep(&mut self.logs, plugin, log);
+    }
+}
+
+/// Adds a plugin's log to `logs`, unless it logged nothing.
+fn keep(logs: &mut Vec<(String, PluginLog)>, plugin: &str, log: PluginLog) {
+    let quiet = log.records.is_empty() && log.stdout.is_empty() && log.stderr.is_empty();
+    if !quiet {
+        logs.push((plugin.to_owned(), log));
     }
 }
 
@@ -131,15 +135,10 @@ fn loaded(info: &PluginInfo) -> Check {
 /// Tests a scenario; `classifier`, if any, must classify every reference
 /// as labelled.
 pub fn test_scenario(
-    runtime: &PluginRuntime,
-    source: &PluginSource,
+    plugin: Arc<ScenarioPlugin>,
     classifier: Option<Arc<ClassifierPlugin>>,
     seed: u64,
 ) -> Report {
-    let plugin = match runtime.load_scenario(source) {
-        Ok(plugin) => Arc::new(plugin),
-        Err(e) => return Report::failed_to_load(&e),
-    };
     let mut report = Report::loaded(&plugin.info);
     report.checks.push(conditions_check(&plugin));
     report
@@ -172,17 +171,12 @@ pub fn test_scenario(
 /// Tests a classifier against labelled transcripts and, if a scenario is
 /// given, that scenario's references.
 pub fn test_classifier(
-    runtime: &PluginRuntime,
-    source: &PluginSource,
+    plugin: Arc<ClassifierPlugin>,
     transcripts: &[(PathBuf, LabelledTranscript)],
     transcripts_dir: &std::path::Path,
     scenario: Option<Arc<ScenarioPlugin>>,
     seed: u64,
 ) -> Report {
-    let plugin = match runtime.load_classifier(source) {
-        Ok(plugin) => Arc::new(plugin),
-        Err(e) => return Report::failed_to_load(&e),
-    };
     let mut report = Report::loaded(&plugin.info);
     let mut first = Vec::new();
     let mut problems = Vec::new();
@@ -339,9 +333,7 @@ fn open_check(plugin: &ScenarioPlugin, seed: u64, logs: &mut Vec<(String, Plugin
                         .sum::<usize>();
                 largest = largest.max(size);
                 if logs.is_empty() {
-                    let mut report = Report::default();
-                    report.keep(&plugin.info.id(), log);
-                    logs.extend(report.logs);
+                    keep(logs, &plugin.info.id(), log);
                 }
             }
             Ok((Err(e), _)) | Err(e) => problems.push(format!("{}: {e}", condition.id)),

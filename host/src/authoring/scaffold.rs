@@ -17,6 +17,8 @@ static CONTRACT: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../wit/crucible-plu
 pub enum ScaffoldError {
     #[error("{0} already exists and is not empty: choose another --path")]
     NotEmpty(PathBuf),
+    #[error("{0} is a file, not a directory: choose another --path")]
+    NotADirectory(PathBuf),
     #[error("there is no {language} {kind} template")]
     NoTemplate {
         language: Language,
@@ -37,6 +39,9 @@ pub fn scaffold(
     name: &PackageName,
     dir: &Path,
 ) -> Result<Vec<PathBuf>, ScaffoldError> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(ScaffoldError::NotADirectory(dir.to_owned()));
+    }
     if std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some()) {
         return Err(ScaffoldError::NotEmpty(dir.to_owned()));
     }
@@ -138,6 +143,9 @@ mod tests {
         let err = scaffold(PluginKind::Scenario, Language::Rust, &name, dir.path())
             .expect_err("not empty");
         assert!(matches!(err, ScaffoldError::NotEmpty(_)));
+        let file = dir.path().join("keep.txt");
+        let err = scaffold(PluginKind::Scenario, Language::Rust, &name, &file).expect_err("a file");
+        assert!(matches!(err, ScaffoldError::NotADirectory(_)));
         assert_eq!(
             std::fs::read_to_string(dir.path().join("keep.txt")).expect("kept"),
             "mine"
