@@ -18,6 +18,9 @@ use crate::transcript::Role;
 /// Bumped when the key's shape changes, so old entries are never matched.
 const KEY_VERSION: u32 = 2;
 
+/// Each connection's page cache: 64 KiB (16 pages of 4 KiB).
+const CACHE_SIZE_PRAGMA: &str = "PRAGMA cache_size = -64;";
+
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
     #[error("response cache {path}: {source}")]
@@ -107,15 +110,19 @@ impl ResponseCache {
             }
         }
         // Lookups and inserts land anywhere in the table: a large page
-        // cache would hold little that is used twice.
-        conn.execute_batch("PRAGMA cache_size = -512;")
-            .map_err(wrap)?;
+        // cache would hold little that is used twice. Kept small for a
+        // second reason: the bundled SQLite pools every connection's page
+        // cache into one budget counted in pages, so pages this connection
+        // is allowed but does not use fill up with the run store's 16 KiB
+        // pages instead (4 MB at `-j 256` with 512 KiB here).
+        conn.execute_batch(CACHE_SIZE_PRAGMA).map_err(wrap)?;
         let writer = Connection::open(path)
             .and_then(|conn| {
                 conn.busy_timeout(std::time::Duration::from_secs(5))?;
                 // Settings are per connection: without this the writer
                 // would sync the disk on every commit.
-                conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -512;")?;
+                conn.execute_batch("PRAGMA synchronous = NORMAL;")?;
+                conn.execute_batch(CACHE_SIZE_PRAGMA)?;
                 Ok(conn)
             })
             .map_err(wrap)?;
