@@ -9,6 +9,7 @@ use wasmtime::{Store, Trap, UpdateDeadline};
 
 use super::Shared;
 use super::error::{CallError, CallFailure};
+use super::memory_slots::SlotPermit;
 use super::sandbox::{LimitExceeded, PluginLog, SandboxState};
 use crate::judge::Judge;
 use crate::transcript::ByteSize;
@@ -20,15 +21,22 @@ pub(crate) struct Sandbox {
     pub(crate) store: Store<SandboxState>,
     plugin: Arc<str>,
     shared: Arc<Shared>,
+    /// Declared after `store`, so that the pool has its slots back before
+    /// the permits for them are released.
+    _slots: SlotPermit,
 }
 
 impl Sandbox {
-    pub(crate) fn new(
+    /// A store for one instance of a plugin defining `memories` linear
+    /// memories; waits until the instance pool has slots for them.
+    pub(crate) async fn new(
         shared: Arc<Shared>,
         plugin: Arc<str>,
         seed: u64,
         judge: Arc<dyn Judge>,
+        memories: u32,
     ) -> Self {
+        let slots = shared.memory_slots.reserve(memories).await;
         let state = SandboxState::new(&shared.limits, seed, judge);
         let mut store = Store::new(&shared.engine, state);
         store.limiter(|state| state);
@@ -49,6 +57,7 @@ impl Sandbox {
             store,
             plugin,
             shared,
+            _slots: slots,
         }
     }
 

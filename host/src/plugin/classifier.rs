@@ -24,6 +24,8 @@ enum Bindings {
 pub struct ClassifierPlugin {
     shared: Arc<Shared>,
     pre: Pre,
+    /// Linear memories per instance: pool slots each instance waits for.
+    memories: u32,
     pub info: PluginInfo,
     pub cache: super::CacheOutcome,
 }
@@ -47,16 +49,23 @@ impl ClassifierPlugin {
         // Loading runs the plugin's self-description to completion here:
         // nothing else is waiting, and it calls no judge.
         let metadata = pollster::block_on(async {
-            let mut probe =
-                ClassifierInstance::new(Arc::clone(&shared), &pre, label, 0, Arc::new(NoJudge))
-                    .await
-                    .map_err(checked.loading("instantiate"))?;
+            let mut probe = ClassifierInstance::new(
+                Arc::clone(&shared),
+                &pre,
+                checked.memories,
+                label,
+                0,
+                Arc::new(NoJudge),
+            )
+            .await
+            .map_err(checked.loading("instantiate"))?;
             probe.describe().await.map_err(checked.loading("describe"))
         })?;
         checked.verify_identity(&metadata)?;
         Ok(Self {
             info: checked.info(metadata),
             cache: checked.cache,
+            memories: checked.memories,
             shared,
             pre,
         })
@@ -71,6 +80,7 @@ impl ClassifierPlugin {
         ClassifierInstance::new(
             Arc::clone(&self.shared),
             &self.pre,
+            self.memories,
             Arc::from(self.info.id()),
             seed,
             judge,
@@ -88,11 +98,12 @@ impl ClassifierInstance {
     async fn new(
         shared: Arc<Shared>,
         pre: &Pre,
+        memories: u32,
         plugin: Arc<str>,
         seed: u64,
         judge: Arc<dyn Judge>,
     ) -> Result<Self, CallError> {
-        let mut sandbox = Sandbox::new(shared, plugin, seed, judge);
+        let mut sandbox = Sandbox::new(shared, plugin, seed, judge, memories).await;
         sandbox.begin("instantiate")?;
         let bindings = match pre {
             Pre::V0_1_0(pre) => {

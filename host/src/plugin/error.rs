@@ -53,6 +53,15 @@ pub enum LoadError {
         target: String,
         detail: String,
     },
+    #[error(
+        "{label}: an instance defines {needed} linear memories, more than the {available} \
+         slots this host's instance pool has"
+    )]
+    TooManyMemories {
+        label: String,
+        needed: u32,
+        available: u32,
+    },
     #[error("{label}: compiling failed: {detail}")]
     Compile { label: String, detail: String },
     #[error("compiled-component cache at {path}: {source}")]

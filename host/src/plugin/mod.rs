@@ -12,6 +12,7 @@ pub mod contract;
 mod engine;
 pub mod error;
 pub mod limits;
+mod memory_slots;
 mod sandbox;
 mod v0_1_0;
 
@@ -114,6 +115,7 @@ impl Default for RuntimeConfig {
 pub(crate) struct Shared {
     engine: Engine,
     limits: Limits,
+    memory_slots: memory_slots::MemorySlots,
 }
 
 /// The engine, linker and cache that load plugins.
@@ -126,7 +128,8 @@ pub struct PluginRuntime {
 
 impl PluginRuntime {
     pub fn new(config: RuntimeConfig) -> anyhow::Result<Self> {
-        let engine = engine::build(&config.limits, config.max_instances.max(4) + 4)
+        let max_instances = config.max_instances.max(4) + 4;
+        let engine = engine::build(&config.limits, max_instances)
             .map_err(|e| anyhow::anyhow!("cannot create the WebAssembly engine: {e:#}"))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
@@ -139,6 +142,7 @@ impl PluginRuntime {
             shared: Arc::new(Shared {
                 engine,
                 limits: config.limits,
+                memory_slots: memory_slots::MemorySlots::new(max_instances),
             }),
             linker,
             cache,
@@ -240,6 +244,10 @@ impl PluginRuntime {
             .map(|(name, _)| name.to_owned())
             .collect();
         contract::check_imports(&label, &target, &imports)?;
+        let memories = self.shared.memory_slots.admit(
+            &label,
+            component.resources_required().map(|r| r.num_memories),
+        )?;
         Ok(Checked {
             label,
             expected_identity: source.expected_identity.clone(),
@@ -249,6 +257,7 @@ impl PluginRuntime {
             sha256,
             size: source.bytes.len(),
             cache,
+            memories,
         })
     }
 }
@@ -286,6 +295,8 @@ struct Checked {
     sha256: String,
     size: usize,
     cache: CacheOutcome,
+    /// Linear memories per instance.
+    memories: u32,
 }
 
 impl Checked {

@@ -25,6 +25,8 @@ enum Bindings {
 pub struct ScenarioPlugin {
     shared: Arc<Shared>,
     pre: Pre,
+    /// Linear memories per instance: pool slots each instance waits for.
+    memories: u32,
     pub info: PluginInfo,
     pub parameters: Vec<ParameterSpec>,
     pub conditions: Vec<Condition>,
@@ -50,10 +52,16 @@ impl ScenarioPlugin {
         // Loading runs the plugin's self-description to completion here:
         // nothing else is waiting, and it calls no judge.
         let (metadata, parameters, conditions) = pollster::block_on(async {
-            let mut probe =
-                ScenarioInstance::new(Arc::clone(&shared), &pre, label, 0, Arc::new(NoJudge))
-                    .await
-                    .map_err(checked.loading("instantiate"))?;
+            let mut probe = ScenarioInstance::new(
+                Arc::clone(&shared),
+                &pre,
+                checked.memories,
+                label,
+                0,
+                Arc::new(NoJudge),
+            )
+            .await
+            .map_err(checked.loading("instantiate"))?;
             let metadata = probe
                 .describe()
                 .await
@@ -72,6 +80,7 @@ impl ScenarioPlugin {
         Ok(Self {
             info: checked.info(metadata),
             cache: checked.cache,
+            memories: checked.memories,
             shared,
             pre,
             parameters,
@@ -88,6 +97,7 @@ impl ScenarioPlugin {
         ScenarioInstance::new(
             Arc::clone(&self.shared),
             &self.pre,
+            self.memories,
             Arc::from(self.info.id()),
             seed,
             judge,
@@ -107,11 +117,12 @@ impl ScenarioInstance {
     async fn new(
         shared: Arc<Shared>,
         pre: &Pre,
+        memories: u32,
         plugin: Arc<str>,
         seed: u64,
         judge: Arc<dyn Judge>,
     ) -> Result<Self, CallError> {
-        let mut sandbox = Sandbox::new(shared, plugin, seed, judge);
+        let mut sandbox = Sandbox::new(shared, plugin, seed, judge, memories).await;
         sandbox.begin("instantiate")?;
         let bindings = match pre {
             Pre::V0_1_0(pre) => {
