@@ -9,16 +9,58 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
+use serde::ser::SerializeStruct;
 
 use crate::model::{ChatRequest, Model, SamplingSettings, Usage};
-use crate::transcript::Message;
+use crate::transcript::{Message, Role};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// What a classifier asks the judge. Held as the chat the judge model is
+/// sent (the system prompt as its first message), so that sending it
+/// copies nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JudgeRequest {
-    pub system_prompt: String,
-    pub messages: Vec<Message>,
+    chat: Vec<Message>,
     pub prompt_version: String,
     pub max_tokens: u32,
+}
+
+impl JudgeRequest {
+    pub fn new(
+        system_prompt: String,
+        messages: impl IntoIterator<Item = Message>,
+        prompt_version: String,
+        max_tokens: u32,
+    ) -> Self {
+        let mut chat = vec![Message::new(Role::System, system_prompt)];
+        chat.extend(messages);
+        Self {
+            chat,
+            prompt_version,
+            max_tokens,
+        }
+    }
+
+    pub fn system_prompt(&self) -> &str {
+        self.chat.first().map_or("", |m| m.content.as_str())
+    }
+
+    /// The classifier's messages, after the system prompt.
+    pub fn messages(&self) -> &[Message] {
+        self.chat.get(1..).unwrap_or_default()
+    }
+}
+
+/// Stored with the sample's logs as the classifier sent it: the system
+/// prompt apart from the messages.
+impl Serialize for JudgeRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("JudgeRequest", 4)?;
+        s.serialize_field("system_prompt", self.system_prompt())?;
+        s.serialize_field("messages", self.messages())?;
+        s.serialize_field("prompt_version", &self.prompt_version)?;
+        s.serialize_field("max_tokens", &self.max_tokens)?;
+        s.end()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -126,14 +168,8 @@ impl Judge for ModelJudge {
         if !self.take_budget() {
             return Err(JudgeError::BudgetExhausted);
         }
-        let mut messages = Vec::with_capacity(request.messages.len() + 1);
-        messages.push(Message::new(
-            crate::transcript::Role::System,
-            request.system_prompt.clone(),
-        ));
-        messages.extend(request.messages.iter().cloned());
         let chat = ChatRequest {
-            messages: &messages,
+            messages: &request.chat,
             tools: &[],
             sampling: SamplingSettings {
                 temperature: Some(JUDGE_TEMPERATURE),
@@ -174,5 +210,29 @@ impl Judge for ModelJudge {
             calls_left: Arc::clone(&self.calls_left),
             sample_index,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_is_stored_as_the_classifier_sent_it_and_sent_as_one_chat() {
+        let request = JudgeRequest::new(
+            "Judge the emails.".into(),
+            [Message::new(Role::User, "Email 1: ...")],
+            "judge/1".into(),
+            64,
+        );
+        assert_eq!(request.system_prompt(), "Judge the emails.");
+        assert_eq!(request.messages().len(), 1);
+        assert_eq!(request.chat[0].role, Role::System);
+        let stored = serde_json::to_value(&request).expect("serializes");
+        assert_eq!(stored["system_prompt"], "Judge the emails.");
+        assert_eq!(stored["messages"][0]["content"], "Email 1: ...");
+        assert_eq!(stored["messages"].as_array().map(Vec::len), Some(1));
+        assert_eq!(stored["prompt_version"], "judge/1");
+        assert_eq!(stored["max_tokens"], 64);
     }
 }

@@ -68,12 +68,12 @@ impl wit_host::Host for SandboxState {
         &mut self,
         request: wit::JudgeRequest,
     ) -> Result<wit::JudgeResponse, wit::JudgeError> {
-        let request = judge::JudgeRequest {
-            system_prompt: request.system_prompt,
-            messages: request.messages.into_iter().map(Into::into).collect(),
-            prompt_version: request.prompt_version,
-            max_tokens: request.max_tokens,
-        };
+        let request = judge::JudgeRequest::new(
+            request.system_prompt,
+            request.messages.into_iter().map(Into::into),
+            request.prompt_version,
+            request.max_tokens,
+        );
         match self.call_judge(request).await {
             Ok(response) => Ok(wit::JudgeResponse {
                 text: response.text,
