@@ -174,7 +174,13 @@ fn shared_client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
     if let Some(client) = clients.get(&timeout) {
         return Ok(client.clone());
     }
-    let client = reqwest::Client::builder().timeout(timeout).build()?;
+    // Retrying is the resilient layer's job, with backoff and the
+    // provider's hints. reqwest's own retry layer would also keep a copy of
+    // every request body alive until its response arrives.
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .retry(reqwest::retry::never())
+        .build()?;
     clients.insert(timeout, client.clone());
     Ok(client)
 }
