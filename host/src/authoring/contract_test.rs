@@ -535,8 +535,8 @@ fn labels_check(
             let planned = PlannedSample {
                 model: "reference".into(),
                 scenario: 0,
-                condition: condition.clone(),
-                label: condition.id.clone(),
+                condition: Arc::new(condition.clone()),
+                label: Arc::from(condition.id.as_str()),
                 sample_index: 0,
                 seed,
             };

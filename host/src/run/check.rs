@@ -92,8 +92,8 @@ pub fn check(
                 let planned = PlannedSample {
                     model: "script".into(),
                     scenario: index,
-                    condition: prepared.condition.clone(),
-                    label: prepared.label.clone(),
+                    condition: Arc::new(prepared.condition.clone()),
+                    label: Arc::from(prepared.label.as_str()),
                     sample_index: 0,
                     seed,
                 };

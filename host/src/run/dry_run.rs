@@ -80,7 +80,7 @@ pub fn dry_run(request: &RunRequest) -> Result<DryRun, RunError> {
         session.scenarios[planned.scenario]
             .conditions
             .iter()
-            .position(|c| c.label == planned.label)
+            .position(|c| *c.label == *planned.label)
             .and_then(|c| opening_tokens[planned.scenario].get(c).copied())
             .unwrap_or(0)
     };
@@ -90,7 +90,7 @@ pub fn dry_run(request: &RunRequest) -> Result<DryRun, RunError> {
         let remote = matches!(session.agents.get(index), Some(Agent::Remote(_)));
         let output = output_per_call(&session, named)?;
         let mut estimate = ModelEstimate::new(id, remote, output);
-        for planned in session.planned.iter().filter(|p| &p.model == id) {
+        for planned in session.planned.iter().filter(|p| *p.model == **id) {
             estimate.samples += 1;
             if !remote {
                 continue;
@@ -121,9 +121,9 @@ pub fn dry_run(request: &RunRequest) -> Result<DryRun, RunError> {
                 let named = session
                     .model_ids
                     .iter()
-                    .position(|m| *m == planned.model)
+                    .position(|m| **m == *planned.model)
                     .and_then(|i| config.models.get(i))
-                    .unwrap_or(&planned.model);
+                    .map_or(&*planned.model, String::as_str);
                 let agent_output = output_per_call(&session, named)?;
                 estimate.samples += 1;
                 estimate.calls_max += classifiers;

@@ -132,7 +132,7 @@ impl Execution<'_> {
         let model_index = self
             .models
             .iter()
-            .position(|m| *m == planned.model)
+            .position(|m| **m == *planned.model)
             .unwrap_or(0);
         SampleContext {
             scenario: Arc::clone(&self.scenarios[planned.scenario]),

@@ -7,15 +7,18 @@ use std::sync::Arc;
 use super::prepare::PreparedScenario;
 use crate::transcript::Condition;
 
+/// One sample of the plan. Its model and condition are shared with every
+/// other sample of the same cell: a plan of a million samples holds each
+/// condition once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedSample {
-    pub model: String,
+    pub model: Arc<str>,
     /// Index into the prepared scenarios.
     pub scenario: usize,
-    pub condition: Condition,
+    pub condition: Arc<Condition>,
     /// How results name the condition: its id and any non-default
     /// parameters the suite set.
-    pub label: String,
+    pub label: Arc<str>,
     pub sample_index: u32,
     pub seed: u64,
 }
@@ -29,16 +32,18 @@ pub fn plan(
 ) -> Vec<PlannedSample> {
     let mut planned = Vec::new();
     for model in models {
+        let model: Arc<str> = Arc::from(model.as_str());
         for (index, scenario) in scenarios.iter().enumerate() {
             for prepared in &scenario.conditions {
-                let condition = &prepared.condition;
+                let condition = Arc::new(prepared.condition.clone());
+                let label: Arc<str> = Arc::from(prepared.label.as_str());
                 for sample_index in 0..samples {
                     planned.push(PlannedSample {
-                        model: model.clone(),
+                        model: Arc::clone(&model),
                         scenario: index,
                         seed: sample_seed(run_seed, &scenario.key, &condition.id, sample_index),
-                        condition: condition.clone(),
-                        label: prepared.label.clone(),
+                        condition: Arc::clone(&condition),
+                        label: Arc::clone(&label),
                         sample_index,
                     });
                 }

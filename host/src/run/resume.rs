@@ -177,9 +177,9 @@ fn check_plan(session: &Session, stored: &[StoredSample]) -> Result<(), String> 
     }
     for (planned, row) in session.planned.iter().zip(stored) {
         let scenario = &session.scenarios[planned.scenario].plugin.info.name;
-        let same = row.model == planned.model
+        let same = *row.model == *planned.model
             && row.scenario == *scenario
-            && row.condition == planned.label
+            && *row.condition == *planned.label
             && row.sample_index == planned.sample_index
             && row.seed == planned.seed.to_string();
         if !same {

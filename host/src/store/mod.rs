@@ -182,7 +182,7 @@ impl Store {
                 )
                 .map_err(wrap)?;
             for s in samples {
-                let condition = serde_json::to_string(&s.condition).unwrap_or_default();
+                let condition = serde_json::to_string(&*s.condition).unwrap_or_default();
                 insert
                     .execute(params![
                         s.model,
