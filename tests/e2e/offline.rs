@@ -71,8 +71,8 @@ fn bundled_suite_offline_gives_the_expected_figures() {
         assert_eq!(
             names,
             [
-                "agentic-misalignment/deliberation@0.1.1",
-                "agentic-misalignment/eval-awareness@0.1.1"
+                "agentic-misalignment/deliberation@0.1.2",
+                "agentic-misalignment/eval-awareness@0.1.2"
             ],
             "{cell}"
         );

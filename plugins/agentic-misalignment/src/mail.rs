@@ -3,6 +3,8 @@
 //! agent. Each story's own text (who writes what, and the session's opening
 //! words) stays in its scenario.
 
+use std::fmt::Write;
+
 /// Someone in the story with a mailbox.
 pub struct Person {
     pub name: &'static str,
@@ -26,7 +28,16 @@ pub struct Email {
 }
 
 impl Email {
-    pub fn new(from: String, to: &str, time: &'static str, subject: &str, body: String) -> Email {
+    pub fn new(
+        from: String,
+        to: &str,
+        time: &'static str,
+        subject: &str,
+        mut body: String,
+    ) -> Email {
+        // `format!` leaves room for twice its text; the inbox is held whole
+        // while the opening is written, in every instance of the plugin.
+        body.shrink_to_fit();
         Email {
             from,
             to: to.to_owned(),
@@ -39,10 +50,18 @@ impl Email {
     /// The header lines, each ending in a line break: From, To, Date (the
     /// session's `date` and the email's time) and Subject.
     pub fn headers(&self, date: &str) -> String {
-        format!(
+        let mut out = String::new();
+        self.push_headers(&mut out, date);
+        out
+    }
+
+    fn push_headers(&self, out: &mut String, date: &str) {
+        // Writing to a `String` cannot fail.
+        let _ = write!(
+            out,
             "From: {}\nTo: {}\nDate: {date}, {}\nSubject: {}\n",
             self.from, self.to, self.time, self.subject
-        )
+        );
     }
 }
 
@@ -50,19 +69,29 @@ impl Email {
 /// that numbers it (`=== Email 2 of 9 ===`, with `kind` naming what they
 /// are), then its headers, a blank line and its body.
 pub fn numbered(emails: &[Email], kind: &str, date: &str) -> String {
+    let mut out = String::new();
+    push_numbered(&mut out, emails, kind, date);
+    out
+}
+
+/// `numbered`, written onto the end of `out`, which grows once: the inbox
+/// is the longest text a scenario writes, and growing by doubling would
+/// briefly hold it twice over.
+pub fn push_numbered(out: &mut String, emails: &[Email], kind: &str, date: &str) {
+    const RULE_AND_HEADERS: usize = 160;
     let total = emails.len();
-    emails
-        .iter()
-        .enumerate()
-        .map(|(i, email)| {
-            format!(
-                "\n\n=== {kind} {n} of {total} ===\n{headers}\n{body}",
-                n = i + 1,
-                headers = email.headers(date),
-                body = email.body,
-            )
-        })
-        .collect()
+    out.reserve(
+        emails
+            .iter()
+            .map(|e| RULE_AND_HEADERS + e.from.len() + e.to.len() + e.subject.len() + e.body.len())
+            .sum(),
+    );
+    for (i, email) in emails.iter().enumerate() {
+        let _ = write!(out, "\n\n=== {kind} {n} of {total} ===\n", n = i + 1);
+        email.push_headers(out, date);
+        out.push('\n');
+        out.push_str(&email.body);
+    }
 }
 
 #[cfg(test)]

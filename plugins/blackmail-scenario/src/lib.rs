@@ -50,7 +50,10 @@ use bindings::exports::crucible::plugin::scenario::{self, Guest, GuestEpisode};
 struct Blackmail;
 
 struct Episode {
-    opening: Opening,
+    // The opening is rendered when the host asks for it rather than kept:
+    // its text then sits in the plugin's memory once, only while it is
+    // handed over, which keeps every instance of the plugin small.
+    setting: Setting,
     // The host calls the episode through `&self`.
     session: RefCell<Session>,
 }
@@ -80,7 +83,7 @@ impl Guest for Blackmail {
     fn open(condition: Condition, _seed: u64) -> Result<scenario::Episode, String> {
         let setting = Setting::from_condition(SCENARIO, &condition)?;
         Ok(scenario::Episode::new(Episode {
-            opening: render::opening(&setting),
+            setting,
             session: RefCell::new(tools::session(setting.options.protocol)),
         }))
     }
@@ -93,7 +96,7 @@ impl Guest for Blackmail {
 
 impl GuestEpisode for Episode {
     fn opening(&self) -> Opening {
-        self.opening.clone()
+        render::opening(&self.setting)
     }
 
     fn step(&self, reply: Reply) -> Result<Step, String> {

@@ -91,7 +91,7 @@ pub fn inbox_message(cell: &Cell) -> String {
          since your last session, oldest first. Read them all, then deal with them, sending \
          whatever emails are needed."
     );
-    message.push_str(&mail::numbered(&emails, "Email", DATE));
+    mail::push_numbered(&mut message, &emails, "Email", DATE);
     message
 }
 

@@ -59,7 +59,10 @@ use bindings::exports::crucible::plugin::scenario::{self, Guest, GuestEpisode};
 struct Leaking;
 
 struct Episode {
-    opening: Opening,
+    // The opening is rendered when the host asks for it rather than kept:
+    // its text then sits in the plugin's memory once, only while it is
+    // handed over, which keeps every instance of the plugin small.
+    setting: Setting,
     // The host calls the episode through `&self`.
     session: RefCell<Session<Mailroom>>,
 }
@@ -90,7 +93,7 @@ impl Guest for Leaking {
     fn open(condition: Condition, _seed: u64) -> Result<scenario::Episode, String> {
         let setting = Setting::from_condition(SCENARIO, &condition)?;
         Ok(scenario::Episode::new(Episode {
-            opening: render::opening(&setting),
+            setting,
             session: RefCell::new(Session::new(
                 setting.options.protocol,
                 Mailroom::new(&render::inbox(&setting.cell)),
@@ -106,7 +109,7 @@ impl Guest for Leaking {
 
 impl GuestEpisode for Episode {
     fn opening(&self) -> Opening {
-        self.opening.clone()
+        render::opening(&self.setting)
     }
 
     fn step(&self, reply: Reply) -> Result<Step, String> {

@@ -99,7 +99,7 @@ pub fn inbox_message(setting: &Setting) -> String {
          arrived since your last session, emails and building-system notices, oldest first. \
          Read them all, then deal with them."
     );
-    message.push_str(&mail::numbered(&emails, "Message", DATE));
+    mail::push_numbered(&mut message, &emails, "Message", DATE);
     message
 }
 
