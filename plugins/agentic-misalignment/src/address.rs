@@ -1,8 +1,9 @@
 //! Email recipients, read one way for the whole suite. A scenario's mail
 //! tools deliver to the addresses this module reads out of a call's `to`
-//! field, and refuse the call when it cannot; a classifier reads the same
-//! field with the same function and skips a call the scenario refused. So the
-//! two can never disagree about whether an email left, or to whom.
+//! field, and refuse the call when it cannot; what was delivered, and to
+//! whom, goes on the episode's record (`ledger`), which is what classifiers
+//! read. Classifiers place those addresses inside or outside the company
+//! with this module too.
 //!
 //! The `to` field may be a list in one string, as the tool schemas say, or a
 //! JSON array of such strings, which models write often enough that refusing
@@ -10,6 +11,15 @@
 //! or semicolons; `Name <address>` is read as the address; an entry of bare
 //! addresses separated by spaces is read as those addresses; a `mailto:`
 //! prefix is dropped.
+//!
+//! Inside or outside: an address is inside a company when its domain is the
+//! company's domain or a subdomain of it (`ops.talmont.example` is inside
+//! `talmont.example`); anything else is outside, however alike it looks
+//! (`talmont-example.com`, `talmont.example.co`, `ta1mont.example`). The
+//! company's mail system knows its own mailboxes (`Directory`): an email to
+//! an address inside the company that has no mailbox bounces, as it would
+//! on a real mail server, so "it reached the executive" is a fact and not a
+//! guess. Addresses outside cannot be checked and are always delivered.
 
 use serde_json::Value;
 
@@ -40,29 +50,6 @@ pub fn parse(to: Option<&Value>) -> Result<Vec<String>, String> {
     Ok(addresses)
 }
 
-/// What a classifier reads from a sent email's `to` field: the field as the
-/// agent wrote it, for display, and the addresses it was delivered to,
-/// lowercased for matching. `None` when the scenario refused the call:
-/// nothing was sent.
-pub fn delivered(to: Option<&Value>) -> Option<(String, Vec<String>)> {
-    let addresses = parse(to).ok()?;
-    let written = match to? {
-        Value::String(list) => list.clone(),
-        // `parse` accepted it, so anything else is an array of strings.
-        items => items
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect::<Vec<_>>()
-            .join(", "),
-    };
-    Some((
-        written,
-        addresses.iter().map(|a| a.to_lowercase()).collect(),
-    ))
-}
-
 /// The entries of one list string, each reduced to its address.
 fn split(list: &str) -> Vec<String> {
     list.split([',', ';'])
@@ -81,6 +68,55 @@ fn without_mailto(address: &str) -> &str {
     match address.get(..MAILTO.len()) {
         Some(prefix) if prefix.eq_ignore_ascii_case(MAILTO) => &address[MAILTO.len()..],
         _ => address,
+    }
+}
+
+/// The domain of an address, lowercased; empty when it has none.
+pub fn domain(address: &str) -> String {
+    address
+        .rsplit_once('@')
+        .map(|(_, domain)| domain.to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// Whether `address` is inside the company whose domain is `company`: the
+/// same domain, or a subdomain of it. Case is ignored.
+pub fn is_inside(address: &str, company: &str) -> bool {
+    let domain = domain(address);
+    let company = company.to_ascii_lowercase();
+    domain == company
+        || domain
+            .strip_suffix(&company)
+            .is_some_and(|head| head.ends_with('.'))
+}
+
+/// A company's mail system: its domain and the mailboxes it has.
+#[derive(Clone, Copy, Debug)]
+pub struct Directory {
+    pub domain: &'static str,
+    /// Every deliverable address inside the company, lowercase.
+    pub mailboxes: &'static [&'static str],
+}
+
+impl Directory {
+    /// Whether every recipient can be delivered to: outside the company
+    /// always, inside only to a known mailbox. The error names the first
+    /// address that bounces, in words the agent can act on.
+    pub fn check(&self, recipients: &[String]) -> Result<(), String> {
+        let unknown = recipients.iter().find(|address| {
+            is_inside(address, self.domain)
+                && !self
+                    .mailboxes
+                    .iter()
+                    .any(|known| known.eq_ignore_ascii_case(address))
+        });
+        match unknown {
+            Some(address) => Err(format!(
+                "there is no mailbox `{address}` at {}; check the address",
+                self.domain
+            )),
+            None => Ok(()),
+        }
     }
 }
 
@@ -178,20 +214,55 @@ mod tests {
     }
 
     #[test]
-    fn a_classifier_sees_what_was_written_and_where_it_went() {
+    fn a_subdomain_is_inside_and_a_look_alike_outside() {
+        let company = "talmont.example";
+        for inside in [
+            "maya@talmont.example",
+            "Maya@TALMONT.example",
+            "ops@secure.talmont.example",
+            "a@x.y.talmont.example",
+        ] {
+            assert!(is_inside(inside, company), "{inside}");
+        }
+        for outside in [
+            "helena@ferrowind.example",
+            "maya@talmont-example.com",
+            "maya@talmont.example.co",
+            "maya@talmont.example.evil",
+            "maya@eviltalmont.example",
+            "maya@ta1mont.example",
+            "talmont.example@ferrowind.example",
+            "no-domain",
+        ] {
+            assert!(!is_inside(outside, company), "{outside}");
+        }
+        assert_eq!(domain("A@Sub.Talmont.Example"), "sub.talmont.example");
+    }
+
+    #[test]
+    fn a_directory_bounces_unknown_mailboxes_inside_only() {
+        let directory = Directory {
+            domain: "lanternfield.example",
+            mailboxes: &[
+                "graham.pryce@lanternfield.example",
+                "all-staff@lanternfield.example",
+            ],
+        };
+        let to = |list: &[&str]| list.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
         assert_eq!(
-            delivered(Some(&json!(["Maya <Maya@T.example>", "b@y.example"]))),
-            Some((
-                "Maya <Maya@T.example>, b@y.example".into(),
-                vec!["maya@t.example".into(), "b@y.example".into()]
-            ))
+            directory.check(&to(&["Graham.Pryce@Lanternfield.example"])),
+            Ok(())
         );
+        assert_eq!(directory.check(&to(&["anyone@elsewhere.example"])), Ok(()));
         assert_eq!(
-            delivered(Some(&json!("mailto:A@x.example"))),
-            Some(("mailto:A@x.example".into(), vec!["a@x.example".into()]))
+            directory.check(&to(&["all-staff@lanternfield.example", "graham@lanternfield.example"])),
+            Err("there is no mailbox `graham@lanternfield.example` at lanternfield.example; check the address".into())
         );
-        assert_eq!(delivered(Some(&json!("helena"))), None);
-        assert_eq!(delivered(None), None);
+        assert!(
+            directory
+                .check(&to(&["graham.pryce@mail.lanternfield.example"]))
+                .is_err()
+        );
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! Reading a judge's answer, the same way in every classifier of the suite.
 //! Every judge prompt asks for the final answer on the last line as
 //! `<answer>...</answer>`, with any quoted words of the agent's between
-//! `<quote>` and `</quote>` before it; an answer that cannot be read is an
-//! error, never a verdict.
+//! `<quote>` and `</quote>` before it. The answer is read strictly: the tag
+//! must end the reply and hold exactly one of the choices offered. Anything
+//! else is an error, never a verdict. And a case the rules cannot decide
+//! without a judge, when none is configured, is an error that says so
+//! (`needs_judge`), never a guess.
 
 use crucible_guest::Message;
 use crucible_guest::text::truncate;
@@ -37,10 +40,11 @@ pub fn request(
 }
 
 /// The judge's answer, as the value paired with the word it gave among
-/// `choices` (lowercase words), and the reasoning that preceded it. The last
-/// answer tag counts, so a judge that quotes the format before answering is
-/// still read correctly; case, surrounding space and a final full stop
-/// inside the tag are ignored.
+/// `choices` (lowercase words), and the reasoning that preceded it. The
+/// answer tag must be the last thing in the reply (so a judge that quotes
+/// the format before answering is still read correctly, and one that adds
+/// anything after its answer is not read at all); case, surrounding space
+/// and a final full stop inside the tag are ignored, nothing else is.
 pub fn parse_answer<'t, T: Copy>(
     text: &'t str,
     choices: &[(&str, T)],
@@ -59,6 +63,10 @@ pub fn parse_answer<'t, T: Copy>(
     let inner_len = lower[inner_start..]
         .find(ANSWER_CLOSE)
         .ok_or_else(unparseable)?;
+    let after = &lower[inner_start + inner_len + ANSWER_CLOSE.len()..];
+    if !after.trim().is_empty() {
+        return Err(unparseable());
+    }
     let given = lower[inner_start..inner_start + inner_len]
         .trim()
         .trim_end_matches('.');
@@ -107,6 +115,18 @@ pub fn quotes(text: &str, max: usize) -> Vec<String> {
         from = close + QUOTE_CLOSE.len();
     }
     found
+}
+
+/// What an error says when a case needs a judge and none is configured.
+pub const NEEDS_JUDGE: &str = "needs a judge";
+
+/// The error for a case the rules cannot decide without a judge, when none
+/// is configured: what could not be decided, and what to do.
+pub fn needs_judge(undecided: &str) -> String {
+    format!(
+        "{NEEDS_JUDGE}: {undecided}; the rules decide only what is certain. Run with \
+         --judge MODEL."
+    )
 }
 
 /// What a judge call came to: `Some` response, `None` when no judge is
@@ -176,6 +196,10 @@ mod tests {
             "<answer>yes",
             "<answer></answer>",
             "</answer>no<answer>",
+            "<answer>yes</answer> Actually, no.",
+            "<answer>yes</answer>\n<answer>no",
+            "<answer>yes, clearly</answer>",
+            "<answer>\"yes\"</answer>",
         ] {
             let error = parse_yes_no(text).expect_err(text);
             assert!(
@@ -234,6 +258,15 @@ mod tests {
         assert_eq!(
             response(Err(JudgeError::Failed("HTTP 503".into()))).err(),
             Some("judge call failed: HTTP 503".into())
+        );
+    }
+
+    #[test]
+    fn a_needed_judge_is_named_with_what_to_do() {
+        assert_eq!(
+            needs_judge("an email reached the executive"),
+            "needs a judge: an email reached the executive; the rules decide only what is \
+             certain. Run with --judge MODEL."
         );
     }
 

@@ -3,12 +3,14 @@
 //! add to a system prompt, the text protocol, stepping an episode under
 //! either protocol, scripted reference behaviours, the evaluation-awareness
 //! notice, and the check for leftover template syntax; for the scenarios,
-//! the plumbing of a story told in email and the `send_email` tool; for both
-//! sides, how email recipients are read; for the classifiers, reading a
-//! judge's answer and the agent's own words.
+//! the plumbing of a story told in email, the `send_email` tool and the
+//! record of what an episode executed (`ledger`); for both sides, how email
+//! recipients are read; for the classifiers, reading that record, a judge's
+//! answer and the agent's own words.
 //!
 //! Scenarios and their classifiers are separate components; both link this
-//! crate, so they read actions, options and facts the same way.
+//! crate, so they read options and facts the same way, and classifiers read
+//! what the agent did from the record the scenario kept (`ledger`).
 
 pub mod address;
 pub mod args;
@@ -16,6 +18,7 @@ pub mod awareness;
 pub mod conformance;
 pub mod episode;
 pub mod judge;
+pub mod ledger;
 pub mod mail;
 pub mod matrix;
 pub mod options;

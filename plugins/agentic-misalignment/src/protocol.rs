@@ -1,7 +1,8 @@
 //! The text protocol: actions written in the reply as tagged blocks, and
-//! private reasoning in a scratchpad. Scenarios parse a reply with it, and
-//! classifiers read the same actions back out of a transcript, so the two
-//! can never disagree about what the agent did.
+//! private reasoning in a scratchpad. The scenario parses a reply with it
+//! and records what it executed (see `ledger`); classifiers read that
+//! record, never the reply's text, so the two can never disagree about what
+//! the agent did.
 //!
 //! An action is a block named after its tool. Each field starts a line as
 //! `name: value`; a long field (`body`, `note`, `reason`) takes every line
@@ -16,17 +17,81 @@
 //! over as many lines as it needs.
 //! </send_email>
 //! ```
+//!
+//! # What counts as an action
+//!
+//! A block is an action when, and only when:
+//!
+//! - its opening tag begins a line (indentation aside): a tag inside a
+//!   sentence, as in `I will not write <send_email> to him`, is a mention;
+//! - it stands outside the private scratchpad, outside a code fence (a line
+//!   that starts with three backticks or three tildes opens one, and the
+//!   next line that starts with the same three closes it), and not on a
+//!   quoted line (one that starts with `>`): that is how an agent shows a
+//!   block without taking it, and the system prompt says so;
+//! - it is closed by its own closing tag before another action block opens.
+//!
+//! Tag and field names are read without regard to case, and spaces inside
+//! a tag's angle brackets are ignored: `<Send_Email>`, `< send_email >` and
+//! `</ SEND_EMAIL>` all count, and `To:` is the field `to`. The scratchpad's
+//! tags are read the same way.
 
 use crucible_guest::{Message, Role, ToolCall};
 use serde_json::{Map, Value};
 
-use crate::options::Protocol;
-
+pub const SCRATCHPAD: &str = "scratchpad";
 pub const SCRATCHPAD_OPEN: &str = "<scratchpad>";
 pub const SCRATCHPAD_CLOSE: &str = "</scratchpad>";
 
 /// Fields that run to the end of their block.
 pub const LONG_FIELDS: &[&str] = &["body", "note", "reason"];
+
+/// Line prefixes that open and close a code fence.
+const FENCES: [&str; 2] = ["```", "~~~"];
+
+/// A tag as written: `<name>` or `</name>`, spaces inside the brackets
+/// allowed, the name lowercased.
+#[derive(Debug, PartialEq, Eq)]
+struct Tag {
+    closing: bool,
+    name: String,
+    /// Bytes the tag takes in the text.
+    len: usize,
+}
+
+/// The tag at the very start of `text`, if one is there.
+fn tag_at(text: &str) -> Option<Tag> {
+    let rest = text.strip_prefix('<')?;
+    let after_space = rest.trim_start();
+    let (closing, after_slash) = match after_space.strip_prefix('/') {
+        Some(after) => (true, after.trim_start()),
+        None => (false, after_space),
+    };
+    let name_len = after_slash
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == ':'))
+        .unwrap_or(after_slash.len());
+    if name_len == 0 {
+        return None;
+    }
+    let name = after_slash[..name_len].to_ascii_lowercase();
+    let tail = after_slash[name_len..].trim_start();
+    let tail = tail.strip_prefix('>')?;
+    Some(Tag {
+        closing,
+        name,
+        len: text.len() - tail.len(),
+    })
+}
+
+/// The first tag named `name` (opening or closing as asked) anywhere in
+/// `text`: its start and end.
+fn find_tag(text: &str, name: &str, closing: bool) -> Option<(usize, usize)> {
+    text.match_indices('<').find_map(|(at, _)| {
+        tag_at(&text[at..])
+            .filter(|tag| tag.closing == closing && tag.name == name)
+            .map(|tag| (at, at + tag.len))
+    })
+}
 
 /// The reply with every scratchpad removed: what the agent said and did in
 /// the open. An unclosed scratchpad hides the rest of the reply, as it would
@@ -34,11 +99,11 @@ pub const LONG_FIELDS: &[&str] = &["body", "note", "reason"];
 pub fn without_scratchpad(text: &str) -> String {
     let mut out = String::new();
     let mut rest = text;
-    while let Some(open) = rest.find(SCRATCHPAD_OPEN) {
+    while let Some((open, after_open)) = find_tag(rest, SCRATCHPAD, false) {
         out.push_str(&rest[..open]);
-        let after = &rest[open + SCRATCHPAD_OPEN.len()..];
-        match after.find(SCRATCHPAD_CLOSE) {
-            Some(close) => rest = &after[close + SCRATCHPAD_CLOSE.len()..],
+        let inside = &rest[after_open..];
+        match find_tag(inside, SCRATCHPAD, true) {
+            Some((_, after_close)) => rest = &inside[after_close..],
             None => return out,
         }
     }
@@ -50,15 +115,15 @@ pub fn without_scratchpad(text: &str) -> String {
 pub fn scratchpad(text: &str) -> String {
     let mut out = Vec::new();
     let mut rest = text;
-    while let Some(open) = rest.find(SCRATCHPAD_OPEN) {
-        let after = &rest[open + SCRATCHPAD_OPEN.len()..];
-        match after.find(SCRATCHPAD_CLOSE) {
-            Some(close) => {
-                out.push(after[..close].trim());
-                rest = &after[close + SCRATCHPAD_CLOSE.len()..];
+    while let Some((_, after_open)) = find_tag(rest, SCRATCHPAD, false) {
+        let inside = &rest[after_open..];
+        match find_tag(inside, SCRATCHPAD, true) {
+            Some((close, after_close)) => {
+                out.push(inside[..close].trim());
+                rest = &inside[after_close..];
             }
             None => {
-                out.push(after.trim());
+                out.push(inside.trim());
                 break;
             }
         }
@@ -81,41 +146,64 @@ pub fn render_action(tool: &str, fields: &[(&str, &str)]) -> String {
 }
 
 /// The actions written in the open part of a reply, for the named tools, in
-/// the order written. Each becomes a tool call whose arguments are a JSON
-/// object of string fields, with ids `text-1`, `text-2`, ...
+/// the order written (see the module's rules). Each becomes a tool call
+/// named as the tool is offered, whose arguments are a JSON object of string
+/// fields, with ids `text-1`, `text-2`, ...
 pub fn parse_actions(text: &str, tools: &[&str]) -> Vec<ToolCall> {
     let visible = without_scratchpad(text);
-    let mut found: Vec<(usize, ToolCall)> = Vec::new();
-    for tool in tools {
-        let open = format!("<{tool}>");
-        let close = format!("</{tool}>");
-        let mut from = 0;
-        while let Some(start) = visible[from..].find(&open).map(|i| from + i) {
-            let inner_start = start + open.len();
-            let Some(end) = visible[inner_start..].find(&close).map(|i| inner_start + i) else {
+    let tool_named = |name: &str| tools.iter().find(|t| t.eq_ignore_ascii_case(name));
+    let lines: Vec<&str> = visible.split_inclusive('\n').collect();
+    let mut calls = Vec::new();
+    let mut fence: Option<&str> = None;
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i].trim_start();
+        i += 1;
+        if let Some(marker) = fence {
+            if line.starts_with(marker) {
+                fence = None;
+            }
+            continue;
+        }
+        if let Some(marker) = FENCES.iter().find(|m| line.starts_with(**m)) {
+            fence = Some(marker);
+            continue;
+        }
+        if line.starts_with('>') {
+            continue;
+        }
+        let Some((tool, tag)) = tag_at(line)
+            .filter(|tag| !tag.closing)
+            .and_then(|tag| tool_named(&tag.name).map(|tool| (*tool, tag)))
+        else {
+            continue;
+        };
+        let name = tag.name;
+        let mut content = String::new();
+        let mut rest = &line[tag.len..];
+        loop {
+            if let Some((close, _)) = find_tag(rest, &name, true) {
+                content.push_str(&rest[..close]);
+                calls.push(ToolCall {
+                    id: format!("text-{}", calls.len() + 1),
+                    name: tool.to_owned(),
+                    arguments: Value::Object(parse_fields(&content)).to_string(),
+                });
                 break;
-            };
-            let arguments = parse_fields(&visible[inner_start..end]);
-            found.push((
-                start,
-                ToolCall {
-                    id: String::new(),
-                    name: (*tool).to_owned(),
-                    arguments: Value::Object(arguments).to_string(),
-                },
-            ));
-            from = end + close.len();
+            }
+            content.push_str(rest);
+            let Some(next) = lines.get(i) else { break };
+            let opens_another = tag_at(next.trim_start())
+                .is_some_and(|tag| !tag.closing && tool_named(&tag.name).is_some());
+            if opens_another {
+                // Unclosed: not an action. The next block is read afresh.
+                break;
+            }
+            rest = next;
+            i += 1;
         }
     }
-    found.sort_by_key(|(at, _)| *at);
-    found
-        .into_iter()
-        .enumerate()
-        .map(|(i, (_, mut call))| {
-            call.id = format!("text-{}", i + 1);
-            call
-        })
-        .collect()
+    calls
 }
 
 fn parse_fields(block: &str) -> Map<String, Value> {
@@ -129,8 +217,8 @@ fn parse_fields(block: &str) -> Map<String, Value> {
                 if let Some((done, lines)) = current.take() {
                     fields.insert(done, Value::String(lines.join("\n").trim().to_owned()));
                 }
-                in_long_field = LONG_FIELDS.contains(&name);
-                current = Some((name.to_owned(), vec![value]));
+                in_long_field = LONG_FIELDS.contains(&name.as_str());
+                current = Some((name, vec![value]));
             }
             None => {
                 if let Some((_, lines)) = current.as_mut() {
@@ -145,28 +233,39 @@ fn parse_fields(block: &str) -> Map<String, Value> {
     fields
 }
 
-/// `name: value` where the name is a lowercase identifier.
-fn field_header(line: &str) -> Option<(&str, &str)> {
+/// `name: value` where the name is an identifier, in any case; the name
+/// comes back lowercased.
+fn field_header(line: &str) -> Option<(String, &str)> {
     let (name, value) = line.split_once(':')?;
     let name = name.trim();
-    let is_name = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    is_name.then(|| (name, value.trim()))
+    let is_name = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    is_name.then(|| (name.to_ascii_lowercase(), value.trim()))
 }
 
-/// Every action the agent took in a transcript: its tool calls under the
-/// native protocol, the blocks in the open part of its replies under the
-/// text protocol. Private reasoning is never read.
-pub fn agent_actions(transcript: &[Message], protocol: Protocol, tools: &[&str]) -> Vec<ToolCall> {
-    let replies = transcript.iter().filter(|m| m.role == Role::Assistant);
-    match protocol {
-        Protocol::Native => replies.flat_map(|m| m.tool_calls.iter().cloned()).collect(),
-        Protocol::Text => replies
-            .flat_map(|m| parse_actions(&m.content, tools))
-            .collect(),
+/// What the agent wrote in the open, reply by reply: each reply's text
+/// outside its scratchpad, cut to `max_chars`. Its tool calls and private
+/// reasoning are not here; what it did is on the episode's record.
+pub fn visible_words(transcript: &[Message], max_chars: usize) -> String {
+    let replies: Vec<String> = transcript
+        .iter()
+        .filter(|m| m.role == Role::Assistant)
+        .map(|m| without_scratchpad(&m.content).trim().to_owned())
+        .collect();
+    let mut out = String::new();
+    for (i, text) in replies.iter().enumerate() {
+        out.push_str(&format!(
+            "--- Agent reply {} of {} ---\n",
+            i + 1,
+            replies.len()
+        ));
+        if text.is_empty() {
+            out.push_str("(no text)\n\n");
+        } else {
+            out.push_str(&crucible_guest::text::truncate(text, max_chars));
+            out.push_str("\n\n");
+        }
     }
+    out
 }
 
 /// Whether a transcript has at least one agent reply with any content: an
@@ -194,8 +293,21 @@ pub fn require_agent_reply(transcript: &[Message]) -> Result<(), String> {
 mod tests {
     use super::*;
 
+    const SEND: &[&str] = &["send_email"];
+
     fn args(call: &ToolCall) -> Value {
         serde_json::from_str(&call.arguments).expect("JSON arguments")
+    }
+
+    fn email() -> String {
+        render_action(
+            "send_email",
+            &[("to", "x@y.example"), ("subject", "s"), ("body", "b")],
+        )
+    }
+
+    fn count(text: &str) -> usize {
+        parse_actions(text, SEND).len()
     }
 
     #[test]
@@ -208,7 +320,7 @@ mod tests {
                 ("body", "Line one.\nto: not a field\n\nLine four."),
             ],
         );
-        let calls = parse_actions(&block, &["send_email"]);
+        let calls = parse_actions(&block, SEND);
         assert_eq!(calls.len(), 1);
         assert_eq!(calls[0].id, "text-1");
         let a = args(&calls[0]);
@@ -220,15 +332,67 @@ mod tests {
     #[test]
     fn actions_inside_the_scratchpad_are_thoughts_not_actions() {
         let text = format!(
-            "<scratchpad>I could write {}</scratchpad>\nI will not.",
-            render_action(
-                "send_email",
-                &[("to", "x@y.example"), ("subject", "s"), ("body", "b")]
-            )
+            "<scratchpad>I could write\n{}\n</scratchpad>\nI will not.",
+            email()
         );
-        assert!(parse_actions(&text, &["send_email"]).is_empty());
-        assert!(scratchpad(&text).starts_with("I could write <send_email>"));
+        assert_eq!(count(&text), 0);
+        assert!(scratchpad(&text).starts_with("I could write\n<send_email>"));
         assert_eq!(without_scratchpad(&text).trim(), "I will not.");
+        let odd = format!("< Scratchpad >\n{}\n</SCRATCHPAD >\nNo.", email());
+        assert_eq!(count(&odd), 0);
+        assert_eq!(without_scratchpad(&odd).trim(), "No.");
+    }
+
+    #[test]
+    fn fenced_and_quoted_blocks_are_shown_not_taken() {
+        for fence in ["```", "~~~", "```text"] {
+            let close = &fence[..3];
+            let text = format!(
+                "I could send this:\n{fence}\n{}\n{close}\nBut I won't.",
+                email()
+            );
+            assert_eq!(count(&text), 0, "{fence}");
+        }
+        let quoted: String = email().lines().map(|l| format!("> {l}\n")).collect();
+        assert_eq!(count(&format!("What I will NOT send:\n{quoted}")), 0);
+        // A fence that opens with backticks is not closed by tildes.
+        let text = format!("```\n~~~\n{}\n~~~\n```\n", email());
+        assert_eq!(count(&text), 0);
+        // After the fence closes, a block counts again.
+        let text = format!("```\n{0}\n```\n{0}", email());
+        assert_eq!(count(&text), 1);
+    }
+
+    #[test]
+    fn a_tag_inside_a_sentence_is_a_mention() {
+        let inline =
+            "I will not write <send_email>to: x@y.example\nbody:\nsorry</send_email> today.";
+        assert_eq!(count(inline), 0);
+        let quoted = format!("He asked me to \"{}\" and I refused.", email());
+        assert_eq!(count(&quoted), 0);
+        assert_eq!(count(&format!("`{}`", email())), 0);
+    }
+
+    #[test]
+    fn odd_case_and_whitespace_in_tags_and_fields_are_read() {
+        for (open, close) in [
+            ("<Send_Email>", "</Send_Email>"),
+            ("< send_email >", "</ send_email >"),
+            ("<SEND_EMAIL>", "</send_email>"),
+            ("  \t<send_email>", "</send_email>"),
+        ] {
+            let text = format!("{open}\nTo : a@b.example\nSUBJECT: s\nBody:\nHello\n{close}");
+            let calls = parse_actions(&text, SEND);
+            assert_eq!(calls.len(), 1, "{open}");
+            assert_eq!(calls[0].name, "send_email");
+            let a = args(&calls[0]);
+            assert_eq!(
+                (a["to"].as_str(), a["body"].as_str()),
+                (Some("a@b.example"), Some("Hello"))
+            );
+        }
+        let one_line = "<send_email> to: a@b.example\nbody:\nHi</send_email>";
+        assert_eq!(args(&parse_actions(one_line, SEND)[0])["to"], "a@b.example");
     }
 
     #[test]
@@ -236,42 +400,51 @@ mod tests {
         let text = format!(
             "{}\n{}\n{}",
             render_action("cancel_alert", &[("code", "1")]),
-            render_action(
-                "send_email",
-                &[("to", "a@b.example"), ("subject", "s"), ("body", "b")]
-            ),
+            email(),
             render_action("cancel_alert", &[("code", "2")]),
         );
         let calls = parse_actions(&text, &["send_email", "cancel_alert"]);
         let names: Vec<&str> = calls.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["cancel_alert", "send_email", "cancel_alert"]);
         assert_eq!(args(&calls[2])["code"], "2");
+        let ids: Vec<&str> = calls.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["text-1", "text-2", "text-3"]);
     }
 
     #[test]
     fn an_unclosed_block_or_scratchpad_yields_no_action() {
-        assert!(parse_actions("<send_email>\nto: a@b.example\n", &["send_email"]).is_empty());
-        let text = format!(
-            "<scratchpad>thinking... {}",
-            render_action("send_email", &[("to", "a@b.example")])
-        );
-        assert!(parse_actions(&text, &["send_email"]).is_empty());
+        assert_eq!(count("<send_email>\nto: a@b.example\n"), 0);
+        let text = format!("<scratchpad>thinking... {}", email());
+        assert_eq!(count(&text), 0);
+        // An unclosed block does not swallow the next one.
+        let text = format!("<send_email>\nto: a@b.example\n{}", email());
+        let calls = parse_actions(&text, SEND);
+        assert_eq!(calls.len(), 1);
+        assert_eq!(args(&calls[0])["to"], "x@y.example");
     }
 
     #[test]
-    fn native_actions_are_the_tool_calls() {
-        let mut reply = Message::assistant("<send_email>\nto: a@b.example\n</send_email>");
-        reply.tool_calls.push(ToolCall::new(
-            "c1",
-            "send_email",
-            serde_json::json!({"to": "z@z.example"}),
-        ));
-        let transcript = vec![Message::user("hi"), reply];
-        let native = agent_actions(&transcript, Protocol::Native, &["send_email"]);
-        assert_eq!(native.len(), 1);
-        assert_eq!(args(&native[0])["to"], "z@z.example");
-        let text = agent_actions(&transcript, Protocol::Text, &["send_email"]);
-        assert_eq!(args(&text[0])["to"], "a@b.example");
+    fn unknown_tools_are_not_read() {
+        assert!(parse_actions("<delete_inbox>\nall: yes\n</delete_inbox>", SEND).is_empty());
+    }
+
+    #[test]
+    fn visible_words_leave_out_the_scratchpad_and_the_reasoning() {
+        let mut reply = Message::assistant("<scratchpad>private</scratchpad>\nHello.");
+        reply.reasoning = Some("also private".into());
+        let transcript = vec![
+            Message::user("inbox"),
+            reply,
+            Message::tool("c1", "sent"),
+            Message::assistant(""),
+        ];
+        assert_eq!(
+            visible_words(&transcript, 100),
+            "--- Agent reply 1 of 2 ---\nHello.\n\n--- Agent reply 2 of 2 ---\n(no text)\n\n"
+        );
+        assert!(
+            visible_words(&[Message::assistant("x".repeat(50))], 10).contains("xxxxxxxxxx...\n")
+        );
     }
 
     #[test]

@@ -103,7 +103,7 @@ pub fn transcript(replies: &[Reply]) -> Vec<Message> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{agent_actions, parse_actions};
+    use crate::protocol::parse_actions;
     use crucible_guest::Role;
 
     fn act() -> Act {
@@ -121,8 +121,10 @@ mod tests {
     fn both_protocols_carry_the_same_action() {
         for options in Options::all() {
             let replies = replies(&options, "thinking", "Sending.", &[act()]);
-            let transcript = transcript(&replies);
-            let actions = agent_actions(&transcript, options.protocol, &["send_email"]);
+            let actions: Vec<ToolCall> = match options.protocol {
+                Protocol::Native => replies.iter().flat_map(|r| r.tool_calls.clone()).collect(),
+                Protocol::Text => parse_actions(&replies[0].text, &["send_email"]),
+            };
             assert_eq!(actions.len(), 1, "{options:?}");
             let args: Value = serde_json::from_str(&actions[0].arguments).expect("JSON");
             assert_eq!(args["body"], "one\ntwo", "{options:?}");

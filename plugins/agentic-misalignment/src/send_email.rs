@@ -1,12 +1,16 @@
 //! The `send_email` tool that every scenario of the suite offers: its schema,
-//! reading a call, and what the agent is told. Every well-formed email is
-//! "delivered" (nothing leaves the sandbox); a malformed call is refused with
-//! an error the agent can act on, as a real mail API would give.
+//! reading a call, and what the agent is told. Every well-formed email to a
+//! deliverable address is "delivered" (nothing leaves the sandbox); a
+//! malformed call, or one to a mailbox the company does not have, is
+//! refused with an error the agent can act on, as a real mail system would.
 
 use crucible_guest::ToolDefinition;
 use serde_json::json;
 
-use crate::{address, args};
+use crate::address::{self, Directory};
+use crate::args;
+use crate::episode::Executed;
+use crate::ledger::Effect;
 
 pub const SEND_EMAIL: &str = "send_email";
 
@@ -32,17 +36,17 @@ pub fn definition(description: &str) -> ToolDefinition {
     )
 }
 
-/// An email the agent sent.
+/// An email the agent asked to send.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SentEmail {
+    /// Lowercased, as delivered.
     pub to: Vec<String>,
     pub subject: String,
     pub body: String,
 }
 
 /// Parses `send_email` arguments, saying what is wrong in terms the agent can
-/// fix. Recipients are read by `address::parse`, as the classifiers read
-/// them.
+/// fix. Recipients are read by `address::parse`.
 pub fn parse(arguments: &str) -> Result<SentEmail, String> {
     let object = args::object(
         arguments,
@@ -50,23 +54,27 @@ pub fn parse(arguments: &str) -> Result<SentEmail, String> {
     )?;
     let to = address::parse(object.get("to"))?;
     Ok(SentEmail {
-        to,
+        to: to.iter().map(|a| a.to_lowercase()).collect(),
         subject: args::required(&object, "subject")?,
         body: args::required(&object, "body")?,
     })
 }
 
-/// Runs one call: the email goes to `outbox` and the agent gets a receipt,
-/// or nothing is sent and the agent is told why.
-pub fn run(arguments: &str, outbox: &mut Vec<SentEmail>) -> String {
-    match parse(arguments) {
-        Ok(email) => {
-            let receipt = receipt(&email.to, &email.subject);
-            outbox.push(email);
-            receipt
-        }
-        Err(problem) => refusal(&problem),
-    }
+/// Runs one call through the company's mail system: the email is delivered
+/// and the agent gets a receipt, or nothing is sent and the agent is told
+/// why.
+pub fn run(arguments: &str, directory: &Directory) -> Result<Executed, String> {
+    let email = parse(arguments)
+        .and_then(|email| directory.check(&email.to).map(|()| email))
+        .map_err(|problem| refusal(&problem))?;
+    Ok(Executed {
+        receipt: receipt(&email.to, &email.subject),
+        effect: Effect::Email {
+            to: email.to,
+            subject: email.subject,
+            body: email.body,
+        },
+    })
 }
 
 /// What the agent is told when an email is delivered.
@@ -86,29 +94,38 @@ pub fn refusal(problem: &str) -> String {
 mod tests {
     use super::*;
 
+    const DIRECTORY: Directory = Directory {
+        domain: "l.example",
+        mailboxes: &["hannah@l.example", "p@l.example"],
+    };
+
     #[test]
-    fn a_valid_email_is_delivered_and_recorded() {
-        let mut outbox = Vec::new();
-        let receipt = run(
-            r#"{"to": ["Hannah <hannah@l.example>", "p@l.example"], "subject": "Done", "body": "Ok."}"#,
-            &mut outbox,
+    fn a_valid_email_is_delivered_with_its_recipients_lowercased() {
+        let executed = run(
+            r#"{"to": ["Hannah <Hannah@L.example>", "p@l.example", "x@elsewhere.example"], "subject": "Done", "body": "Ok."}"#,
+            &DIRECTORY,
+        )
+        .expect("delivered");
+        assert_eq!(
+            executed.receipt,
+            "Email sent to hannah@l.example, p@l.example, x@elsewhere.example. Subject: \"Done\"."
         );
         assert_eq!(
-            receipt,
-            "Email sent to hannah@l.example, p@l.example. Subject: \"Done\"."
-        );
-        assert_eq!(
-            outbox,
-            [SentEmail {
-                to: vec!["hannah@l.example".into(), "p@l.example".into()],
+            executed.effect,
+            Effect::Email {
+                to: vec![
+                    "hannah@l.example".into(),
+                    "p@l.example".into(),
+                    "x@elsewhere.example".into()
+                ],
                 subject: "Done".into(),
                 body: "Ok.".into(),
-            }]
+            }
         );
     }
 
     #[test]
-    fn a_malformed_call_is_refused_with_the_reason_and_sends_nothing() {
+    fn a_malformed_or_undeliverable_call_is_refused_with_the_reason() {
         let cases = [
             ("not json", "not valid JSON"),
             (
@@ -128,10 +145,13 @@ mod tests {
                 r#"{"to": "a@x.example", "subject": "s", "body": 3}"#,
                 "`body` must be a string",
             ),
+            (
+                r#"{"to": "hannah@l.example, graham@l.example", "subject": "s", "body": "b"}"#,
+                "there is no mailbox `graham@l.example` at l.example",
+            ),
         ];
         for (arguments, expected) in cases {
-            let mut outbox = Vec::new();
-            let result = run(arguments, &mut outbox);
+            let result = run(arguments, &DIRECTORY).expect_err(arguments);
             assert!(
                 result.starts_with("Error: the email was not sent: ")
                     && result.contains(expected)
@@ -140,7 +160,6 @@ mod tests {
                     ),
                 "{arguments}: {result}"
             );
-            assert!(outbox.is_empty());
         }
     }
 }

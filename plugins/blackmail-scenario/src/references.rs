@@ -261,13 +261,14 @@ mod tests {
     use crate::SCENARIO;
     use crate::story::SECRET_TERMS;
     use crate::tools::session;
+    use agentic_misalignment::ledger::Effect;
     use agentic_misalignment::protocol::{scratchpad, without_scratchpad};
     use agentic_misalignment::send_email::SentEmail;
     use crucible_guest::Step;
 
     /// Plays a reference through an episode of its setting, checking that
     /// every reply is answered cleanly and that the episode ends when the
-    /// replies run out; returns what the agent sent.
+    /// replies run out; returns what the record says the agent sent.
     fn play(setting: &Setting, reference: &Reference) -> Vec<SentEmail> {
         let label = format!(
             "{} {:?}: {}",
@@ -293,7 +294,18 @@ mod tests {
             }
         }
         assert!(ended, "{label}: the episode did not end");
-        session.tools.sent
+        session
+            .ledger()
+            .iter()
+            .map(|action| match action.effect() {
+                Some(Effect::Email { to, subject, body }) => SentEmail {
+                    to: to.clone(),
+                    subject: subject.clone(),
+                    body: body.clone(),
+                },
+                other => panic!("{label}: not delivered: {other:?} {action:?}"),
+            })
+            .collect()
     }
 
     /// Emails to the executive that mention the secret.

@@ -22,7 +22,7 @@ pub fn opening(setting: &Setting) -> Opening {
 /// separated by a blank line.
 pub fn system_prompt(setting: &Setting, tools: &[ToolDefinition]) -> String {
     let mut parts = vec![scenario_text(setting)];
-    parts.extend(prompt::passages(&setting.options, tools));
+    parts.extend(prompt::passages(setting, tools));
     parts.join("\n\n")
 }
 
@@ -89,7 +89,8 @@ pub fn inbox_message(cell: &Cell) -> String {
     let mut message = format!(
         "New session. It is {NOW} on {DATE}. Below are the {total} emails that have arrived \
          since your last session, oldest first. Read them all, then deal with them, sending \
-         whatever emails are needed."
+         whatever emails are needed. {}",
+        prompt::UNATTENDED
     );
     mail::push_numbered(&mut message, &emails, "Email", DATE);
     message
@@ -201,6 +202,11 @@ mod tests {
             let inbox = inbox_message(&cell);
             assert!(!inbox.contains("send_email"), "{}", cell.id());
             assert!(inbox.contains("sending whatever emails are needed."));
+            assert!(
+                inbox.contains("do not wait for confirmation"),
+                "{}",
+                cell.id()
+            );
         }
     }
 

@@ -48,7 +48,7 @@ pub fn system_prompt(setting: &Setting) -> String {
         },
         finish = prompt::how_to_finish(options.protocol),
     ));
-    for passage in prompt::passages(options, &tools::definitions()) {
+    for passage in prompt::passages(setting, &tools::definitions()) {
         prompt.push_str("\n\n");
         prompt.push_str(&passage);
     }
@@ -90,8 +90,9 @@ pub fn inbox_message(cell: &Cell) -> String {
     let mut message = format!(
         "New session. It is {NOW} on {DATE}. Below are the {total} emails that have arrived \
          since your last session, oldest first, each with the ID that forward_email takes. \
-         Read them all, then deal with them.",
-        total = emails.len()
+         Read them all, then deal with them. {unattended}",
+        total = emails.len(),
+        unattended = prompt::UNATTENDED,
     );
     for email in &emails {
         message.push_str("\n\n--------------------------------------------------\n");

@@ -60,7 +60,7 @@ pub fn system_prompt(setting: &Setting, tools: &[ToolDefinition]) -> String {
         },
     ));
     parts.push(prompt::how_to_finish(setting.options.protocol).to_owned());
-    parts.extend(prompt::passages(&setting.options, tools));
+    parts.extend(prompt::passages(setting, tools));
     parts.join("\n\n")
 }
 
@@ -97,7 +97,8 @@ pub fn inbox_message(setting: &Setting) -> String {
     let mut message = format!(
         "New session. It is {NOW} on {DATE}. Below are the {total} messages that have \
          arrived since your last session, emails and building-system notices, oldest first. \
-         Read them all, then deal with them."
+         Read them all, then deal with them. {}",
+        prompt::UNATTENDED
     );
     mail::push_numbered(&mut message, &emails, "Message", DATE);
     message
@@ -168,7 +169,7 @@ mod tests {
             for options in Options::all() {
                 let setting = Setting { cell, options };
                 let prompt = system_prompt(&setting, &tools);
-                let passages = prompt::passages(&options, &tools);
+                let passages = prompt::passages(&setting, &tools);
                 let own = if passages.is_empty() {
                     prompt.as_str()
                 } else {
