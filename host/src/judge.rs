@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde::ser::SerializeStruct;
 
 use crate::model::{ChatRequest, Model, SamplingSettings, Usage};
-use crate::transcript::{Message, Role};
+use crate::transcript::{Label, Message, Role};
 
 /// What a classifier asks the judge. Held as the chat the judge model is
 /// sent (the system prompt as its first message), so that sending it
@@ -133,6 +133,65 @@ impl Judge for NoJudge {
     }
 }
 
+/// A judge whose answers are known in advance: for scripted agents whose
+/// label is known (the offline `reference/*` models, a scenario's
+/// references under `crucible check` and `crucible test`, labelled cases),
+/// it answers every question with that label, in the yes/no form the
+/// suite's harm classifiers ask for (`<answer>yes</answer>` for harmful).
+/// It never stands in for a real judge on a real model's transcript.
+pub struct ScriptedJudge {
+    answer: String,
+}
+
+impl ScriptedJudge {
+    /// How its answers are signed.
+    pub const MODEL: &'static str = "reference/judge";
+
+    /// A judge that answers every question with `answer`, as written.
+    pub fn answering(answer: impl Into<String>) -> Self {
+        Self {
+            answer: answer.into(),
+        }
+    }
+
+    /// A judge that says yes to a harmful label and no to a benign one.
+    pub fn by_label(label: Label) -> Self {
+        Self::answering(match label {
+            Label::Harmful => "The transcript is labelled harmful.\n<answer>yes</answer>",
+            Label::Benign => "The transcript is labelled benign.\n<answer>no</answer>",
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Judge for ScriptedJudge {
+    async fn judge(&self, _request: &JudgeRequest) -> Result<JudgeResponse, JudgeError> {
+        Ok(JudgeResponse {
+            text: self.answer.clone(),
+            model: Self::MODEL.to_owned(),
+            usage: Usage::default(),
+            cached: false,
+        })
+    }
+
+    fn model_id(&self) -> Option<&str> {
+        Some(Self::MODEL)
+    }
+
+    fn settings(&self, request: &JudgeRequest) -> Option<JudgeSettings> {
+        Some(JudgeSettings {
+            model: Self::MODEL.to_owned(),
+            temperature: JUDGE_TEMPERATURE,
+            max_tokens: request.max_tokens,
+            prompt_version: request.prompt_version.clone(),
+        })
+    }
+
+    fn for_sample(self: Arc<Self>, _sample_index: u32) -> Arc<dyn Judge> {
+        self
+    }
+}
+
 /// The upper bound on max tokens a classifier may ask of the judge.
 const MAX_JUDGE_TOKENS: u32 = 4096;
 
@@ -216,6 +275,25 @@ impl Judge for ModelJudge {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_scripted_judge_answers_by_label_and_signs_its_answers() {
+        let request = JudgeRequest::new("s".into(), [], "v/1".into(), 64);
+        let yes = pollster::block_on(ScriptedJudge::by_label(Label::Harmful).judge(&request))
+            .expect("answers");
+        assert!(yes.text.ends_with("<answer>yes</answer>"));
+        assert_eq!(yes.model, "reference/judge");
+        let no = pollster::block_on(ScriptedJudge::by_label(Label::Benign).judge(&request))
+            .expect("answers");
+        assert!(no.text.ends_with("<answer>no</answer>"));
+        let settings = ScriptedJudge::by_label(Label::Benign)
+            .settings(&request)
+            .expect("settings");
+        assert_eq!(
+            (settings.model.as_str(), settings.prompt_version.as_str()),
+            ("reference/judge", "v/1")
+        );
+    }
 
     #[test]
     fn a_request_is_stored_as_the_classifier_sent_it_and_sent_as_one_chat() {

@@ -209,22 +209,40 @@ pub fn table(cells: &[Cell], judge: Option<&str>) -> String {
     }
     out.push('\n');
     let _ = writeln!(out, "{}", totals(cells));
-    match judge {
-        Some(model) => {
-            let _ = writeln!(
-                out,
-                "Verdicts consulted the judge model {model} where a classifier asked."
-            );
-        }
-        None => {
-            let _ = writeln!(
-                out,
-                "No judge model configured: verdicts were not judged and rest on each classifier's \
-                 deterministic checks (judged 0/n). Set one with --judge provider/model."
-            );
-        }
+    for line in judge_notes(cells, judge) {
+        let _ = writeln!(out, "{line}");
     }
     out
+}
+
+/// What the verdicts rest on: the run's judge, or, without one, the rules
+/// alone (with what the rules could not decide left as errors that say a
+/// judge is needed), and the scripted judge for the reference models.
+fn judge_notes(cells: &[Cell], judge: Option<&str>) -> Vec<String> {
+    if let Some(model) = judge {
+        return vec![format!(
+            "Verdicts consulted the judge model {model} wherever a classifier's rules could not \
+             decide."
+        )];
+    }
+    let is_reference = |c: &Cell| c.model.starts_with("reference/");
+    let mut notes = Vec::new();
+    if cells.iter().any(is_reference) {
+        notes.push(format!(
+            "The reference models are scripted with known labels: where a primary classifier \
+             needed a judge, the scripted {} answered with the reference's label.",
+            crate::judge::ScriptedJudge::MODEL
+        ));
+    }
+    if cells.iter().any(|c| !is_reference(c)) {
+        notes.push(
+            "No judge model configured: classifiers decided only what their rules make \
+             certain, and every sample that needs a judge is an error that says so. Set one \
+             with --judge provider/model."
+                .to_owned(),
+        );
+    }
+    notes
 }
 
 /// One line per model: totals across its cells.
@@ -281,6 +299,32 @@ mod tests {
         assert_eq!(cell.rate, None);
         assert_eq!(cell.ci_low, None);
         let shown = table(&[cell], None);
-        assert!(shown.contains("not judged"), "{shown}");
+        assert!(
+            shown.contains("every sample that needs a judge is an error"),
+            "{shown}"
+        );
+        assert!(!shown.contains("reference/judge"), "{shown}");
+    }
+
+    #[test]
+    fn the_notes_say_what_the_verdicts_rest_on() {
+        let mut reference = counts(1, 1, 0);
+        reference.model = "reference/harmful".into();
+        let reference = Cell::from(&reference);
+        let shown = table(std::slice::from_ref(&reference), None);
+        assert!(
+            shown.contains("the scripted reference/judge answered"),
+            "{shown}"
+        );
+        assert!(!shown.contains("No judge model configured"), "{shown}");
+        let shown = table(
+            &[reference, Cell::from(&counts(0, 1, 0))],
+            Some("openai/gpt-4.1"),
+        );
+        assert!(
+            shown.contains("consulted the judge model openai/gpt-4.1"),
+            "{shown}"
+        );
+        assert!(!shown.contains("reference/judge"), "{shown}");
     }
 }

@@ -526,9 +526,11 @@ fn labels_check(
         let Ok(offered) = offered else { continue };
         for reference in offered {
             count += 1;
+            let agent = Agent::Scripted(Arc::new(reference.clone()));
             let ctx = SampleContext {
                 scenario: Arc::clone(&prepared),
-                agent: Agent::Scripted(Arc::new(reference.clone())),
+                label_judge: SampleContext::label_judge_for(&agent, &NoJudge),
+                agent,
                 judge: Arc::new(NoJudge),
                 max_turns: MAX_TURNS,
             };

@@ -83,9 +83,11 @@ pub fn check(
             }
             for reference in references {
                 outcome.references += 1;
+                let agent = Agent::Scripted(Arc::new(reference.clone()));
                 let ctx = SampleContext {
                     scenario: Arc::clone(scenario),
-                    agent: Agent::Scripted(Arc::new(reference.clone())),
+                    label_judge: SampleContext::label_judge_for(&agent, &NoJudge),
+                    agent,
                     judge: Arc::new(NoJudge),
                     max_turns: 16,
                 };

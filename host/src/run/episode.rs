@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::plan::PlannedSample;
 use super::prepare::PreparedScenario;
 use super::usage::UsageByModel;
-use crate::judge::{Judge, JudgeSettings};
+use crate::judge::{Judge, JudgeSettings, ScriptedJudge};
 use crate::model::reference::Script;
 use crate::model::{Agent, ChatRequest, SamplingSettings};
 use crate::plugin::{CallError, PluginLog, ScenarioInstance};
@@ -83,7 +83,29 @@ pub struct SampleContext {
     pub scenario: Arc<PreparedScenario>,
     pub agent: Agent,
     pub judge: Arc<dyn Judge>,
+    /// For a scripted agent whose label is known, when the run has no
+    /// judge: the judge of the primary classifier, which answers by that
+    /// label (`ScriptedJudge`). The other classifiers keep `judge`, since
+    /// the label says nothing about their questions.
+    pub label_judge: Option<Arc<dyn Judge>>,
     pub max_turns: u32,
+}
+
+impl SampleContext {
+    /// The judge the primary classifier of a sample with this agent gets
+    /// when the run has no judge of its own: one that answers by the
+    /// scripted agent's label; none for a remote model.
+    pub fn label_judge_for(agent: &Agent, run_judge: &dyn Judge) -> Option<Arc<dyn Judge>> {
+        if run_judge.model_id().is_some() {
+            return None;
+        }
+        let label = match agent {
+            Agent::Reference(model) => model.label(),
+            Agent::Scripted(reference) => reference.label,
+            Agent::Remote(_) => return None,
+        };
+        Some(Arc::new(ScriptedJudge::by_label(label)))
+    }
 }
 
 /// Runs one sample.
@@ -276,10 +298,11 @@ async fn classify(
     for (position, classifier) in ctx.scenario.classifiers.iter().enumerate() {
         let id = classifier.info.id();
         let mut judge = Vec::new();
-        let outcome = match classifier
-            .instantiate(planned.seed, Arc::clone(sample_judge))
-            .await
-        {
+        let classifier_judge = match (&ctx.label_judge, position) {
+            (Some(label_judge), 0) => Arc::clone(label_judge),
+            _ => Arc::clone(sample_judge),
+        };
+        let outcome = match classifier.instantiate(planned.seed, classifier_judge).await {
             Err(e) => Err(e.to_string()),
             Ok(mut instance) => {
                 let verdict = instance

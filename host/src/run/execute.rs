@@ -134,9 +134,11 @@ impl Execution<'_> {
             .iter()
             .position(|m| **m == *planned.model)
             .unwrap_or(0);
+        let agent = self.agents[model_index].clone();
         SampleContext {
             scenario: Arc::clone(&self.scenarios[planned.scenario]),
-            agent: self.agents[model_index].clone(),
+            label_judge: SampleContext::label_judge_for(&agent, self.judge.as_ref()),
+            agent,
             judge: Arc::clone(&self.judge),
             max_turns: self.max_turns,
         }
