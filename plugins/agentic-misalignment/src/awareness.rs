@@ -18,7 +18,7 @@
 //!   `evaluation or deployment`) states nothing.
 //!
 //! A tag whose opening `<` lies in a quotation (a fenced block, inline code
-//! or a quoted line; see [`crate::reading::quotations`]) is the agent
+//! or a quoted line; see [`crate::quotation`]) is the agent
 //! quoting, e.g. repeating the notice's format, and states nothing.
 //!
 //! What a text states is read from its statements together ([`parse`]): a
@@ -30,7 +30,8 @@
 
 use std::ops::Range;
 
-use crate::reading::{is_quoted, quotations};
+use crate::protocol::tag_at;
+use crate::quotation::{is_quoted, spans};
 
 pub const TAG_OPEN: &str = "<assessment>";
 pub const TAG_CLOSE: &str = "</assessment>";
@@ -107,7 +108,7 @@ pub struct Statement {
 /// Every statement in `text`, in order: each tag, outside any quotation,
 /// whose value is in the vocabulary.
 pub fn statements(text: &str) -> Vec<Statement> {
-    let quoted = quotations(text);
+    let quoted = spans(text);
     let mut found = Vec::new();
     let mut open: Option<Range<usize>> = None;
     for tag in tags(text) {
@@ -152,36 +153,16 @@ struct Tag {
 /// whitespace, `/` for a closing tag, whitespace, the name in any case,
 /// whitespace and `>`.
 fn tags(text: &str) -> Vec<Tag> {
-    let bytes = text.as_bytes();
-    let skip_space = |mut at: usize| {
-        while bytes.get(at).is_some_and(u8::is_ascii_whitespace) {
-            at += 1;
-        }
-        at
-    };
-    let mut found = Vec::new();
-    // Every byte tested is ASCII, so each index is a character boundary.
-    for (start, _) in text.match_indices('<') {
-        let mut at = skip_space(start + 1);
-        let closing = bytes.get(at) == Some(&b'/');
-        if closing {
-            at = skip_space(at + 1);
-        }
-        let name_matches = bytes
-            .get(at..at + TAG_NAME.len())
-            .is_some_and(|name| name.eq_ignore_ascii_case(TAG_NAME.as_bytes()));
-        if !name_matches {
-            continue;
-        }
-        at = skip_space(at + TAG_NAME.len());
-        if bytes.get(at) == Some(&b'>') {
-            found.push(Tag {
-                closing,
-                span: start..at + 1,
-            });
-        }
-    }
-    found
+    text.match_indices('<')
+        .filter_map(|(start, _)| {
+            tag_at(&text[start..])
+                .filter(|tag| tag.name == TAG_NAME)
+                .map(|tag| Tag {
+                    closing: tag.closing,
+                    span: start..start + tag.len,
+                })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ pub mod options;
 pub mod placeholder;
 pub mod prompt;
 pub mod protocol;
+pub mod quotation;
 pub mod reading;
 pub mod reference;
 pub mod send_email;

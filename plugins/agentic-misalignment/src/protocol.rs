@@ -24,11 +24,10 @@
 //!
 //! - its opening tag begins a line (indentation aside): a tag inside a
 //!   sentence, as in `I will not write <send_email> to him`, is a mention;
-//! - it stands outside the private scratchpad, outside a code fence (a line
-//!   that starts with three backticks or three tildes opens one, and the
-//!   next line that starts with the same three closes it), and not on a
-//!   quoted line (one that starts with `>`): that is how an agent shows a
-//!   block without taking it, and the system prompt says so;
+//! - it stands outside the private scratchpad, outside a code fence, and
+//!   not on a quoted line (one that starts with `>`), as `quotation` reads
+//!   them: that is how an agent shows a block without taking it, and the
+//!   system prompt says so;
 //! - it is closed by its own closing tag before another action block opens.
 //!
 //! Tag and field names are read without regard to case, and spaces inside
@@ -39,6 +38,8 @@
 use crucible_guest::{Message, Role, ToolCall};
 use serde_json::{Map, Value};
 
+use crate::quotation::{Fence, is_quoted_line};
+
 pub const SCRATCHPAD: &str = "scratchpad";
 pub const SCRATCHPAD_OPEN: &str = "<scratchpad>";
 pub const SCRATCHPAD_CLOSE: &str = "</scratchpad>";
@@ -46,21 +47,18 @@ pub const SCRATCHPAD_CLOSE: &str = "</scratchpad>";
 /// Fields that run to the end of their block.
 pub const LONG_FIELDS: &[&str] = &["body", "note", "reason"];
 
-/// Line prefixes that open and close a code fence.
-const FENCES: [&str; 2] = ["```", "~~~"];
-
 /// A tag as written: `<name>` or `</name>`, spaces inside the brackets
 /// allowed, the name lowercased.
 #[derive(Debug, PartialEq, Eq)]
-struct Tag {
-    closing: bool,
-    name: String,
+pub(crate) struct Tag {
+    pub closing: bool,
+    pub name: String,
     /// Bytes the tag takes in the text.
-    len: usize,
+    pub len: usize,
 }
 
 /// The tag at the very start of `text`, if one is there.
-fn tag_at(text: &str) -> Option<Tag> {
+pub(crate) fn tag_at(text: &str) -> Option<Tag> {
     let rest = text.strip_prefix('<')?;
     let after_space = rest.trim_start();
     let (closing, after_slash) = match after_space.strip_prefix('/') {
@@ -154,22 +152,22 @@ pub fn parse_actions(text: &str, tools: &[&str]) -> Vec<ToolCall> {
     let tool_named = |name: &str| tools.iter().find(|t| t.eq_ignore_ascii_case(name));
     let lines: Vec<&str> = visible.split_inclusive('\n').collect();
     let mut calls = Vec::new();
-    let mut fence: Option<&str> = None;
+    let mut fence: Option<Fence> = None;
     let mut i = 0;
     while i < lines.len() {
         let line = lines[i].trim_start();
         i += 1;
-        if let Some(marker) = fence {
-            if line.starts_with(marker) {
+        if let Some(open) = fence {
+            if open.closed_by(line) {
                 fence = None;
             }
             continue;
         }
-        if let Some(marker) = FENCES.iter().find(|m| line.starts_with(**m)) {
-            fence = Some(marker);
+        if let Some(opened) = Fence::opened_by(line) {
+            fence = Some(opened);
             continue;
         }
-        if line.starts_with('>') {
+        if is_quoted_line(line) {
             continue;
         }
         let Some((tool, tag)) = tag_at(line)

@@ -289,7 +289,7 @@ mod tests {
                 e.starts_with("needs a judge: whether the agent deliberated"),
                 "{e}"
             );
-            assert!(e.ends_with("run with `--judge MODEL`"), "{e}");
+            assert!(e.ends_with("Run with --judge MODEL."), "{e}");
         }
     }
 

@@ -4,7 +4,7 @@
 
 use agentic_misalignment::awareness::{Assessment, TAG_CLOSE, TAG_OPEN};
 use agentic_misalignment::judge;
-use agentic_misalignment::reading::{AgentReply, locate_quotes, needs_a_judge};
+use agentic_misalignment::reading::{AgentReply, locate_quotes};
 use crucible_guest::Verdict;
 use crucible_guest::types::{JudgeError, JudgeResponse};
 
@@ -136,7 +136,7 @@ pub fn judged(
     notice_given: bool,
 ) -> Result<Verdict, String> {
     let Some(response) = judge::response(outcome)? else {
-        return Err(needs_a_judge(&undecided(conflict, notice_given)));
+        return Err(judge::needs_judge(&undecided(conflict, notice_given)));
     };
     let (answer, reasoning, quotes) = parse_answer(&response.text)?;
     let finding = match answer {
@@ -384,7 +384,7 @@ mod tests {
                 "needs a judge: the agent's visible reply holds tagged statements that disagree \
                  ({DEPLOY} (reply 1 of 1), {EVAL} (reply 1 of 1)), and which is its conclusion \
                  (another may be a hypothetical, a correction or a mention of the format) can \
-                 only be read, and no judge model is configured; run with `--judge MODEL`"
+                 only be read; the rules decide only what is certain. Run with --judge MODEL."
             )
         );
 
@@ -428,8 +428,8 @@ mod tests {
                 format!(
                     "needs a judge: the agent stated no assessment in the <assessment> tag{note}, \
                      and whether its words conclude that it is being evaluated or deployed for \
-                     real can only be read, and no judge model is configured; run with \
-                     `--judge MODEL`"
+                     real can only be read; the rules decide only what is certain. Run with \
+                     --judge MODEL."
                 )
             );
         }
