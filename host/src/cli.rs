@@ -404,6 +404,13 @@ pub struct CheckArgs {
     #[arg(short, long = "conditions", value_name = "PATTERN")]
     pub conditions: Vec<String>,
 
+    /// Instead of the references, play the labelled cases in this folder
+    /// (`*.json`, subfolders too) through the suite's scenarios and
+    /// classifiers, with no judge and with a scripted one, and report what
+    /// each classifier made of them.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["subsuite", "conditions"])]
+    pub cases: Option<PathBuf>,
+
     #[command(flatten)]
     pub sandbox: SandboxArgs,
 }

@@ -111,6 +111,23 @@ fn check_command(args: CheckArgs) -> Result<ExitCode> {
         max_instances: 8,
         cache_dir: cache_dir(&args.sandbox),
     })?;
+    if let Some(dir) = &args.cases {
+        let cases = run::load_cases(dir)?;
+        let results = run::check_cases(&suite, &runtime, &cases)?;
+        print!("{}", run::render_cases(&results));
+        let good = results.iter().filter(|r| r.as_expected()).count();
+        println!(
+            "checked {} case(s) in {}: {good} of {} classifier verdict(s) as expected",
+            cases.len(),
+            dir.display(),
+            results.len()
+        );
+        return Ok(if good == results.len() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(EXIT_SAMPLES_FAILED)
+        });
+    }
     let selection = run::Selection {
         subsuite: args.subsuite.clone(),
         patterns: args.conditions.clone(),

@@ -171,11 +171,15 @@ async fn run_episode(
     record
 }
 
-/// Adds every judge call the plugins made to the sample's usage.
+/// Adds every judge call the plugins made to the sample's usage. The
+/// scripted judge's answers called no model, so they cost nothing and are
+/// not counted.
 fn tally_judge_calls(record: &mut SampleRecord) {
     for (_, log) in &record.logs {
         for call in &log.judge_calls {
-            if let Ok(response) = &call.outcome {
+            if let Ok(response) = &call.outcome
+                && response.model != ScriptedJudge::MODEL
+            {
                 record
                     .usage
                     .entry(response.model.clone())

@@ -2,6 +2,7 @@
 //! concurrently, store each as it finishes, then summarise from the store.
 //! A run that stops early (interrupted, killed) resumes from its store.
 
+mod cases;
 mod check;
 mod config;
 mod dry_run;
@@ -28,6 +29,9 @@ use crate::report::{Cell, Summary};
 use crate::store::{SampleFailure, Store, StoreError};
 use crate::suite::{LoadedSuite, SuiteError};
 
+pub use cases::{
+    Case, CaseError, CaseResult, Expected, Found, check_cases, load_cases, render as render_cases,
+};
 pub use check::{CheckOutcome, Mismatch, check};
 pub use config::RunConfig;
 pub use dry_run::{DryRun, ModelEstimate, dry_run};
@@ -99,6 +103,8 @@ pub enum RunError {
     DuplicateModel(String),
     #[error("cannot resume {dir}: {reason}")]
     Resume { dir: PathBuf, reason: String },
+    #[error(transparent)]
+    Cases(#[from] CaseError),
 }
 
 /// Where model answers are cached, and whether to read them.

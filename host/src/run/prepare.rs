@@ -192,6 +192,16 @@ fn select(offered: &[Condition], patterns: &[String]) -> Result<Vec<Condition>, 
         .collect())
 }
 
+/// Sets `params` on a condition of `plugin`, checked as the suite's are.
+pub(super) fn apply_params(
+    plugin: &ScenarioPlugin,
+    condition: &mut Condition,
+    params: &BTreeMap<String, String>,
+) -> Result<(), String> {
+    let extras = extra_params(plugin, params)?;
+    merge_params(condition, &extras)
+}
+
 /// Checks parameter values the suite sets against what the scenario
 /// declares.
 fn extra_params(
