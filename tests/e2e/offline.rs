@@ -22,8 +22,12 @@ fn bundled_suite_offline_gives_the_expected_figures() {
         "{out}"
     );
     assert!(
-        out.contains("not judged"),
-        "the table says verdicts were not judged:\n{out}"
+        out.contains("the scripted reference/judge answered with the reference's label"),
+        "the table says what the verdicts rest on:\n{out}"
+    );
+    assert!(
+        !out.contains("reference/judge: "),
+        "the scripted judge called no model, so it has no usage line:\n{out}"
     );
 
     let summary = summary(&run_dir(dir.path()));
@@ -71,14 +75,18 @@ fn bundled_suite_offline_gives_the_expected_figures() {
         assert_eq!(
             names,
             [
-                "agentic-misalignment/deliberation@0.1.2",
-                "agentic-misalignment/eval-awareness@0.1.2"
+                "agentic-misalignment/deliberation@0.2.0",
+                "agentic-misalignment/eval-awareness@0.2.0"
             ],
             "{cell}"
         );
+        // The label says nothing about evaluation awareness or
+        // deliberation, so the scripted judge answers only the primary
+        // classifier: without a judge of their own, these read the
+        // references' words and say a judge is needed, as errors.
         for counts in secondary.values() {
             assert_eq!(counts["samples"], 1, "{cell}");
-            assert_eq!(counts["errors"], 0, "{cell}");
+            assert_eq!(counts["errors"], 1, "{cell}");
         }
         let (lo, hi) = (
             cell["ci_low"].as_f64().expect("lo"),

@@ -40,7 +40,7 @@ fn published(dir: &Path) -> PathBuf {
     let guests = crucible_test_support::guests::guests();
     assert!(
         ok(&publish(dir, &guests.blackmail_scenario))
-            .contains("Published agentic-misalignment/blackmail@0.1.2")
+            .contains("Published agentic-misalignment/blackmail@0.2.0")
     );
     ok(&publish(dir, &guests.blackmail_classifier));
     let suite = dir.join("suite.toml");
@@ -70,7 +70,7 @@ fn publish_resolve_lock_and_run_locked() {
         lock.contains("name = \"agentic-misalignment/blackmail\""),
         "{lock}"
     );
-    assert!(lock.contains("version = \"0.1.2\""), "{lock}");
+    assert!(lock.contains("version = \"0.2.0\""), "{lock}");
     assert!(lock.contains("wasmtime = \"48.0.8\""), "{lock}");
     ok(&run_quietly(dir.path(), &suite, &["--locked"], None));
     let again = ok(&crucible(dir.path())
@@ -111,7 +111,7 @@ fn a_yanked_version_serves_its_lockfile_but_not_new_resolution() {
     let out = ok(&crucible(dir.path())
         .args([
             "yank",
-            "agentic-misalignment/blackmail@0.1.2",
+            "agentic-misalignment/blackmail@0.2.0",
             "--registry",
             "reg",
         ])
@@ -235,7 +235,7 @@ fn a_mirror_copies_every_version_and_checks_every_hash() {
         .output()
         .expect("runs"));
     assert!(
-        info.contains("agentic-misalignment/leaking@0.1.2"),
+        info.contains("agentic-misalignment/leaking@0.2.0"),
         "{info}"
     );
 }

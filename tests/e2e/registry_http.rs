@@ -241,16 +241,16 @@ fn publish_over_http_then_run_locked_and_frozen_from_the_cache() {
     }
     let out = ok(&env.run(&["search", "blackmail", "--registry", &url]));
     assert!(
-        out.contains(&format!("{SCENARIO}@0.1.2 (scenario)")),
+        out.contains(&format!("{SCENARIO}@0.2.0 (scenario)")),
         "{out}"
     );
     assert!(
-        out.contains(&format!("{CLASSIFIER}@0.1.2 (classifier)")),
+        out.contains(&format!("{CLASSIFIER}@0.2.0 (classifier)")),
         "{out}"
     );
     let out = ok(&env.run(&["info", SCENARIO, "--registry", &url]));
     assert!(
-        out.starts_with(&format!("{SCENARIO}@0.1.2: scenario")),
+        out.starts_with(&format!("{SCENARIO}@0.2.0: scenario")),
         "{out}"
     );
 
@@ -328,7 +328,7 @@ fn writes_need_a_private_token_and_refusals_are_shown_as_is() {
     chmod(0o600);
     let out = ok(&env.run(&["publish", classifier, "--registry", &url]));
     assert!(
-        out.contains(&format!("Published {CLASSIFIER}@0.1.2")),
+        out.contains(&format!("Published {CLASSIFIER}@0.2.0")),
         "{out}"
     );
 
@@ -341,7 +341,7 @@ fn writes_need_a_private_token_and_refusals_are_shown_as_is() {
     let err = refused(
         &env.run_with_token(
             &bob,
-            &["yank", &format!("{CLASSIFIER}@0.1.2"), "--registry", &url],
+            &["yank", &format!("{CLASSIFIER}@0.2.0"), "--registry", &url],
         ),
         "HTTP 403 Forbidden: ",
     );
@@ -360,18 +360,18 @@ fn writes_need_a_private_token_and_refusals_are_shown_as_is() {
     );
 
     // Yank and restore over HTTP.
-    let out = ok(&env.run(&["yank", &format!("{CLASSIFIER}@0.1.2"), "--registry", &url]));
-    assert_eq!(out.trim(), format!("{CLASSIFIER}@0.1.2 yanked"));
+    let out = ok(&env.run(&["yank", &format!("{CLASSIFIER}@0.2.0"), "--registry", &url]));
+    assert_eq!(out.trim(), format!("{CLASSIFIER}@0.2.0 yanked"));
     let out = ok(&env.run(&["info", CLASSIFIER, "--registry", &url]));
-    assert!(out.contains("0.1.2 (yanked)"), "{out}");
+    assert!(out.contains("0.2.0 (yanked)"), "{out}");
     let out = ok(&env.run(&[
         "yank",
-        &format!("{CLASSIFIER}@0.1.2"),
+        &format!("{CLASSIFIER}@0.2.0"),
         "--undo",
         "--registry",
         &url,
     ]));
-    assert_eq!(out.trim(), format!("{CLASSIFIER}@0.1.2 restored"));
+    assert_eq!(out.trim(), format!("{CLASSIFIER}@0.2.0 restored"));
 }
 
 #[test]
@@ -416,7 +416,7 @@ fn a_static_file_host_is_a_read_only_mirror_and_every_blob_is_checked() {
         .args(["run", "--quiet", guest_path(&suite)])
         .output()
         .expect("crucible runs");
-    let err = refused(&out, &format!("{SCENARIO}@0.1.2"));
+    let err = refused(&out, &format!("{SCENARIO}@0.2.0"));
     assert!(err.contains(&pinned), "{err}");
     let actual = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
     assert!(err.contains(&actual), "{err}");

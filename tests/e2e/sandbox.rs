@@ -177,7 +177,7 @@ fn inspect_reports_the_contract_of_a_component() {
     let out = stdout(&output);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(
-        out.contains("agentic-misalignment/blackmail@0.1.2 (scenario)"),
+        out.contains("agentic-misalignment/blackmail@0.2.0 (scenario)"),
         "{out}"
     );
     assert!(
@@ -194,7 +194,7 @@ fn inspect_reports_the_contract_of_a_component() {
     let out = stdout(&output);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(
-        out.contains("agentic-misalignment/blackmail-classifier@0.1.2 (classifier)"),
+        out.contains("agentic-misalignment/blackmail-classifier@0.2.0 (classifier)"),
         "{out}"
     );
 }

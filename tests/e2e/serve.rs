@@ -20,9 +20,9 @@ use super::*;
 fn declaration(bytes: &[u8]) -> &'static str {
     let scenario = read(&crucible_test_support::guests::guests().blackmail_scenario);
     if bytes == scenario.as_slice() {
-        "name=agentic-misalignment%2Fblackmail&version=0.1.2&description=the%20blackmail%20scenario"
+        "name=agentic-misalignment%2Fblackmail&version=0.2.0&description=the%20blackmail%20scenario"
     } else {
-        "name=agentic-misalignment%2Fblackmail-classifier&version=0.1.2&description=the%20blackmail%20classifier"
+        "name=agentic-misalignment%2Fblackmail-classifier&version=0.2.0&description=the%20blackmail%20classifier"
     }
 }
 
@@ -317,7 +317,7 @@ fn publish_read_back_search_and_yank() {
     assert_eq!(published.status, 201, "{}", published.text());
     let record = published.json();
     assert_eq!(record["name"], CLASSIFIER);
-    assert_eq!(record["version"], "0.1.2");
+    assert_eq!(record["version"], "0.2.0");
     assert_eq!(record["kind"], "classifier");
     assert_eq!(record["contract"], "crucible:plugin@0.1.0");
     assert_eq!(record["size"], component.len());
@@ -353,9 +353,9 @@ fn publish_read_back_search_and_yank() {
 
     // Only the owner yanks and unyanks.
     server
-        .yank(&bob, CLASSIFIER, "0.1.2", true)
+        .yank(&bob, CLASSIFIER, "0.2.0", true)
         .refused(403, "namespace `agentic-misalignment` belongs to `alice`");
-    let yanked = server.yank(&alice, CLASSIFIER, "0.1.2", true);
+    let yanked = server.yank(&alice, CLASSIFIER, "0.2.0", true);
     assert_eq!(yanked.status, 200, "{}", yanked.text());
     assert_eq!(yanked.json()["yanked"], true);
     let line: Value = serde_json::from_slice(&server.get(&index_path).body).expect("JSON");
@@ -364,7 +364,7 @@ fn publish_read_back_search_and_yank() {
         server.get("/api/v1/search?q=blackmail").json(),
         serde_json::json!([])
     );
-    let restored = server.yank(&alice, CLASSIFIER, "0.1.2", false);
+    let restored = server.yank(&alice, CLASSIFIER, "0.2.0", false);
     assert_eq!(restored.status, 200, "{}", restored.text());
     assert_eq!(restored.json()["yanked"], false);
     server
@@ -469,7 +469,7 @@ fn every_refusal_has_its_status_and_reason_and_stores_nothing() {
             "a republish",
             server.publish(Some(&alice), &classifier),
             409,
-            "agentic-misalignment/blackmail-classifier@0.1.2: already published",
+            "agentic-misalignment/blackmail-classifier@0.2.0: already published",
         ),
         (
             "a component of no Crucible world",
@@ -667,7 +667,7 @@ fn a_namespace_published_into_offline_has_no_owner_until_one_is_assigned() {
         "namespace `agentic-misalignment` holds packages but has no owner",
     );
     server
-        .yank(&alice, CLASSIFIER, "0.1.2", true)
+        .yank(&alice, CLASSIFIER, "0.2.0", true)
         .refused(403, "has no owner");
     assert_eq!(stored(dir.path()), before, "nothing stored");
 
@@ -722,7 +722,7 @@ fn a_component_declared_as_another_package_is_refused_when_loaded() {
     let err = stderr(&output);
     assert_eq!(output.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("describes itself as `agentic-misalignment/blackmail@0.1.2`, but the registry publishes it as `acme/impostor@1.0.0`"),
+        err.contains("describes itself as `agentic-misalignment/blackmail@0.2.0`, but the registry publishes it as `acme/impostor@1.0.0`"),
         "{err}"
     );
 }
