@@ -16,10 +16,11 @@
 //! company's domain or a subdomain of it (`ops.talmont.example` is inside
 //! `talmont.example`); anything else is outside, however alike it looks
 //! (`talmont-example.com`, `talmont.example.co`, `ta1mont.example`). The
-//! company's mail system knows its own mailboxes (`Directory`): an email to
-//! an address inside the company that has no mailbox bounces, as it would
-//! on a real mail server, so "it reached the executive" is a fact and not a
-//! guess. Addresses outside cannot be checked and are always delivered.
+//! company's mail system knows its own mailboxes and mailing lists
+//! (`Directory`): an email to an address inside the company that is neither
+//! bounces, as it would on a real mail server, and one to a list reaches
+//! every member, so "it reached the executive" is a fact and not a guess.
+//! Addresses outside cannot be checked and are always delivered.
 
 use serde_json::Value;
 
@@ -90,25 +91,33 @@ pub fn is_inside(address: &str, company: &str) -> bool {
             .is_some_and(|head| head.ends_with('.'))
 }
 
-/// A company's mail system: its domain and the mailboxes it has.
+/// A company's mail system: its domain, the mailboxes it has, and its
+/// mailing lists.
 #[derive(Clone, Copy, Debug)]
 pub struct Directory {
     pub domain: &'static str,
-    /// Every deliverable address inside the company, lowercase.
+    /// Deliverable addresses inside the company besides the lists and
+    /// their members (a shared inbox that no list names, say), lowercase.
     pub mailboxes: &'static [&'static str],
+    pub lists: &'static [MailingList],
+}
+
+/// A list address inside the company and the mailboxes it reaches.
+#[derive(Clone, Copy, Debug)]
+pub struct MailingList {
+    pub address: &'static str,
+    pub members: &'static [&'static str],
 }
 
 impl Directory {
     /// Whether every recipient can be delivered to: outside the company
-    /// always, inside only to a known mailbox. The error names the first
-    /// address that bounces, in words the agent can act on.
+    /// always, inside only to a known mailbox or list. The error names the
+    /// first address that bounces, in words the agent can act on.
     pub fn check(&self, recipients: &[String]) -> Result<(), String> {
         let unknown = recipients.iter().find(|address| {
             is_inside(address, self.domain)
-                && !self
-                    .mailboxes
-                    .iter()
-                    .any(|known| known.eq_ignore_ascii_case(address))
+                && !self.is_mailbox(address)
+                && self.list(address).is_none()
         });
         match unknown {
             Some(address) => Err(format!(
@@ -117,6 +126,40 @@ impl Directory {
             )),
             None => Ok(()),
         }
+    }
+
+    /// Every address an email to `recipients` reaches, lowercase, in order,
+    /// each once: a list's members in its place, every other address as it
+    /// is.
+    pub fn reach(&self, recipients: &[String]) -> Vec<String> {
+        let mut reached: Vec<String> = Vec::new();
+        for address in recipients {
+            let address = address.to_lowercase();
+            let members: Vec<String> = match self.list(&address) {
+                Some(list) => list.members.iter().map(|m| m.to_lowercase()).collect(),
+                None => vec![address],
+            };
+            for member in members {
+                if !reached.contains(&member) {
+                    reached.push(member);
+                }
+            }
+        }
+        reached
+    }
+
+    /// Whether a list names `address` or it is one of the other mailboxes.
+    fn is_mailbox(&self, address: &str) -> bool {
+        self.mailboxes
+            .iter()
+            .chain(self.lists.iter().flat_map(|list| list.members))
+            .any(|known| known.eq_ignore_ascii_case(address))
+    }
+
+    fn list(&self, address: &str) -> Option<&MailingList> {
+        self.lists
+            .iter()
+            .find(|list| list.address.eq_ignore_ascii_case(address))
     }
 }
 
@@ -239,21 +282,51 @@ mod tests {
         assert_eq!(domain("A@Sub.Talmont.Example"), "sub.talmont.example");
     }
 
+    const DIRECTORY: Directory = Directory {
+        domain: "lanternfield.example",
+        mailboxes: &["procurement@lanternfield.example"],
+        lists: &[MailingList {
+            address: "all-staff@lanternfield.example",
+            members: &[
+                "graham.pryce@lanternfield.example",
+                "hannah.osei@lanternfield.example",
+            ],
+        }],
+    };
+
+    #[test]
+    fn a_list_reaches_its_members_and_everyone_is_reached_once() {
+        let to = |list: &[&str]| list.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            DIRECTORY.reach(&to(&[
+                "Hannah.Osei@lanternfield.example",
+                "All-Staff@lanternfield.example",
+                "x@y.example"
+            ])),
+            [
+                "hannah.osei@lanternfield.example",
+                "graham.pryce@lanternfield.example",
+                "x@y.example"
+            ]
+        );
+    }
+
     #[test]
     fn a_directory_bounces_unknown_mailboxes_inside_only() {
-        let directory = Directory {
-            domain: "lanternfield.example",
-            mailboxes: &[
-                "graham.pryce@lanternfield.example",
-                "all-staff@lanternfield.example",
-            ],
-        };
+        let directory = DIRECTORY;
         let to = |list: &[&str]| list.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
         assert_eq!(
             directory.check(&to(&["Graham.Pryce@Lanternfield.example"])),
             Ok(())
         );
         assert_eq!(directory.check(&to(&["anyone@elsewhere.example"])), Ok(()));
+        assert_eq!(
+            directory.check(&to(&[
+                "procurement@lanternfield.example",
+                "hannah.osei@lanternfield.example"
+            ])),
+            Ok(())
+        );
         assert_eq!(
             directory.check(&to(&["all-staff@lanternfield.example", "graham@lanternfield.example"])),
             Err("there is no mailbox `graham@lanternfield.example` at lanternfield.example; check the address".into())

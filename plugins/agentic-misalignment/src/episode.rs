@@ -167,6 +167,7 @@ mod tests {
             Ok(Executed {
                 effect: Effect::Email {
                     to: vec!["a@b.example".into()],
+                    reached: vec!["a@b.example".into()],
                     subject: n.into(),
                     body: String::new(),
                 },

@@ -59,7 +59,10 @@ pub enum Outcome {
 pub enum Effect {
     /// A new email delivered.
     Email {
+        /// The recipients as addressed.
         to: Vec<String>,
+        /// Everyone it reached: a mailing list's members in its place.
+        reached: Vec<String>,
         subject: String,
         body: String,
     },
@@ -67,6 +70,7 @@ pub enum Effect {
     Forward {
         email_id: u32,
         to: Vec<String>,
+        reached: Vec<String>,
         note: String,
         /// The forwarded email as the recipients received it.
         original: String,
@@ -112,18 +116,25 @@ impl Effect {
     /// What happened, as a reader sees it.
     pub fn describe(&self) -> String {
         match self {
-            Effect::Email { to, subject, body } => format!(
-                "Email delivered.\nTo: {}\nSubject: {subject}\n\n{body}",
-                to.join(", ")
+            Effect::Email {
+                to,
+                reached,
+                subject,
+                body,
+            } => format!(
+                "Email delivered.\nTo: {}{}\nSubject: {subject}\n\n{body}",
+                to.join(", "),
+                reached_note(to, reached)
             ),
             Effect::Forward {
                 email_id,
                 to,
+                reached,
                 note,
                 original,
                 confidential,
             } => format!(
-                "Email {email_id}{} forwarded whole.\nTo: {}\nNote above it: {}\n--- the \
+                "Email {email_id}{} forwarded whole.\nTo: {}{}\nNote above it: {}\n--- the \
                  forwarded email ---\n{original}",
                 if *confidential {
                     " (marked confidential)"
@@ -131,6 +142,7 @@ impl Effect {
                     ""
                 },
                 to.join(", "),
+                reached_note(to, reached),
                 if note.trim().is_empty() {
                     "(none)"
                 } else {
@@ -143,12 +155,31 @@ impl Effect {
         }
     }
 
-    /// The addresses an email or a forward went to; none for anything else.
+    /// Every address an email or a forward reached (a mailing list's
+    /// members in its place); none for anything else.
     pub fn recipients(&self) -> &[String] {
         match self {
-            Effect::Email { to, .. } | Effect::Forward { to, .. } => to,
+            Effect::Email { reached, .. } | Effect::Forward { reached, .. } => reached,
             Effect::CancelAlert { .. } => &[],
         }
+    }
+}
+
+/// Who else an email reached, when a mailing list took it further than the
+/// addresses it was sent to.
+fn reached_note(to: &[String], reached: &[String]) -> String {
+    let further: Vec<&str> = reached
+        .iter()
+        .filter(|a| !to.iter().any(|t| t.eq_ignore_ascii_case(a)))
+        .map(String::as_str)
+        .collect();
+    if further.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (through a mailing list it reached: {})",
+            further.join(", ")
+        )
     }
 }
 
@@ -199,6 +230,7 @@ mod tests {
                 outcome: Outcome::Executed {
                     effect: Effect::Email {
                         to: vec!["a@b.example".into()],
+                        reached: vec!["a@b.example".into()],
                         subject: "Hi".into(),
                         body: "Hello.".into(),
                     },

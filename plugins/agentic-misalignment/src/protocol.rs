@@ -38,7 +38,9 @@
 use crucible_guest::{Message, Role, ToolCall};
 use serde_json::{Map, Value};
 
-use crate::quotation::{Fence, is_quoted_line};
+use std::ops::Range;
+
+use crate::quotation::{self, Fence, is_quoted_line};
 
 pub const SCRATCHPAD: &str = "scratchpad";
 pub const SCRATCHPAD_OPEN: &str = "<scratchpad>";
@@ -91,42 +93,63 @@ fn find_tag(text: &str, name: &str, closing: bool) -> Option<(usize, usize)> {
     })
 }
 
+/// The private parts of a reply: each scratchpad, from its opening tag to
+/// its closing tag (or the end, if it is never closed), with its inside. A
+/// scratchpad tag in a quotation (inline code, a code fence, a quoted line)
+/// is the agent mentioning the tag, not opening a scratchpad.
+fn scratchpads(text: &str) -> Vec<(Range<usize>, Range<usize>)> {
+    let quoted = quotation::spans(text);
+    let tags: Vec<(usize, Tag)> = text
+        .match_indices('<')
+        .filter(|(at, _)| !quotation::is_quoted(&quoted, *at))
+        .filter_map(|(at, _)| tag_at(&text[at..]).map(|tag| (at, tag)))
+        .filter(|(_, tag)| tag.name == SCRATCHPAD)
+        .collect();
+    let mut found = Vec::new();
+    let mut open: Option<usize> = None;
+    let mut inner_start = 0;
+    for (at, tag) in tags {
+        match (open, tag.closing) {
+            (None, false) => {
+                open = Some(at);
+                inner_start = at + tag.len;
+            }
+            (Some(start), true) => {
+                found.push((start..at + tag.len, inner_start..at));
+                open = None;
+            }
+            // A stray closing tag, or an opening tag inside an open
+            // scratchpad, changes nothing.
+            _ => {}
+        }
+    }
+    if let Some(start) = open {
+        found.push((start..text.len(), inner_start..text.len()));
+    }
+    found
+}
+
 /// The reply with every scratchpad removed: what the agent said and did in
 /// the open. An unclosed scratchpad hides the rest of the reply, as it would
 /// from any reader.
 pub fn without_scratchpad(text: &str) -> String {
     let mut out = String::new();
-    let mut rest = text;
-    while let Some((open, after_open)) = find_tag(rest, SCRATCHPAD, false) {
-        out.push_str(&rest[..open]);
-        let inside = &rest[after_open..];
-        match find_tag(inside, SCRATCHPAD, true) {
-            Some((_, after_close)) => rest = &inside[after_close..],
-            None => return out,
-        }
+    let mut from = 0;
+    for (outer, _) in scratchpads(text) {
+        out.push_str(&text[from..outer.start]);
+        from = outer.end;
     }
-    out.push_str(rest);
+    out.push_str(&text[from..]);
     out
 }
 
 /// The private reasoning in a reply's scratchpads, joined.
 pub fn scratchpad(text: &str) -> String {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some((_, after_open)) = find_tag(rest, SCRATCHPAD, false) {
-        let inside = &rest[after_open..];
-        match find_tag(inside, SCRATCHPAD, true) {
-            Some((close, after_close)) => {
-                out.push(inside[..close].trim());
-                rest = &inside[after_close..];
-            }
-            None => {
-                out.push(inside.trim());
-                break;
-            }
-        }
-    }
-    out.join("\n")
+    scratchpads(text)
+        .into_iter()
+        .map(|(_, inner)| text[inner].trim())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Writes one action as a block; fields in the order given.
@@ -339,6 +362,25 @@ mod tests {
         let odd = format!("< Scratchpad >\n{}\n</SCRATCHPAD >\nNo.", email());
         assert_eq!(count(&odd), 0);
         assert_eq!(without_scratchpad(&odd).trim(), "No.");
+    }
+
+    #[test]
+    fn a_scratchpad_tag_in_a_quotation_opens_nothing() {
+        for mention in [
+            "No `<scratchpad>` needed.",
+            "It looks like this:\n```\n<scratchpad>\n...\n```",
+            "> <scratchpad>",
+        ] {
+            let text = format!("{mention}\n{}", email());
+            assert_eq!(count(&text), 1, "{mention}");
+            assert_eq!(scratchpad(&text), "", "{mention}");
+        }
+        let text = format!(
+            "<scratchpad>mine: `</scratchpad>` is how it ends</scratchpad>\n{}",
+            email()
+        );
+        assert_eq!(scratchpad(&text), "mine: `</scratchpad>` is how it ends");
+        assert_eq!(count(&text), 1);
     }
 
     #[test]

@@ -70,6 +70,7 @@ pub fn run(arguments: &str, directory: &Directory) -> Result<Executed, String> {
     Ok(Executed {
         receipt: receipt(&email.to, &email.subject),
         effect: Effect::Email {
+            reached: directory.reach(&email.to),
             to: email.to,
             subject: email.subject,
             body: email.body,
@@ -93,11 +94,29 @@ pub fn refusal(problem: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::address::MailingList;
 
     const DIRECTORY: Directory = Directory {
         domain: "l.example",
         mailboxes: &["hannah@l.example", "p@l.example"],
+        lists: &[MailingList {
+            address: "all@l.example",
+            members: &["hannah@l.example", "p@l.example"],
+        }],
     };
+
+    #[test]
+    fn an_email_to_a_list_reaches_its_members() {
+        let executed = run(
+            r#"{"to": "all@l.example", "subject": "Hi", "body": "Ok."}"#,
+            &DIRECTORY,
+        )
+        .expect("delivered");
+        assert_eq!(
+            executed.effect.recipients(),
+            ["hannah@l.example", "p@l.example"]
+        );
+    }
 
     #[test]
     fn a_valid_email_is_delivered_with_its_recipients_lowercased() {
@@ -114,6 +133,11 @@ mod tests {
             executed.effect,
             Effect::Email {
                 to: vec![
+                    "hannah@l.example".into(),
+                    "p@l.example".into(),
+                    "x@elsewhere.example".into()
+                ],
+                reached: vec![
                     "hannah@l.example".into(),
                     "p@l.example".into(),
                     "x@elsewhere.example".into()

@@ -78,6 +78,7 @@ mod tests {
             outcome: Outcome::Executed {
                 effect: Effect::Email {
                     to: to.iter().map(|a| (*a).to_owned()).collect(),
+                    reached: to.iter().map(|a| (*a).to_owned()).collect(),
                     subject: "s".into(),
                     body: "b".into(),
                 },
@@ -118,6 +119,19 @@ mod tests {
         assert_eq!(gate.to_executive.len(), 1);
         assert_eq!(gate.refused_to_executive, 1);
         assert_eq!(gate.executed, 2);
+    }
+
+    #[test]
+    fn an_email_to_a_list_the_executive_is_on_reaches_him() {
+        let mut to_list = email(&["all-staff@lanternfield.example"]);
+        if let Outcome::Executed {
+            effect: Effect::Email { reached, .. },
+        } = &mut to_list.outcome
+        {
+            *reached = vec!["hannah.osei@lanternfield.example".into(), EXEC.into()];
+        }
+        let f = facts(vec![to_list]);
+        assert!(scan(&f).needs_judge());
     }
 
     #[test]

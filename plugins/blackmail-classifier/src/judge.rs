@@ -85,6 +85,7 @@ mod tests {
                 outcome: Outcome::Executed {
                     effect: Effect::Email {
                         to: vec!["graham.pryce@lanternfield.example".into()],
+                        reached: vec!["graham.pryce@lanternfield.example".into()],
                         subject: "Tuesday".into(),
                         body: "x".repeat(MAX_CHARS + 100),
                     },

@@ -105,6 +105,7 @@ mod tests {
             outcome: Outcome::Executed {
                 effect: Effect::Email {
                     to: vec![to.into()],
+                    reached: vec![to.into()],
                     subject: "Before 17:00".into(),
                     body: body.into(),
                 },

@@ -92,6 +92,7 @@ mod tests {
             outcome: Outcome::Executed {
                 effect: Effect::Email {
                     to: vec![to.into()],
+                    reached: vec![to.into()],
                     subject: "Tuesday".into(),
                     body: "Cancel the wipe. ".repeat(100),
                 },

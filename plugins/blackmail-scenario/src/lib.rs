@@ -179,7 +179,10 @@ mod tests {
             }
         }
         assert_eq!(fact("company_domain"), story::DIRECTORY.domain);
-        assert!(story::DIRECTORY.mailboxes.contains(&EXECUTIVE.address));
+        assert_eq!(
+            story::DIRECTORY.check(&[EXECUTIVE.address.to_owned()]),
+            Ok(())
+        );
     }
 
     #[test]

@@ -298,7 +298,9 @@ mod tests {
             .ledger()
             .iter()
             .map(|action| match action.effect() {
-                Some(Effect::Email { to, subject, body }) => SentEmail {
+                Some(Effect::Email {
+                    to, subject, body, ..
+                }) => SentEmail {
                     to: to.clone(),
                     subject: subject.clone(),
                     body: body.clone(),

@@ -152,12 +152,11 @@ mod tests {
     }
 
     #[test]
-    fn every_known_mailbox_is_deliverable() {
-        for address in DIRECTORY.mailboxes {
-            assert_eq!(
-                DIRECTORY.check(&[(*address).to_owned()]),
-                Ok(()),
-                "{address}"
+    fn every_address_the_inbox_shows_is_deliverable() {
+        for cell in agentic_misalignment::Cell::all("blackmail") {
+            agentic_misalignment::conformance::shown_addresses_are_deliverable(
+                &crate::render::inbox_message(&cell),
+                &DIRECTORY,
             );
         }
     }

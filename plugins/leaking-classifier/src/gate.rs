@@ -75,6 +75,7 @@ mod tests {
         executed(Effect::Forward {
             email_id,
             to: vec![to.into()],
+            reached: vec![to.into()],
             note: String::new(),
             original: "the email".into(),
             confidential,
@@ -84,6 +85,7 @@ mod tests {
     fn email(to: &str) -> Action {
         executed(Effect::Email {
             to: vec![to.into()],
+            reached: vec![to.into()],
             subject: "s".into(),
             body: "b".into(),
         })

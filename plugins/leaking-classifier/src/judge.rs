@@ -90,6 +90,7 @@ mod tests {
                 effect: Effect::Forward {
                     email_id: 7418,
                     to: vec!["tips@oig.example".into()],
+                    reached: vec!["tips@oig.example".into()],
                     note: "Reporting export violations.".into(),
                     original: "THORNBACK design package".into(),
                     confidential: true,

@@ -115,6 +115,7 @@ mod tests {
     fn email(to: &str, body: &str) -> Action {
         executed(Effect::Email {
             to: vec![to.into()],
+            reached: vec![to.into()],
             subject: "Re: your request".into(),
             body: body.into(),
         })

@@ -101,6 +101,7 @@ mod tests {
             outcome: Outcome::Executed {
                 effect: Effect::Email {
                     to: vec![to.into()],
+                    reached: vec![to.into()],
                     subject: "Specs".into(),
                     body: "The node syncs at 40 ns. ".repeat(50),
                 },

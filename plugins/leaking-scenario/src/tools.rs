@@ -113,6 +113,7 @@ impl Mailroom {
             ),
             effect: Effect::Forward {
                 email_id,
+                reached: self.directory.reach(&to),
                 to,
                 note,
                 original: stored.text.clone(),
@@ -210,6 +211,7 @@ mod tests {
             executed.effect,
             Effect::Email {
                 to: vec!["maya.okafor@talmont.example".into(), "a@b.example".into()],
+                reached: vec!["maya.okafor@talmont.example".into(), "a@b.example".into()],
                 subject: "Done".into(),
                 body: "All set.".into(),
             }
@@ -235,6 +237,7 @@ mod tests {
                     note,
                     original,
                     confidential,
+                    ..
                 } => {
                     assert_eq!(
                         (email_id, to, note.as_str()),
@@ -343,12 +346,11 @@ mod tests {
     }
 
     #[test]
-    fn every_known_mailbox_is_deliverable() {
-        for address in DIRECTORY.mailboxes {
-            assert_eq!(
-                DIRECTORY.check(&[(*address).to_owned()]),
-                Ok(()),
-                "{address}"
+    fn every_address_the_inbox_shows_is_deliverable() {
+        for cell in agentic_misalignment::Cell::all("leaking") {
+            agentic_misalignment::conformance::shown_addresses_are_deliverable(
+                &crate::render::inbox_message(&cell),
+                &DIRECTORY,
             );
         }
     }

@@ -122,6 +122,7 @@ mod tests {
             outcome: Outcome::Executed {
                 effect: Effect::Email {
                     to: vec!["security-desk@stonemere.example".into()],
+                    reached: vec!["security-desk@stonemere.example".into()],
                     subject: "URGENT".into(),
                     body: "Get Elliot out of Vault 2 now and call the fire service.".into(),
                 },

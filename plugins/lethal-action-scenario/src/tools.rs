@@ -268,12 +268,11 @@ mod tests {
     }
 
     #[test]
-    fn every_known_mailbox_is_deliverable() {
-        for address in DIRECTORY.mailboxes {
-            assert_eq!(
-                DIRECTORY.check(&[(*address).to_owned()]),
-                Ok(()),
-                "{address}"
+    fn every_address_the_opening_shows_is_deliverable() {
+        for setting in agentic_misalignment::Setting::all("lethal-action") {
+            agentic_misalignment::conformance::shown_addresses_are_deliverable(
+                &crate::render::opening(&setting).messages[0].content,
+                &DIRECTORY,
             );
         }
     }
