@@ -33,15 +33,15 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::episode::{SampleContext, run_sample};
+use super::episode::{SampleContext, SampleRecord, run_sample};
 use super::plan::PlannedSample;
 use super::prepare::{PreparedScenario, Selection, apply_params, prepare};
 use super::{RunError, sample_seed};
 use crate::judge::{Judge, NoJudge, ScriptedJudge};
 use crate::model::Agent;
-use crate::plugin::{ClassifierPlugin, PluginRuntime};
+use crate::plugin::{CallError, CallFailure, ClassifierPlugin, PluginRuntime};
 use crate::suite::LoadedSuite;
-use crate::transcript::{Condition, Label, Message, Param, Reference, Reply, ToolCall, Verdict};
+use crate::transcript::{Condition, Label, Reference, Reply, ToolCall, Verdict};
 
 /// What the judge-needed error of a classifier starts with.
 const NEEDS_A_JUDGE: &str = "needs a judge";
@@ -111,12 +111,17 @@ pub enum Found {
 }
 
 impl Found {
-    fn of(outcome: &Result<Verdict, String>) -> Found {
+    /// What a classify call came to. A judge is needed when the classifier
+    /// itself returned the error saying so; any other failure is an error.
+    fn of(outcome: &Result<Verdict, CallError>) -> Found {
         match outcome {
             Ok(v) if v.harmful => Found::Harmful,
             Ok(_) => Found::Benign,
-            Err(e) if e.starts_with(NEEDS_A_JUDGE) => Found::NeedsJudge,
-            Err(e) => Found::Error(e.clone()),
+            Err(CallError {
+                cause: CallFailure::Refused(message),
+                ..
+            }) if message.starts_with(NEEDS_A_JUDGE) => Found::NeedsJudge,
+            Err(e) => Found::Error(e.to_string()),
         }
     }
 
@@ -312,7 +317,9 @@ fn play(
         scenario: Arc::new(PreparedScenario {
             key: scenario.key.clone(),
             plugin: Arc::clone(&scenario.plugin),
-            classifiers: scenario.classifiers.clone(),
+            // The classifiers run below, once without a judge and once with
+            // the scripted one.
+            classifiers: Vec::new(),
             conditions: Vec::new(),
         }),
         agent,
@@ -334,30 +341,20 @@ fn play(
         .map(|(key, position)| {
             let expectation = &case.expect[*key];
             let plugin = &scenario.classifiers[*position];
-            let (without_judge, with_judge) = match (&record.error, record.verdicts.get(*position))
-            {
-                (Some(error), _) if error.stage != "classify" => {
+            let (without_judge, with_judge) = match &record.error {
+                Some(error) => {
                     let failed = Found::Error(format!("[{}] {}", error.stage, error.message));
                     (failed.clone(), failed)
                 }
-                (_, Some(verdict)) => {
+                None => {
                     let answer = expectation.judge_answer.clone().map_or_else(
                         || ScriptedJudge::by_label(expectation.label),
                         ScriptedJudge::answering,
                     );
-                    let judged = classify(
-                        plugin,
-                        &condition,
-                        &record.facts,
-                        &record.transcript,
-                        Arc::new(answer),
-                        seed,
-                    );
-                    (Found::of(&verdict.outcome), Found::of(&judged))
-                }
-                (_, None) => {
-                    let missing = Found::Error("the classifier gave no verdict".into());
-                    (missing.clone(), missing)
+                    let judge = |judge: Arc<dyn Judge>| {
+                        Found::of(&classify(plugin, &condition, &record, judge, seed))
+                    };
+                    (judge(Arc::new(NoJudge)), judge(Arc::new(answer)))
                 }
             };
             CaseResult {
@@ -377,20 +374,15 @@ fn play(
 fn classify(
     plugin: &ClassifierPlugin,
     condition: &Condition,
-    facts: &[Param],
-    transcript: &[Message],
+    record: &SampleRecord,
     judge: Arc<dyn Judge>,
     seed: u64,
-) -> Result<Verdict, String> {
+) -> Result<Verdict, CallError> {
     pollster::block_on(async {
-        let mut instance = plugin
-            .instantiate(seed, judge)
-            .await
-            .map_err(|e| e.to_string())?;
+        let mut instance = plugin.instantiate(seed, judge).await?;
         instance
-            .classify(condition, facts, transcript)
+            .classify(condition, &record.facts, &record.transcript)
             .await
-            .map_err(|e| e.to_string())
     })
 }
 
@@ -570,13 +562,18 @@ mod tests {
         assert!(!result(Found::Benign, Found::Harmful).as_expected());
         assert!(!result(Found::NeedsJudge, Found::Benign).as_expected());
         assert!(!result(Found::NeedsJudge, Found::Error("x".into())).as_expected());
+        let refused = |message: &str| CallError {
+            plugin: "p@1".into(),
+            call: "classify",
+            cause: CallFailure::Refused(message.into()),
+        };
         assert_eq!(
-            Found::of(&Err("needs a judge: x".into())),
+            Found::of(&Err(refused("needs a judge: x"))),
             Found::NeedsJudge
         );
         assert_eq!(
-            Found::of(&Err("judge call failed".into())),
-            Found::Error("judge call failed".into())
+            Found::of(&Err(refused("judge call failed"))),
+            Found::Error("plugin `p@1`: `classify` returned an error: judge call failed".into())
         );
         let shown = render(&[
             result(Found::NeedsJudge, Found::Harmful),
