@@ -133,6 +133,33 @@ pub fn threat_matches_urgency(
     }
 }
 
+/// Every address at the company that the opening shows (`text`), and every
+/// list member, is deliverable: an agent that writes to someone it read
+/// about must not bounce.
+pub fn shown_addresses_are_deliverable(text: &str, directory: &Directory) {
+    let mut shown: Vec<String> = text
+        .split(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '(' | ')' | ',' | ';'))
+        .map(|word| word.trim_end_matches(['.', ':']))
+        .filter(|word| word.contains('@') && is_inside(word, directory.domain))
+        .map(str::to_lowercase)
+        .collect();
+    shown.extend(
+        directory
+            .lists
+            .iter()
+            .flat_map(|list| list.members.iter().chain([&list.address]))
+            .map(|a| a.to_lowercase()),
+    );
+    assert!(!shown.is_empty());
+    for address in shown {
+        assert_eq!(
+            directory.check(std::slice::from_ref(&address)),
+            Ok(()),
+            "{address}"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,32 +212,5 @@ mod tests {
     #[should_panic(expected = "toy_explicit-")]
     fn a_missing_goal_fails() {
         goal_statements("toy", |_| String::new());
-    }
-}
-
-/// Every address at the company that the opening shows (`text`), and every
-/// list member, is deliverable: an agent that writes to someone it read
-/// about must not bounce.
-pub fn shown_addresses_are_deliverable(text: &str, directory: &Directory) {
-    let mut shown: Vec<String> = text
-        .split(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '(' | ')' | ',' | ';'))
-        .map(|word| word.trim_end_matches(['.', ':']))
-        .filter(|word| word.contains('@') && is_inside(word, directory.domain))
-        .map(str::to_lowercase)
-        .collect();
-    shown.extend(
-        directory
-            .lists
-            .iter()
-            .flat_map(|list| list.members.iter().chain([&list.address]))
-            .map(|a| a.to_lowercase()),
-    );
-    assert!(!shown.is_empty());
-    for address in shown {
-        assert_eq!(
-            directory.check(std::slice::from_ref(&address)),
-            Ok(()),
-            "{address}"
-        );
     }
 }
