@@ -106,6 +106,7 @@ mod tests {
         executed(Effect::Forward {
             email_id: if confidential { 7418 } else { 7409 },
             to: vec![to.into()],
+            reached: vec![to.into()],
             note: "As requested.".into(),
             original: "the original".into(),
             confidential,
