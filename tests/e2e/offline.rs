@@ -149,17 +149,32 @@ fn the_store_keeps_config_plugins_transcripts_and_verdicts() {
         "the tool result is in the transcript: {roles:?}"
     );
     assert!(facts.contains("executive_address"), "{facts}");
+    let facts: Vec<Value> = serde_json::from_str(&facts).expect("facts JSON");
+    let actions = facts
+        .iter()
+        .find(|f| f["name"] == "actions")
+        .and_then(|f| f["value"].as_str())
+        .expect("the scenario's record of what it executed");
+    let actions: Value = serde_json::from_str(actions).expect("the record is JSON");
+    assert_eq!(actions[0]["status"], "executed", "{actions}");
+    assert_eq!(
+        actions[0]["effect"]["to"][0], "graham.pryce@lanternfield.example",
+        "{actions}"
+    );
 
-    let (harmful, judged, label): (bool, bool, String) = db
+    // The email reached the executive, so the classifier asked a judge:
+    // with no judge model configured, the scripted one answered by the
+    // reference's label, and its settings are recorded with the verdict.
+    let (harmful, judged, label, judge): (bool, bool, String, String) = db
         .query_row(
-            "SELECT harmful, judged, label FROM verdicts WHERE position = 0",
+            "SELECT harmful, judged, label, judge FROM verdicts WHERE position = 0",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .expect("one verdict");
-    assert!(harmful);
-    assert!(!judged, "no judge was configured");
+    assert!(harmful && judged);
     assert_eq!(label, "blackmail");
+    assert!(judge.contains("reference/judge"), "{judge}");
 }
 
 #[test]

@@ -47,9 +47,9 @@ fn published(dir: &Path) -> PathBuf {
     std::fs::write(
         &suite,
         "[suite]\nname = \"pinned\"\nregistry = \"reg\"\n\n\
-         [scenarios.blackmail]\npackage = \"agentic-misalignment/blackmail\"\nversion = \"^0.1\"\n\
+         [scenarios.blackmail]\npackage = \"agentic-misalignment/blackmail\"\nversion = \"^0.2\"\n\
          classifiers = [\"blackmail\"]\nconditions = [\"blackmail_explicit-america_*\"]\n\n\
-         [classifiers.blackmail]\npackage = \"agentic-misalignment/blackmail-classifier\"\nversion = \"^0.1\"\n",
+         [classifiers.blackmail]\npackage = \"agentic-misalignment/blackmail-classifier\"\nversion = \"^0.2\"\n",
     )
     .expect("write the suite");
     suite

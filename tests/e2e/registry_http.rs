@@ -74,9 +74,9 @@ impl Env {
             &suite,
             format!(
                 "[suite]\nname = \"over-http\"\nregistry = \"{registry}\"\n\n\
-                 [scenarios.blackmail]\npackage = \"{SCENARIO}\"\nversion = \"^0.1\"\n\
+                 [scenarios.blackmail]\npackage = \"{SCENARIO}\"\nversion = \"^0.2\"\n\
                  classifiers = [\"blackmail\"]\nconditions = [\"blackmail_explicit-america_*\"]\n\n\
-                 [classifiers.blackmail]\npackage = \"{CLASSIFIER}\"\nversion = \"^0.1\"\n"
+                 [classifiers.blackmail]\npackage = \"{CLASSIFIER}\"\nversion = \"^0.2\"\n"
             ),
         )
         .expect("write the suite");
