@@ -139,6 +139,7 @@ impl From<wit::Message> for t::Message {
             tool_calls: m.tool_calls.into_iter().map(Into::into).collect(),
             tool_call_id: m.tool_call_id,
             cached: false,
+            call: None,
         }
     }
 }
@@ -151,6 +152,7 @@ impl From<wit::Reply> for t::Reply {
             reasoning_signature: None,
             tool_calls: r.tool_calls.into_iter().map(Into::into).collect(),
             cached: false,
+            call: None,
         }
     }
 }
