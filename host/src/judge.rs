@@ -86,7 +86,7 @@ pub struct JudgeResponse {
     pub call: Option<Box<CallRecord>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
 pub enum JudgeError {
     #[error("no judge model is configured")]
     NotConfigured,
@@ -94,6 +94,24 @@ pub enum JudgeError {
     BudgetExhausted,
     #[error("judge call failed: {0}")]
     Failed(String),
+    /// The judge model answered, but with nothing to use: its reply was
+    /// cut short, refused, withheld or paused. The exchange is kept (it
+    /// was billed), and the classifier is told it failed.
+    #[error("judge call failed: {reason}")]
+    Unanswered {
+        reason: String,
+        response: Box<JudgeResponse>,
+    },
+}
+
+impl JudgeError {
+    /// The exchange behind a failed call, when the model did answer.
+    pub fn response(&self) -> Option<&JudgeResponse> {
+        match self {
+            JudgeError::Unanswered { response, .. } => Some(response),
+            _ => None,
+        }
+    }
 }
 
 /// The settings a judge call was made with: pinned by the host, recorded
@@ -218,24 +236,31 @@ impl Judge for ModelJudge {
             .complete(&chat)
             .await
             .map_err(|e| JudgeError::Failed(e.to_string()))?;
-        if let Some(call) = completion.call()
-            && (call.stop.kind.ends_episode()
-                || call.stop.kind == crate::provenance::StopKind::Paused)
-        {
-            return Err(JudgeError::Failed(format!(
-                "the judge's reply was {}, served by {}; it is not an answer",
-                call.stop.describe("stop"),
-                call.served.label()
-            )));
-        }
-        Ok(JudgeResponse {
+        let unanswered = completion.call().and_then(|call| {
+            let kind = call.stop.kind;
+            (kind.ends_episode() || kind == crate::provenance::StopKind::Paused).then(|| {
+                format!(
+                    "the judge's reply was {}, served by {}; it is not an answer",
+                    call.stop.describe("stop"),
+                    call.served.label()
+                )
+            })
+        });
+        let response = JudgeResponse {
             text: completion.reply.text,
             model: self.model.id().to_owned(),
             usage: completion.usage,
             cost_usd: completion.cost_usd,
             cached: completion.reply.cached,
             call: completion.reply.call,
-        })
+        };
+        match unanswered {
+            Some(reason) => Err(JudgeError::Unanswered {
+                reason,
+                response: Box::new(response),
+            }),
+            None => Ok(response),
+        }
     }
 
     fn model_id(&self) -> Option<&str> {

@@ -694,13 +694,38 @@ fn a_cut_judge_reply_is_a_judge_failure() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let suite = judged_suite(dir.path(), &server, "openai/fake-judge", "");
     let _ = run(dir.path(), &suite, &[]);
-    let logs: String = results(&run_dir(dir.path()))
+    let run_dir = run_dir(dir.path());
+    let logs: String = results(&run_dir)
         .query_row("SELECT logs FROM samples", [], |r| r.get(0))
         .expect("logs");
     assert!(
         logs.contains("the judge's reply was truncated (stop length)") && !logs.contains("\"Ok\""),
         "{logs}"
     );
+    // The exchange is kept with its stop, and counted: it was billed.
+    let logs: Value = serde_json::from_str(&logs).expect("JSON");
+    let call = logs
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|entry| {
+            entry[1]["judge_calls"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .next()
+        .expect("a judge call");
+    let response = &call["outcome"]["Err"]["Unanswered"]["response"];
+    assert_eq!(response["call"]["stop"]["kind"], "truncated", "{call}");
+    let usage = summary(&run_dir)["usage"].clone();
+    let judge = usage
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|u| u["model"] == "openai/fake-judge")
+        .expect("the judge's calls are counted");
+    assert_eq!(judge["calls"], 1);
 }
 
 /// OpenRouter's own report of what a call cost is the cost, priced or not.

@@ -82,6 +82,9 @@ impl wit_host::Host for SandboxState {
             Err(judge::JudgeError::NotConfigured) => Err(wit::JudgeError::NotConfigured),
             Err(judge::JudgeError::BudgetExhausted) => Err(wit::JudgeError::BudgetExhausted),
             Err(judge::JudgeError::Failed(message)) => Err(wit::JudgeError::Failed(message)),
+            Err(judge::JudgeError::Unanswered { reason, .. }) => {
+                Err(wit::JudgeError::Failed(reason))
+            }
         }
     }
 }

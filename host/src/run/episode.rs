@@ -161,7 +161,12 @@ async fn run_episode(
 fn tally_judge_calls(record: &mut SampleRecord) {
     for (_, log) in &record.logs {
         for call in &log.judge_calls {
-            if let Ok(response) = &call.outcome {
+            // A judge reply that was no answer was still billed.
+            let answered = match &call.outcome {
+                Ok(response) => Some(response),
+                Err(error) => error.response(),
+            };
+            if let Some(response) = answered {
                 record
                     .usage
                     .entry(response.model.clone())
