@@ -121,29 +121,25 @@ impl SamplingPolicy {
 
     /// What a request asking `wanted` is sent with.
     pub fn resolve(&self, wanted: &SamplingSettings) -> SentSampling {
-        let mut note = None;
-        let mut temperature = self.own_temperature;
-        for (asked, whose) in [
-            (wanted.temperature, "the pinned"),
-            (wanted.default_temperature, "the run's"),
-        ] {
-            let Some(asked) = asked else { continue };
-            // The run's default never overrides the model's own.
-            if whose == "the run's" && self.own_temperature.is_some() {
-                break;
-            }
-            match self.refusal(asked) {
-                None => {
-                    temperature = Some(asked);
-                    break;
-                }
-                Some(why) => {
-                    note = Some(format!("{whose} temperature {asked:?} was not sent: {why}"));
-                    // A pinned temperature refused leaves the model's own.
-                    break;
-                }
-            }
-        }
+        // A pinned temperature goes over the model's own; the run's
+        // default only where the model has none.
+        let asked = match (wanted.temperature, self.own_temperature) {
+            (Some(pinned), _) => Some((pinned, "the pinned")),
+            (None, Some(_)) => None,
+            (None, None) => wanted.default_temperature.map(|t| (t, "the run's")),
+        };
+        let (temperature, note) = match asked {
+            None => (self.own_temperature, None),
+            Some((asked, whose)) => match self.refusal(asked) {
+                None => (Some(asked), None),
+                // Refused, the model's own setting (checked when the model
+                // was built) stands.
+                Some(why) => (
+                    self.own_temperature,
+                    Some(format!("{whose} temperature {asked:?} was not sent: {why}")),
+                ),
+            },
+        };
         SentSampling {
             temperature,
             max_tokens: wanted
