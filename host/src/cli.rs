@@ -432,8 +432,12 @@ pub struct RunArgs {
     #[arg(short, long = "model", value_name = "PROVIDER/MODEL[,KEY=VALUE...]")]
     pub models: Vec<String>,
 
-    /// The model classifiers may consult as a judge.
-    #[arg(long, value_name = "PROVIDER/MODEL")]
+    /// The model classifiers may consult as a judge, with settings as for
+    /// --model. It is called at temperature 0; a reasoning model (o-series,
+    /// GPT-5, Claude with thinking, Gemini 3 and thinking Gemini 2.5) gets
+    /// no temperature and room for its reasoning. A setting the model
+    /// cannot take (`openai/o3,temperature=0`) is refused before the run.
+    #[arg(long, value_name = "PROVIDER/MODEL[,KEY=VALUE...]")]
     pub judge: Option<String>,
 
     /// Samples per model and condition.
@@ -506,8 +510,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_cache: bool,
 
-    /// Show the plan (samples, model calls, estimated tokens and cost) and
-    /// send nothing.
+    /// Show the plan (samples, model calls, estimated tokens and cost, and
+    /// the sampling each model will be sent) and send nothing.
     #[arg(long)]
     pub dry_run: bool,
 }

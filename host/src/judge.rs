@@ -4,6 +4,13 @@
 //! send a prompt, the host answers with the configured judge model at pinned
 //! sampling settings, records the exchange with the sample and enforces the
 //! run's budget.
+//!
+//! Judges sample greedily (temperature 0) where the model takes it. A
+//! reasoning model gets no temperature (most take only their default, and
+//! greedy sampling degrades the rest) and room beyond the classifier's
+//! output limit for its reasoning, which counts against that limit. What
+//! was sent is recorded with every verdict; a reply that was cut short,
+//! refused or withheld is a failed judge call, never an answer.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,6 +19,7 @@ use serde::Serialize;
 use serde::ser::SerializeStruct;
 
 use crate::model::{ChatRequest, Model, SamplingSettings, Usage};
+use crate::provenance::{CallRecord, SentSampling};
 use crate::transcript::{Label, Message, Role};
 
 /// What a classifier asks the judge. Held as the chat the judge model is
@@ -63,16 +71,22 @@ impl Serialize for JudgeRequest {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JudgeResponse {
     pub text: String,
     pub model: String,
     pub usage: Usage,
+    /// What the provider said the call cost, where it says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
     /// Answered from the response cache rather than by the model.
     pub cached: bool,
+    /// Why the reply ended, which model served it, the sampling sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call: Option<Box<CallRecord>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
 pub enum JudgeError {
     #[error("no judge model is configured")]
     NotConfigured,
@@ -80,6 +94,24 @@ pub enum JudgeError {
     BudgetExhausted,
     #[error("judge call failed: {0}")]
     Failed(String),
+    /// The judge model answered, but with nothing to use: its reply was
+    /// cut short, refused, withheld or paused. The exchange is kept (it
+    /// was billed), and the classifier is told it failed.
+    #[error("judge call failed: {reason}")]
+    Unanswered {
+        reason: String,
+        response: Box<JudgeResponse>,
+    },
+}
+
+impl JudgeError {
+    /// The exchange behind a failed call, when the model did answer.
+    pub fn response(&self) -> Option<&JudgeResponse> {
+        match self {
+            JudgeError::Unanswered { response, .. } => Some(response),
+            _ => None,
+        }
+    }
 }
 
 /// The settings a judge call was made with: pinned by the host, recorded
@@ -88,8 +120,10 @@ pub enum JudgeError {
 pub struct JudgeSettings {
     /// `provider/model`.
     pub model: String,
-    pub temperature: f32,
-    pub max_tokens: u32,
+    /// What was sent: temperature (null when none was), max tokens, any
+    /// reasoning setting, and why a pinned temperature was not sent.
+    #[serde(flatten)]
+    pub sent: SentSampling,
     /// The classifier's own version of its judge prompt.
     pub prompt_version: String,
 }
@@ -170,7 +204,9 @@ impl Judge for ScriptedJudge {
             text: self.answer.clone(),
             model: Self::MODEL.to_owned(),
             usage: Usage::default(),
+            cost_usd: None,
             cached: false,
+            call: None,
         })
     }
 
@@ -181,8 +217,12 @@ impl Judge for ScriptedJudge {
     fn settings(&self, request: &JudgeRequest) -> Option<JudgeSettings> {
         Some(JudgeSettings {
             model: Self::MODEL.to_owned(),
-            temperature: JUDGE_TEMPERATURE,
-            max_tokens: request.max_tokens,
+            sent: SentSampling {
+                temperature: None,
+                max_tokens: None,
+                reasoning: None,
+                note: Some("scripted: answers with the known label, no model called".into()),
+            },
             prompt_version: request.prompt_version.clone(),
         })
     }
@@ -193,10 +233,14 @@ impl Judge for ScriptedJudge {
 }
 
 /// The upper bound on max tokens a classifier may ask of the judge.
-const MAX_JUDGE_TOKENS: u32 = 4096;
+pub const MAX_JUDGE_TOKENS: u32 = 4096;
 
 /// Judges sample greedily, so that one transcript always gets one answer.
 const JUDGE_TEMPERATURE: f32 = 0.0;
+
+/// Room a reasoning judge gets for its reasoning, beyond the classifier's
+/// limit, when its settings give no thinking budget.
+pub const REASONING_ALLOWANCE: u32 = 16_384;
 
 /// A judge backed by a configured model, at temperature 0.
 pub struct ModelJudge {
@@ -219,6 +263,25 @@ impl ModelJudge {
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok()
     }
+
+    /// What the judge asks of its model for `request`.
+    fn wanted(&self, request: &JudgeRequest) -> SamplingSettings {
+        let policy = self.model.sampling();
+        let limit = request.max_tokens.min(MAX_JUDGE_TOKENS);
+        if policy.is_reasoning() {
+            let room = policy.thinking_budget().unwrap_or(REASONING_ALLOWANCE);
+            SamplingSettings {
+                max_tokens: Some(limit.saturating_add(room)),
+                ..SamplingSettings::default()
+            }
+        } else {
+            SamplingSettings {
+                temperature: Some(JUDGE_TEMPERATURE),
+                max_tokens: Some(limit),
+                ..SamplingSettings::default()
+            }
+        }
+    }
 }
 
 #[async_trait::async_trait]
@@ -230,10 +293,7 @@ impl Judge for ModelJudge {
         let chat = ChatRequest {
             messages: &request.chat,
             tools: &[],
-            sampling: SamplingSettings {
-                temperature: Some(JUDGE_TEMPERATURE),
-                max_tokens: Some(request.max_tokens.min(MAX_JUDGE_TOKENS)),
-            },
+            sampling: self.wanted(request),
             sample_index: self.sample_index,
         };
         let completion = self
@@ -241,12 +301,31 @@ impl Judge for ModelJudge {
             .complete(&chat)
             .await
             .map_err(|e| JudgeError::Failed(e.to_string()))?;
-        Ok(JudgeResponse {
+        let unanswered = completion.call().and_then(|call| {
+            let kind = call.stop.kind;
+            (kind.ends_episode() || kind == crate::provenance::StopKind::Paused).then(|| {
+                format!(
+                    "the judge's reply was {}, served by {}; it is not an answer",
+                    call.stop.describe("stop"),
+                    call.served.label()
+                )
+            })
+        });
+        let response = JudgeResponse {
             text: completion.reply.text,
             model: self.model.id().to_owned(),
             usage: completion.usage,
+            cost_usd: completion.cost_usd,
             cached: completion.reply.cached,
-        })
+            call: completion.reply.call,
+        };
+        match unanswered {
+            Some(reason) => Err(JudgeError::Unanswered {
+                reason,
+                response: Box::new(response),
+            }),
+            None => Ok(response),
+        }
     }
 
     fn model_id(&self) -> Option<&str> {
@@ -254,10 +333,17 @@ impl Judge for ModelJudge {
     }
 
     fn settings(&self, request: &JudgeRequest) -> Option<JudgeSettings> {
+        let policy = self.model.sampling();
+        let mut sent = policy.resolve(&self.wanted(request));
+        if policy.is_reasoning() && sent.note.is_none() {
+            sent.note = Some(format!(
+                "no temperature pinned: {} is a reasoning model, given room to reason",
+                self.model.id().rsplit('/').next().unwrap_or_default()
+            ));
+        }
         Some(JudgeSettings {
             model: self.model.id().to_owned(),
-            temperature: JUDGE_TEMPERATURE,
-            max_tokens: request.max_tokens.min(MAX_JUDGE_TOKENS),
+            sent,
             prompt_version: request.prompt_version.clone(),
         })
     }

@@ -13,6 +13,7 @@ pub mod model;
 pub mod packages;
 pub mod plugin;
 pub mod pricing;
+pub mod provenance;
 pub mod report;
 pub mod run;
 pub mod serve;

@@ -122,6 +122,10 @@ fn report_outcome(outcome: &RunOutcome, quiet: bool) -> Result<ExitCode> {
         report::table(&outcome.summary.cells, outcome.summary.judge.as_deref())
     );
     print!("{}", report::usage_table(&outcome.summary.usage));
+    print!("{}", report::served_lines(&outcome.summary.usage));
+    for warning in &outcome.summary.warnings {
+        eprintln!("warning: {warning}");
+    }
     if !quiet {
         println!("Results: {}", outcome.dir.display());
     }
@@ -200,6 +204,9 @@ fn render_dry_run(plan: &DryRun) -> String {
             m.output_tokens_per_call,
             money(m.cost_min_usd, m.cost_max_usd)
         );
+        if let Some(sampling) = &m.sampling {
+            let _ = writeln!(out, "    sent with {}", sampling.describe());
+        }
     }
     let _ = writeln!(
         out,

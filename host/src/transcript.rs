@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::provenance::CallRecord;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -48,6 +50,10 @@ pub struct Message {
     /// Answered from the response cache rather than by the model, this run.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cached: bool,
+    /// For a reply a model made: why it ended, which model served it and
+    /// the sampling sent. Never sent back to a model, nor shown to plugins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<Box<CallRecord>>,
 }
 
 impl Message {
@@ -60,6 +66,7 @@ impl Message {
             tool_calls: Vec::new(),
             tool_call_id: None,
             cached: false,
+            call: None,
         }
     }
 
@@ -73,6 +80,7 @@ impl Message {
             tool_calls: reply.tool_calls.clone(),
             tool_call_id: None,
             cached: reply.cached,
+            call: reply.call.clone(),
         }
     }
 }
@@ -91,6 +99,16 @@ pub struct Reply {
     /// Answered from the response cache rather than by the model, this run.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cached: bool,
+    /// See [`Message::call`]; `None` for a scripted reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<Box<CallRecord>>,
+}
+
+impl Reply {
+    /// How the reply ended, if a model made it.
+    pub fn stop_kind(&self) -> Option<crate::provenance::StopKind> {
+        self.call.as_ref().map(|c| c.stop.kind)
+    }
 }
 
 /// The start of an episode.

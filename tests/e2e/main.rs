@@ -10,6 +10,7 @@ mod determinism;
 mod faults;
 mod offline;
 mod openai;
+mod provenance;
 mod providers;
 mod registry;
 mod registry_http;

@@ -12,13 +12,22 @@
 //! cannot be changed from 1 and `top_p` stays between 0.95 and 1. During
 //! tool use the thinking block, with its `signature`, must come back
 //! unchanged at the head of the assistant turn that made the call.
+//!
+//! Every reply is read with its `stop_reason` and the `model` that served
+//! it. A reply that stopped on `pause_turn` is a turn the API paused: the
+//! episode sends it back as the conversation's last assistant turn, and the
+//! API continues it from there (see `run::episode`).
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::family;
 use super::http::{self, KeyHeader, Provider};
 use super::spec::{Supports, decimal};
-use super::{ChatRequest, Completion, Model, ModelError, ModelSpec, SpecError, Usage};
+use super::{
+    ChatRequest, Completion, Model, ModelError, ModelSpec, SamplingPolicy, SpecError, Usage,
+};
+use crate::provenance::{CallRecord, SentSampling, Served, Stop, StopKind};
 use crate::transcript::{Message, Reply, Role, ToolCall, ToolDefinition};
 
 const ANTHROPIC: Provider = Provider {
@@ -36,6 +45,8 @@ const DEFAULT_MAX_TOKENS: u32 = 4096;
 const MIN_THINKING_BUDGET: u32 = 1024;
 /// The `top_p` range the API allows with thinking on.
 const THINKING_TOP_P: std::ops::RangeInclusive<f32> = 0.95..=1.0;
+/// The API's temperatures run from 0 to 1.
+const MAX_TEMPERATURE: f32 = 1.0;
 
 pub struct AnthropicModel {
     id: String,
@@ -43,10 +54,9 @@ pub struct AnthropicModel {
     endpoint: reqwest::Url,
     /// Sent as `x-api-key`; never logged, stored or shown.
     api_key: Option<String>,
-    temperature: Option<f32>,
-    max_tokens: Option<u32>,
     top_p: Option<f32>,
     thinking_budget: Option<u32>,
+    sampling: SamplingPolicy,
     client: reqwest::Client,
 }
 
@@ -55,10 +65,27 @@ impl AnthropicModel {
         spec.check_supported(Supports {
             top_p: true,
             seed: false,
-            reasoning_effort: false,
+            reasoning_efforts: &[],
             thinking_budget: true,
         })?;
         check_thinking(spec)?;
+        let family = family::anthropic(spec.model(), spec.thinking_budget.is_some());
+        family.check(spec, MAX_TEMPERATURE)?;
+        let mut sampling = SamplingPolicy::new(MAX_TEMPERATURE)
+            .family(&family)
+            .own(spec.temperature, spec.max_tokens)
+            .required_max_tokens(DEFAULT_MAX_TOKENS)
+            .reasoning(
+                spec.thinking_budget.map(|b| format!("thinking_budget={b}")),
+                spec.thinking_budget,
+                spec.thinking_budget.is_some(),
+            );
+        if family.exclusive_top_p && spec.top_p.is_some() {
+            sampling = sampling.refusing_temperature(format!(
+                "{} takes temperature or top_p, not both, and top_p is set",
+                spec.model()
+            ));
+        }
         let connection = ANTHROPIC.connect(spec)?;
         // The documented base URL has no version segment; accept one that
         // already ends in `/v1` too.
@@ -73,15 +100,14 @@ impl AnthropicModel {
             model: spec.model().to_owned(),
             endpoint: http::endpoint(&spec.id, endpoint)?,
             api_key: connection.api_key,
-            temperature: spec.temperature,
-            max_tokens: spec.max_tokens,
             top_p: spec.top_p,
             thinking_budget: spec.thinking_budget,
+            sampling,
             client: connection.client,
         })
     }
 
-    fn body(&self, request: &ChatRequest<'_>) -> Value {
+    fn body(&self, sent: &SentSampling, request: &ChatRequest<'_>) -> Value {
         let system: Vec<&str> = request
             .messages
             .iter()
@@ -90,7 +116,7 @@ impl AnthropicModel {
             .collect();
         let mut body = json!({
             "model": self.model,
-            "max_tokens": request.sampling.max_tokens.or(self.max_tokens).unwrap_or(DEFAULT_MAX_TOKENS),
+            "max_tokens": sent.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
             "messages": wire_messages(request.messages, self.thinking_budget.is_some()),
         });
         if !system.is_empty() {
@@ -99,7 +125,7 @@ impl AnthropicModel {
         if !request.tools.is_empty() {
             body["tools"] = Value::Array(request.tools.iter().map(wire_tool).collect());
         }
-        if let Some(t) = request.sampling.temperature.or(self.temperature) {
+        if let Some(t) = sent.temperature {
             body["temperature"] = json!(decimal(t));
         }
         if let Some(p) = self.top_p {
@@ -239,17 +265,40 @@ fn wire_tool(tool: &ToolDefinition) -> Value {
 
 #[derive(Deserialize)]
 struct Response {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    model: Option<String>,
     content: Vec<Block>,
+    #[serde(default)]
+    stop_reason: Option<String>,
+    /// Why a reply was refused, when it was.
+    #[serde(default)]
+    stop_details: Option<StopDetails>,
     #[serde(default)]
     usage: Option<WireUsage>,
 }
 
+#[derive(Deserialize)]
+struct StopDetails {
+    #[serde(default)]
+    category: Option<String>,
+    #[serde(default)]
+    explanation: Option<String>,
+}
+
+/// Input tokens come in three parts: `input_tokens` are those neither read
+/// from nor written to the prompt cache, so the whole input is their sum.
 #[derive(Deserialize)]
 struct WireUsage {
     #[serde(default)]
     input_tokens: u64,
     #[serde(default)]
     output_tokens: u64,
+    #[serde(default)]
+    cache_creation_input_tokens: Option<u64>,
+    #[serde(default)]
+    cache_read_input_tokens: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -280,18 +329,39 @@ impl Model for AnthropicModel {
         &self.id
     }
 
+    fn sampling(&self) -> &SamplingPolicy {
+        &self.sampling
+    }
+
     async fn complete(&self, request: &ChatRequest<'_>) -> Result<Completion, ModelError> {
+        let sent = self.sampling.resolve(&request.sampling);
         let http = self
             .client
             .post(self.endpoint.clone())
             .header("anthropic-version", API_VERSION)
-            .json(&self.body(request));
+            .json(&self.body(&sent, request));
         let bytes = ANTHROPIC.send(http, self.api_key.as_deref()).await?;
-        Ok(completion(ANTHROPIC.parse(&bytes)?))
+        completion(ANTHROPIC.parse(&bytes)?, sent)
     }
 }
 
-fn completion(response: Response) -> Completion {
+/// How a reply ended, by its `stop_reason`; `None` for a value the API
+/// does not document.
+fn stop_kind(stop_reason: Option<&str>, has_tool_calls: bool) -> Option<StopKind> {
+    Some(match stop_reason {
+        Some("end_turn" | "stop_sequence") => StopKind::End,
+        Some("tool_use") => StopKind::ToolUse,
+        Some("max_tokens" | "model_context_window_exceeded") => StopKind::Truncated,
+        Some("refusal") => StopKind::Refused,
+        Some("pause_turn") => StopKind::Paused,
+        Some(_) => return None,
+        // Never null outside streaming; read as the content says if it is.
+        None if has_tool_calls => StopKind::ToolUse,
+        None => StopKind::End,
+    })
+}
+
+fn completion(response: Response, sent: SentSampling) -> Result<Completion, ModelError> {
     let mut reply = Reply::default();
     let mut reasoning = Vec::new();
     let mut signatures = Vec::new();
@@ -328,11 +398,44 @@ fn completion(response: Response) -> Completion {
     {
         reply.reasoning_signature = Some(signature.clone());
     }
-    let usage = response.usage.map_or(Usage::default(), |u| Usage {
-        input_tokens: u.input_tokens,
-        output_tokens: u.output_tokens,
+    let usage = response.usage.map_or(Usage::default(), |u| {
+        let read = u.cache_read_input_tokens.unwrap_or(0);
+        let written = u.cache_creation_input_tokens.unwrap_or(0);
+        Usage {
+            input_tokens: u.input_tokens + read + written,
+            output_tokens: u.output_tokens,
+            cache_read_tokens: read,
+            cache_write_tokens: written,
+        }
     });
-    Completion { reply, usage }
+    let stop_reason = response.stop_reason.as_deref();
+    let Some(kind) = stop_kind(stop_reason, !reply.tool_calls.is_empty()) else {
+        return Err(ModelError::Unfinished {
+            provider: ANTHROPIC.name,
+            stop: format!("stop_reason {}", stop_reason.unwrap_or_default()),
+            message: "a stop reason the API does not document".into(),
+        });
+    };
+    let detail = response
+        .stop_details
+        .and_then(|d| match (d.category, d.explanation) {
+            (Some(category), Some(explanation)) => Some(format!("{category}: {explanation}")),
+            (category, explanation) => category.or(explanation),
+        });
+    reply.call = Some(Box::new(CallRecord {
+        stop: Stop::new(kind, stop_reason).with_detail(detail),
+        served: Served {
+            model: response.model,
+            response_id: response.id,
+            ..Served::default()
+        },
+        sent,
+    }));
+    Ok(Completion {
+        reply,
+        usage,
+        cost_usd: None,
+    })
 }
 
 #[cfg(test)]
@@ -407,7 +510,11 @@ mod tests {
         ]}))
         .expect("parses");
         assert_eq!(
-            completion(one).reply.reasoning_signature.as_deref(),
+            completion(one, SentSampling::default())
+                .expect("a completion")
+                .reply
+                .reasoning_signature
+                .as_deref(),
             Some("s1")
         );
         let two: Response = serde_json::from_value(json!({"content": [
@@ -415,8 +522,133 @@ mod tests {
             {"type": "thinking", "thinking": "b", "signature": "s2"},
         ]}))
         .expect("parses");
-        let reply = completion(two).reply;
+        let reply = completion(two, SentSampling::default())
+            .expect("a completion")
+            .reply;
         assert_eq!(reply.reasoning.as_deref(), Some("a\nb"));
         assert_eq!(reply.reasoning_signature, None);
+    }
+
+    /// A Messages response as the API documents it.
+    fn response(stop_reason: &str, content: Value) -> Result<Completion, ModelError> {
+        completion(
+            serde_json::from_value(json!({
+                "id": "msg_1",
+                "type": "message",
+                "role": "assistant",
+                "model": "claude-sonnet-4-5-20250929",
+                "content": content,
+                "stop_reason": stop_reason,
+                "stop_sequence": null,
+                "usage": {"input_tokens": 10, "output_tokens": 5,
+                          "cache_creation_input_tokens": 200, "cache_read_input_tokens": 800},
+            }))
+            .expect("parses"),
+            SentSampling::default(),
+        )
+    }
+
+    #[test]
+    fn every_stop_reason_is_read_with_the_model_that_served_it() {
+        let text = json!([{"type": "text", "text": "Done."}]);
+        for (reason, kind) in [
+            ("end_turn", StopKind::End),
+            ("stop_sequence", StopKind::End),
+            ("tool_use", StopKind::ToolUse),
+            ("max_tokens", StopKind::Truncated),
+            ("model_context_window_exceeded", StopKind::Truncated),
+            ("refusal", StopKind::Refused),
+            ("pause_turn", StopKind::Paused),
+        ] {
+            let c = response(reason, text.clone()).expect("a completion");
+            let call = c.call().expect("a record");
+            assert_eq!(call.stop.kind, kind, "{reason}");
+            assert_eq!(call.stop.raw.as_deref(), Some(reason));
+            assert_eq!(
+                call.served.model.as_deref(),
+                Some("claude-sonnet-4-5-20250929")
+            );
+            assert_eq!(call.served.response_id.as_deref(), Some("msg_1"));
+        }
+        let e = response("a_new_reason", text).expect_err("undocumented");
+        assert!(
+            e.is_unusable_success() && e.to_string().contains("a_new_reason"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn input_counts_every_cached_part_and_names_them() {
+        let c = response("end_turn", json!([])).expect("a completion");
+        assert_eq!(
+            c.usage,
+            Usage {
+                input_tokens: 1010,
+                output_tokens: 5,
+                cache_read_tokens: 800,
+                cache_write_tokens: 200,
+            }
+        );
+    }
+
+    #[test]
+    fn a_refusal_keeps_its_category() {
+        let c = completion(
+            serde_json::from_value(json!({
+                "model": "claude-opus-4-7",
+                "content": [],
+                "stop_reason": "refusal",
+                "stop_details": {"type": "refusal", "category": "cyber", "explanation": null},
+            }))
+            .expect("parses"),
+            SentSampling::default(),
+        )
+        .expect("a completion");
+        let stop = &c.call().expect("a record").stop;
+        assert_eq!(stop.kind, StopKind::Refused);
+        assert_eq!(stop.detail.as_deref(), Some("cyber"));
+    }
+
+    #[test]
+    fn sampling_follows_each_claudes_rules() {
+        let model = |spec: &str| {
+            AnthropicModel::from_spec(
+                &ModelSpec::parse(&format!("{spec},base_url=http://127.0.0.1:9"))
+                    .expect("a valid spec"),
+            )
+        };
+        let error = |spec: &str| model(spec).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            error("anthropic/claude-opus-4-7,temperature=1")
+                .contains("accepts no sampling settings")
+        );
+        assert!(error("anthropic/claude-sonnet-5,top_p=0.9").contains("top_p cannot be set"));
+        assert!(
+            error("anthropic/claude-sonnet-4-5,temperature=0.5,top_p=0.9")
+                .contains("top_p cannot be set with temperature")
+        );
+        assert!(error("anthropic/claude-sonnet-4,temperature=1.5").contains("between 0 and 1.0"));
+        // The run's temperature goes where the model takes one, and where
+        // it does not the record says why.
+        let default = crate::model::SamplingSettings {
+            default_temperature: Some(1.0),
+            ..crate::model::SamplingSettings::default()
+        };
+        let plain = model("anthropic/claude-sonnet-4").expect("a model");
+        let sent = plain.sampling.resolve(&default);
+        assert_eq!(
+            (sent.temperature, sent.max_tokens),
+            (Some(1.0), Some(DEFAULT_MAX_TOKENS))
+        );
+        let adaptive = model("anthropic/claude-opus-4-7").expect("a model");
+        let sent = adaptive.sampling.resolve(&default);
+        assert_eq!(sent.temperature, None);
+        assert!(
+            sent.note
+                .is_some_and(|n| n.contains("accepts no sampling settings"))
+        );
+        assert!(adaptive.sampling.is_reasoning());
+        let with_top_p = model("anthropic/claude-haiku-4-5,top_p=0.9").expect("a model");
+        assert_eq!(with_top_p.sampling.resolve(&default).temperature, None);
     }
 }

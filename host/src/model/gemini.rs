@@ -13,15 +13,24 @@
 //! seal a turn with a `thoughtSignature`, which must come back exactly as
 //! received: on the first function call part of the turn, or on its last
 //! part when it made no call.
+//!
+//! Every reply is read with the candidate's `finishReason`, even when the
+//! candidate also has parts (a `SAFETY` stop may come with the text the
+//! filter cut), the prompt's `promptFeedback.blockReason`, and the
+//! `modelVersion` and `responseId` that served it.
 
 use std::collections::HashMap;
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::family;
 use super::http::{self, KeyHeader, Provider};
 use super::spec::{Supports, decimal};
-use super::{ChatRequest, Completion, Model, ModelError, ModelSpec, SpecError, Usage};
+use super::{
+    ChatRequest, Completion, Model, ModelError, ModelSpec, SamplingPolicy, SpecError, Usage,
+};
+use crate::provenance::{CallRecord, SentSampling, Served, Stop, StopKind};
 use crate::transcript::{Message, Reply, Role, ToolCall, ToolDefinition};
 
 const GEMINI: Provider = Provider {
@@ -37,11 +46,13 @@ const API_VERSION: &str = "v1beta";
 /// own and are never sent back.
 const SYNTHETIC_ID_PREFIX: &str = "call_";
 
-/// Sampling settings a model was configured with.
+/// The API's temperatures run from 0 to 2.
+const MAX_TEMPERATURE: f32 = 2.0;
+
+/// Settings a model was configured with beyond temperature and length,
+/// which its [`SamplingPolicy`] holds.
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Settings {
-    temperature: Option<f32>,
-    max_tokens: Option<u32>,
     top_p: Option<f32>,
     seed: Option<u64>,
     thinking_budget: Option<u32>,
@@ -53,6 +64,7 @@ pub struct GeminiModel {
     /// Sent as `x-goog-api-key`; never logged, stored or shown.
     api_key: Option<String>,
     settings: Settings,
+    sampling: SamplingPolicy,
     client: reqwest::Client,
 }
 
@@ -61,9 +73,19 @@ impl GeminiModel {
         spec.check_supported(Supports {
             top_p: true,
             seed: true,
-            reasoning_effort: false,
+            reasoning_efforts: &[],
             thinking_budget: true,
         })?;
+        let family = family::gemini(spec.model(), spec.thinking_budget);
+        family.check(spec, MAX_TEMPERATURE)?;
+        let sampling = SamplingPolicy::new(MAX_TEMPERATURE)
+            .family(&family)
+            .own(spec.temperature, spec.max_tokens)
+            .reasoning(
+                spec.thinking_budget.map(|b| format!("thinkingBudget={b}")),
+                spec.thinking_budget,
+                spec.thinking_budget.is_some_and(|b| b > 0),
+            );
         // The API's seed is a 32-bit integer.
         if let Some(seed) = spec.seed
             && i32::try_from(seed).is_err()
@@ -101,18 +123,17 @@ impl GeminiModel {
             )?,
             api_key: connection.api_key,
             settings: Settings {
-                temperature: spec.temperature,
-                max_tokens: spec.max_tokens,
                 top_p: spec.top_p,
                 seed: spec.seed,
                 thinking_budget: spec.thinking_budget,
             },
+            sampling,
             client: connection.client,
         })
     }
 }
 
-fn body(settings: &Settings, request: &ChatRequest<'_>) -> Value {
+fn body(settings: &Settings, sent: &SentSampling, request: &ChatRequest<'_>) -> Value {
     let system: Vec<&str> = request
         .messages
         .iter()
@@ -128,13 +149,13 @@ fn body(settings: &Settings, request: &ChatRequest<'_>) -> Value {
         body["tools"] = json!([{"functionDeclarations": declarations}]);
     }
     let mut config = Map::new();
-    if let Some(t) = request.sampling.temperature.or(settings.temperature) {
+    if let Some(t) = sent.temperature {
         config.insert("temperature".into(), json!(decimal(t)));
     }
     if let Some(p) = settings.top_p {
         config.insert("topP".into(), json!(decimal(p)));
     }
-    if let Some(n) = request.sampling.max_tokens.or(settings.max_tokens) {
+    if let Some(n) = sent.max_tokens {
         config.insert("maxOutputTokens".into(), json!(n));
     }
     if let Some(seed) = settings.seed {
@@ -262,6 +283,10 @@ struct Response {
     prompt_feedback: Option<PromptFeedback>,
     #[serde(default)]
     usage_metadata: Option<UsageMetadata>,
+    #[serde(default)]
+    model_version: Option<String>,
+    #[serde(default)]
+    response_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -269,6 +294,8 @@ struct Response {
 struct PromptFeedback {
     #[serde(default)]
     block_reason: Option<String>,
+    #[serde(default)]
+    block_reason_message: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -278,6 +305,8 @@ struct Candidate {
     content: Option<Content>,
     #[serde(default)]
     finish_reason: Option<String>,
+    #[serde(default)]
+    finish_message: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -311,8 +340,11 @@ struct FunctionCall {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct UsageMetadata {
+    /// Every input token, the cached ones included.
     #[serde(default)]
     prompt_token_count: u64,
+    #[serde(default)]
+    cached_content_token_count: u64,
     #[serde(default)]
     candidates_token_count: u64,
     #[serde(default)]
@@ -326,46 +358,92 @@ fn malformed(message: String) -> ModelError {
     }
 }
 
-/// Finish reasons that mean the answer was withheld on purpose: asking
-/// again gets the same.
-const BLOCKING_FINISH_REASONS: &[&str] = &[
-    "SAFETY",
-    "RECITATION",
-    "BLOCKLIST",
-    "PROHIBITED_CONTENT",
-    "SPII",
-    "IMAGE_SAFETY",
-];
-
-fn blocked(reason: String) -> ModelError {
-    ModelError::Blocked {
-        provider: GEMINI.name,
-        reason,
+/// How a candidate ended, by its `finishReason` (the `FinishReason` enum);
+/// a reason of no other kind (`OTHER`, a malformed or unexpected tool
+/// call, and any the API adds) is the provider's own failure.
+fn stop_kind(finish_reason: Option<&str>, has_tool_calls: bool) -> StopKind {
+    match finish_reason {
+        Some("STOP") | None if has_tool_calls => StopKind::ToolUse,
+        Some("STOP") | None => StopKind::End,
+        Some("MAX_TOKENS") => StopKind::Truncated,
+        Some(
+            "SAFETY"
+            | "RECITATION"
+            | "LANGUAGE"
+            | "BLOCKLIST"
+            | "PROHIBITED_CONTENT"
+            | "SPII"
+            | "IMAGE_SAFETY"
+            | "IMAGE_PROHIBITED_CONTENT"
+            | "IMAGE_RECITATION",
+        ) => StopKind::Blocked,
+        Some(_) => StopKind::Error,
     }
 }
 
-fn completion(response: Response) -> Result<Completion, ModelError> {
+fn completion(response: Response, sent: SentSampling) -> Result<Completion, ModelError> {
     let usage = response.usage_metadata.map_or(Usage::default(), |u| Usage {
         input_tokens: u.prompt_token_count,
         // Thinking is billed as output, and counted apart from the answer.
         output_tokens: u.candidates_token_count + u.thoughts_token_count,
+        cache_read_tokens: u.cached_content_token_count,
+        cache_write_tokens: 0,
     });
-    let Some(candidate) = response.candidates.into_iter().next() else {
-        return Err(
-            match response.prompt_feedback.and_then(|f| f.block_reason) {
-                Some(reason) => blocked(format!("the prompt was blocked ({reason})")),
-                None => malformed("the response has no candidates".into()),
-            },
-        );
+    let served = Served {
+        model: response.model_version,
+        response_id: response.response_id,
+        ..Served::default()
     };
+    let record = |stop: Stop, sent: SentSampling| {
+        Some(Box::new(CallRecord {
+            stop,
+            served: served.clone(),
+            sent,
+        }))
+    };
+    let Some(candidate) = response.candidates.into_iter().next() else {
+        let (reason, message) = response
+            .prompt_feedback
+            .map_or((None, None), |f| (f.block_reason, f.block_reason_message));
+        return match reason {
+            // The prompt itself was blocked: no answer at all, and that is
+            // the outcome.
+            Some(reason) => {
+                let detail = message.unwrap_or_else(|| "promptFeedback.blockReason".into());
+                Ok(Completion {
+                    reply: Reply {
+                        call: record(
+                            Stop::new(StopKind::Blocked, Some(&reason)).with_detail(Some(detail)),
+                            sent,
+                        ),
+                        ..Reply::default()
+                    },
+                    usage,
+                    cost_usd: None,
+                })
+            }
+            None => Err(malformed("the response has no candidates".into())),
+        };
+    };
+    let finish_reason = candidate.finish_reason.as_deref();
     let parts = candidate.content.map(|c| c.parts).unwrap_or_default();
-    if parts.is_empty() {
-        let reason = candidate.finish_reason.as_deref().unwrap_or("none given");
-        if BLOCKING_FINISH_REASONS.contains(&reason) {
-            return Err(blocked(format!("the answer was withheld ({reason})")));
-        }
+    let has_calls = parts.iter().any(|p| p.function_call.is_some());
+    let kind = stop_kind(finish_reason, has_calls);
+    let stop = Stop::new(kind, finish_reason).with_detail(candidate.finish_message);
+    if kind == StopKind::Error {
+        return Err(ModelError::Unfinished {
+            provider: GEMINI.name,
+            stop: format!("finishReason {}", finish_reason.unwrap_or_default()),
+            message: stop
+                .detail
+                .unwrap_or_else(|| "the API gave no message".into()),
+        });
+    }
+    // An answer that simply stopped with nothing in it is not an answer.
+    if parts.is_empty() && matches!(kind, StopKind::End | StopKind::ToolUse) {
         return Err(malformed(format!(
-            "the candidate has no content (finish reason: {reason})"
+            "the candidate has no content (finish reason: {})",
+            finish_reason.unwrap_or("none given")
         )));
     }
     let mut reply = Reply::default();
@@ -402,7 +480,12 @@ fn completion(response: Response) -> Result<Completion, ModelError> {
         reply.reasoning = Some(thoughts.join("\n"));
     }
     reply.reasoning_signature = call_signature.or(last_signature);
-    Ok(Completion { reply, usage })
+    reply.call = record(stop, sent);
+    Ok(Completion {
+        reply,
+        usage,
+        cost_usd: None,
+    })
 }
 
 #[async_trait::async_trait]
@@ -411,13 +494,18 @@ impl Model for GeminiModel {
         &self.id
     }
 
+    fn sampling(&self) -> &SamplingPolicy {
+        &self.sampling
+    }
+
     async fn complete(&self, request: &ChatRequest<'_>) -> Result<Completion, ModelError> {
-        let http = self
-            .client
-            .post(self.endpoint.clone())
-            .json(&body(&self.settings, request));
+        let sent = self.sampling.resolve(&request.sampling);
+        let http =
+            self.client
+                .post(self.endpoint.clone())
+                .json(&body(&self.settings, &sent, request));
         let bytes = GEMINI.send(http, self.api_key.as_deref()).await?;
-        completion(GEMINI.parse(&bytes)?)
+        completion(GEMINI.parse(&bytes)?, sent)
     }
 }
 
@@ -447,7 +535,10 @@ mod tests {
     }
 
     fn parsed(value: Value) -> Result<Completion, ModelError> {
-        completion(serde_json::from_value(value).expect("a response"))
+        completion(
+            serde_json::from_value(value).expect("a response"),
+            SentSampling::default(),
+        )
     }
 
     #[test]
@@ -524,13 +615,16 @@ mod tests {
             sample_index: 0,
         };
         let settings = Settings {
-            temperature: Some(0.5),
-            max_tokens: Some(900),
             top_p: Some(0.9),
             seed: Some(7),
             thinking_budget: Some(1024),
         };
-        let b = body(&settings, &request);
+        let sent = SentSampling {
+            temperature: Some(0.5),
+            max_tokens: Some(900),
+            ..SentSampling::default()
+        };
+        let b = body(&settings, &sent, &request);
         assert_eq!(
             b["systemInstruction"],
             json!({"parts": [{"text": "one\n\ntwo"}]})
@@ -566,7 +660,10 @@ mod tests {
                 {"functionCall": {"name": "send_email", "args": {"subject": "Tonight"}}, "thoughtSignature": "sig"},
                 {"functionCall": {"name": "send_email", "args": {"subject": "Again"}}},
             ]}, "finishReason": "STOP"}],
-            "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 5, "thoughtsTokenCount": 7},
+            "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 5,
+                              "thoughtsTokenCount": 7, "cachedContentTokenCount": 4},
+            "modelVersion": "gemini-2.5-flash-preview-05-20",
+            "responseId": "resp-1",
         }))
         .expect("a completion");
         assert_eq!(c.reply.text, "Sending now.");
@@ -579,27 +676,81 @@ mod tests {
             c.usage,
             Usage {
                 input_tokens: 10,
-                output_tokens: 12
+                output_tokens: 12,
+                cache_read_tokens: 4,
+                cache_write_tokens: 0,
             }
         );
+        let call = c.call().expect("a record");
+        assert_eq!(call.stop.kind, StopKind::ToolUse);
+        assert_eq!(call.stop.raw.as_deref(), Some("STOP"));
+        assert_eq!(
+            call.served.model.as_deref(),
+            Some("gemini-2.5-flash-preview-05-20")
+        );
+        assert_eq!(call.served.response_id.as_deref(), Some("resp-1"));
     }
 
     #[test]
-    fn a_blocked_prompt_is_an_error_naming_the_reason() {
-        let e = parsed(json!({"promptFeedback": {"blockReason": "SAFETY"}}))
-            .expect_err("no candidates")
+    fn a_blocked_prompt_is_a_blocked_reply_naming_the_reason() {
+        let c = parsed(json!({
+            "promptFeedback": {"blockReason": "PROHIBITED_CONTENT"},
+            "modelVersion": "gemini-2.5-pro",
+        }))
+        .expect("an outcome, not an error");
+        let call = c.call().expect("a record");
+        assert_eq!(call.stop.kind, StopKind::Blocked);
+        assert_eq!(call.stop.raw.as_deref(), Some("PROHIBITED_CONTENT"));
+        assert_eq!(call.served.model.as_deref(), Some("gemini-2.5-pro"));
+        assert!(c.reply.text.is_empty());
+    }
+
+    #[test]
+    fn a_finish_reason_is_read_even_when_the_candidate_has_parts() {
+        let candidate = |reason: &str| {
+            json!({"candidates": [{
+                "content": {"role": "model", "parts": [{"text": "Here is how to"}]},
+                "finishReason": reason,
+                "finishMessage": "stopped",
+            }]})
+        };
+        for (reason, kind) in [
+            ("SAFETY", StopKind::Blocked),
+            ("RECITATION", StopKind::Blocked),
+            ("LANGUAGE", StopKind::Blocked),
+            ("BLOCKLIST", StopKind::Blocked),
+            ("PROHIBITED_CONTENT", StopKind::Blocked),
+            ("SPII", StopKind::Blocked),
+            ("MAX_TOKENS", StopKind::Truncated),
+            ("STOP", StopKind::End),
+        ] {
+            let c = parsed(candidate(reason)).expect("a completion");
+            assert_eq!(c.reply.stop_kind(), Some(kind), "{reason}");
+            assert_eq!(
+                c.reply.text, "Here is how to",
+                "{reason}: the parts are kept"
+            );
+        }
+        for reason in [
+            "MALFORMED_FUNCTION_CALL",
+            "OTHER",
+            "FINISH_REASON_UNSPECIFIED",
+            "A_NEW_ONE",
+        ] {
+            let e = parsed(candidate(reason)).expect_err("the provider's own failure");
+            assert!(e.is_unusable_success(), "{reason}");
+            assert!(e.to_string().contains(reason), "{e}");
+        }
+        // Withheld with nothing to show is still an outcome.
+        let c =
+            parsed(json!({"candidates": [{"finishReason": "RECITATION"}]})).expect("an outcome");
+        assert_eq!(c.reply.stop_kind(), Some(StopKind::Blocked));
+        let c =
+            parsed(json!({"candidates": [{"finishReason": "MAX_TOKENS"}]})).expect("an outcome");
+        assert_eq!(c.reply.stop_kind(), Some(StopKind::Truncated));
+        let e = parsed(json!({"candidates": [{"finishReason": "STOP"}]}))
+            .expect_err("an empty answer")
             .to_string();
-        assert!(e.contains("declined") && e.contains("SAFETY"), "{e}");
-        let e = parsed(json!({"candidates": [{"finishReason": "RECITATION"}]}))
-            .expect_err("no content")
-            .to_string();
-        assert!(e.contains("declined") && e.contains("RECITATION"), "{e}");
-        let e = parsed(json!({"candidates": [{"finishReason": "MAX_TOKENS"}]}))
-            .expect_err("no content")
-            .to_string();
-        assert!(
-            e.contains("could not be read") && e.contains("MAX_TOKENS"),
-            "{e}"
-        );
+        assert!(e.contains("could not be read") && e.contains("STOP"), "{e}");
     }
 }

@@ -134,11 +134,17 @@ impl Provider {
             let bytes = response.bytes().await.map_err(transport)?;
             return Ok(bytes.to_vec());
         }
+        if status.is_redirection() {
+            return Err(ModelError::Redirect {
+                provider: self.name,
+                status: status.as_u16(),
+                location: redirect_target(response.headers()),
+            });
+        }
         let headers = response.headers().clone();
         let bytes = response.bytes().await.map_err(transport)?;
-        let message = serde_json::from_slice::<ErrorBody>(&bytes)
-            .map(|b| b.error.message)
-            .unwrap_or_else(|_| String::from_utf8_lossy(&bytes).chars().take(300).collect());
+        let message = error_message(&bytes)
+            .unwrap_or_else(|| String::from_utf8_lossy(&bytes).chars().take(300).collect());
         Err(ModelError::Status {
             provider: self.name,
             status: status.as_u16(),
@@ -152,12 +158,41 @@ impl Provider {
         })
     }
 
-    /// Reads a successful response's JSON.
+    /// Reads a successful response's JSON. A body that does not read as
+    /// a reply names the provider's own message when it carries one (a
+    /// router may answer 200 with `{"error": {"message": ...}}`).
     pub fn parse<T: serde::de::DeserializeOwned>(&self, bytes: &[u8]) -> Result<T, ModelError> {
         serde_json::from_slice(bytes).map_err(|e| ModelError::Malformed {
             provider: self.name,
-            message: e.to_string(),
+            message: match error_message(bytes) {
+                Some(message) => format!("the body is an error, not a reply: {message}"),
+                None => e.to_string(),
+            },
         })
+    }
+}
+
+/// The provider's own message in an error body, `{"error": {"message"}}`
+/// (OpenAI, Anthropic, Gemini and OpenRouter alike).
+pub(super) fn error_message(bytes: &[u8]) -> Option<String> {
+    serde_json::from_slice::<ErrorBody>(bytes)
+        .ok()
+        .map(|b| b.error.message)
+}
+
+/// Where a redirect points: its host only, so that no query (nor anything
+/// else the server put in the URL) reaches an error message.
+fn redirect_target(headers: &reqwest::header::HeaderMap) -> String {
+    let Some(location) = headers
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return "no Location given".to_owned();
+    };
+    match reqwest::Url::parse(location) {
+        Ok(url) => url.host_str().unwrap_or("a URL without a host").to_owned(),
+        // A relative Location stays on the same host.
+        Err(_) => "the same host, another path".to_owned(),
     }
 }
 
@@ -177,9 +212,13 @@ fn shared_client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
     // Retrying is the resilient layer's job, with backoff and the
     // provider's hints. reqwest's own retry layer would also keep a copy of
     // every request body alive until its response arrives.
+    // Nor does it follow redirects: a key in a header of the provider's own
+    // (`x-api-key`, `x-goog-api-key`) would go with the request to
+    // wherever a server pointed it.
     let client = reqwest::Client::builder()
         .timeout(timeout)
         .retry(reqwest::retry::never())
+        .redirect(reqwest::redirect::Policy::none())
         .build()?;
     clients.insert(timeout, client.clone());
     Ok(client)

@@ -5,6 +5,7 @@
 //! network, which makes it the default and the host's self-test.
 
 mod anthropic;
+mod family;
 mod gemini;
 mod http;
 mod openai;
@@ -13,27 +14,22 @@ mod resilient;
 pub mod response_cache;
 mod retry;
 mod retry_hint;
+mod sampling;
 mod secret;
 mod spec;
 mod throttle;
 
 use std::sync::Arc;
 
+use crate::provenance::CallRecord;
 use crate::transcript::{Message, Reply, ToolDefinition};
 
 pub use openai::OpenAiModel;
 pub use resilient::{Politeness, PolitenessError, ResilientModel};
 pub use retry::RetryPolicy;
+pub use sampling::{SamplingPolicy, SamplingSettings, WithDefaultTemperature};
 pub use spec::{ModelSpec, PROVIDERS, SpecError};
 pub use throttle::{Limits, TokenBucket};
-
-/// Sampling settings a caller pins on one request, over the model's own
-/// settings; `None` leaves the model's (or the provider's) default.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct SamplingSettings {
-    pub temperature: Option<f32>,
-    pub max_tokens: Option<u32>,
-}
 
 /// One completion request: the conversation so far and the tools on offer,
 /// borrowed from the sample, which owns them.
@@ -52,22 +48,65 @@ pub struct ChatRequest<'a> {
 /// Tokens one call consumed, as the provider reported them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Usage {
+    /// Every input token, those read from or written to the provider's
+    /// prompt cache included.
     pub input_tokens: u64,
+    /// Output tokens, reasoning included.
     pub output_tokens: u64,
+    /// Of the input, tokens read from the provider's prompt cache (OpenAI
+    /// `cached_tokens`, Anthropic `cache_read_input_tokens`, Gemini
+    /// `cachedContentTokenCount`), billed at the cached-input rate.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cache_read_tokens: u64,
+    /// Of the input, tokens written to the provider's prompt cache
+    /// (Anthropic `cache_creation_input_tokens`), billed at its write rate.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cache_write_tokens: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl std::ops::AddAssign for Usage {
     fn add_assign(&mut self, other: Self) {
         self.input_tokens += other.input_tokens;
         self.output_tokens += other.output_tokens;
+        self.cache_read_tokens += other.cache_read_tokens;
+        self.cache_write_tokens += other.cache_write_tokens;
     }
 }
 
-/// A model's answer to one request.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+impl std::ops::SubAssign for Usage {
+    fn sub_assign(&mut self, other: Self) {
+        self.input_tokens = self.input_tokens.saturating_sub(other.input_tokens);
+        self.output_tokens = self.output_tokens.saturating_sub(other.output_tokens);
+        self.cache_read_tokens = self
+            .cache_read_tokens
+            .saturating_sub(other.cache_read_tokens);
+        self.cache_write_tokens = self
+            .cache_write_tokens
+            .saturating_sub(other.cache_write_tokens);
+    }
+}
+
+/// A model's answer to one request. Its reply carries the call's record:
+/// why it ended, which model served it, the sampling sent.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Completion {
     pub reply: Reply,
     pub usage: Usage,
+    /// What the provider itself said the call cost, in US dollars
+    /// (OpenRouter's `usage.cost`); the price table prices the others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+}
+
+impl Completion {
+    /// The record of the call, which every provider attaches.
+    pub fn call(&self) -> Option<&CallRecord> {
+        self.reply.call.as_deref()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -91,12 +130,27 @@ pub enum ModelError {
         provider: &'static str,
         message: String,
     },
-    /// The provider declined to answer this request (a safety block): sent
-    /// again it would be declined again, so it is never retried.
-    #[error("{provider} declined to answer: {reason}")]
-    Blocked {
+    /// A success whose reply the provider itself ended on an error
+    /// (OpenRouter's `finish_reason: "error"`, Gemini's
+    /// `MALFORMED_FUNCTION_CALL`): no reply to use, but another attempt
+    /// may give one.
+    #[error("{provider} ended the reply on an error ({stop}): {message}")]
+    Unfinished {
         provider: &'static str,
-        reason: String,
+        /// The stop reason as the provider wrote it.
+        stop: String,
+        message: String,
+    },
+    /// The model client follows no redirect: the key would go with it to
+    /// wherever the server points.
+    #[error(
+        "{provider} answered HTTP {status}, a redirect to {location}; redirects are not followed (the key would go with them): set base_url to the address that answers"
+    )]
+    Redirect {
+        provider: &'static str,
+        status: u16,
+        /// The host the redirect points to, or what the server sent.
+        location: String,
     },
     /// A call retried until its policy ran out, or until a final error.
     #[error(
@@ -112,18 +166,28 @@ pub enum ModelError {
 
 impl ModelError {
     /// Whether the same request may succeed if sent again: a timeout, a
-    /// connection refused or reset, a body cut short, a success whose body
-    /// cannot be read, or HTTP 408, 409, 429 or 5xx. Any other status says
-    /// the request itself is wrong (a bad key, a bad model, a bad body),
-    /// which no retry fixes.
+    /// connection refused or reset, a body cut short, a success that could
+    /// not be used (see [`ModelError::is_unusable_success`]), or HTTP 408,
+    /// 409, 429 or 5xx. Any other status says the request itself is wrong
+    /// (a bad key, a bad model, a bad body), which no retry fixes.
     pub fn is_retryable(&self) -> bool {
         match self {
             ModelError::Status { status, .. } => matches!(status, 408 | 409 | 429 | 500..=599),
-            // Only a success's body is parsed, so `Malformed` is a 2xx the
-            // server garbled.
-            ModelError::Transport { .. } | ModelError::Malformed { .. } => true,
-            ModelError::Blocked { .. } | ModelError::GaveUp { .. } => false,
+            ModelError::Transport { .. } => true,
+            ModelError::Malformed { .. } | ModelError::Unfinished { .. } => true,
+            ModelError::Redirect { .. } | ModelError::GaveUp { .. } => false,
         }
+    }
+
+    /// A 2xx that gave no usable reply: a body that could not be read, or
+    /// a reply the provider ended on an error. Sent again, the same
+    /// request more often than not fails the same way, so it is retried
+    /// once, not as often as a transport error.
+    pub fn is_unusable_success(&self) -> bool {
+        matches!(
+            self,
+            ModelError::Malformed { .. } | ModelError::Unfinished { .. }
+        )
     }
 
     /// The wait the provider asked for before the next request.
@@ -140,6 +204,9 @@ impl ModelError {
 pub trait Model: Send + Sync {
     /// `provider/model`.
     fn id(&self) -> &str;
+    /// How the model takes sampling settings: what it sends for what a
+    /// caller asks.
+    fn sampling(&self) -> &SamplingPolicy;
     async fn complete(&self, request: &ChatRequest<'_>) -> Result<Completion, ModelError>;
 }
 

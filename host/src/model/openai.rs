@@ -11,13 +11,23 @@
 //! `reasoning_effort`; OpenRouter a `reasoning` object of `effort` or
 //! `max_tokens`). Reasoning text comes back as `reasoning_content` or
 //! `reasoning`.
+//!
+//! Every reply is read with its ending (`choices[].finish_reason`, a
+//! non-empty `message.refusal`; OpenRouter's `native_finish_reason`, and
+//! its `finish_reason: "error"` with an `error` object inside a 200) and
+//! the model that served it (`model`, `system_fingerprint`, OpenRouter's
+//! `provider`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use super::family::{self, Family};
 use super::http::{self, KeyHeader, Provider};
 use super::spec::{Supports, decimal};
-use super::{ChatRequest, Completion, Model, ModelError, ModelSpec, SpecError, Usage};
+use super::{
+    ChatRequest, Completion, Model, ModelError, ModelSpec, SamplingPolicy, SpecError, Usage,
+};
+use crate::provenance::{CallRecord, SentSampling, Served, Stop, StopKind};
 use crate::transcript::{Message, Reply, Role, ToolCall, ToolDefinition};
 
 /// An API that speaks Chat Completions, and where it departs from OpenAI's.
@@ -26,7 +36,24 @@ pub(super) struct Dialect {
     /// The field the provider's own host takes the output limit in.
     pub official_max_tokens_field: &'static str,
     pub reasoning: Reasoning,
+    /// The `reasoning_effort` values its API documents.
+    pub reasoning_efforts: &'static [&'static str],
+    /// Its models are named `vendor/model` and the vendor's own rules
+    /// apply to them (OpenRouter).
+    pub routes: bool,
+    /// It reports each call's cost in `usage.cost` (OpenRouter, always:
+    /// the `usage: {include: true}` request flag is deprecated and has no
+    /// effect).
+    pub reports_cost: bool,
 }
+
+/// `reasoning_effort` as OpenAI's Chat Completions API lists it
+/// (`ReasoningEffort`); which a given model accepts is for the API to say.
+const OPENAI_EFFORTS: &[&str] = &["none", "minimal", "low", "medium", "high", "xhigh", "max"];
+/// OpenRouter's `reasoning.effort`.
+const OPENROUTER_EFFORTS: &[&str] = &["none", "minimal", "low", "medium", "high", "xhigh", "max"];
+/// Together's `reasoning_effort`.
+const TOGETHER_EFFORTS: &[&str] = &["low", "medium", "high"];
 
 /// How a dialect takes `reasoning_effort` and `thinking_budget`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +79,9 @@ pub(super) const OPENAI: Dialect = Dialect {
     // know only that.
     official_max_tokens_field: "max_completion_tokens",
     reasoning: Reasoning::Effort,
+    reasoning_efforts: OPENAI_EFFORTS,
+    routes: false,
+    reports_cost: false,
 };
 
 /// OpenRouter's OpenAI-compatible API.
@@ -66,6 +96,9 @@ pub(super) const OPENROUTER: Dialect = Dialect {
     },
     official_max_tokens_field: "max_tokens",
     reasoning: Reasoning::Object,
+    reasoning_efforts: OPENROUTER_EFFORTS,
+    routes: true,
+    reports_cost: true,
 };
 
 /// Together AI's OpenAI-compatible API.
@@ -80,13 +113,15 @@ pub(super) const TOGETHER: Dialect = Dialect {
     },
     official_max_tokens_field: "max_tokens",
     reasoning: Reasoning::Effort,
+    reasoning_efforts: TOGETHER_EFFORTS,
+    routes: false,
+    reports_cost: false,
 };
 
-/// Sampling settings a model was configured with.
+/// Settings a model was configured with beyond temperature and length,
+/// which its [`SamplingPolicy`] holds.
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Settings {
-    temperature: Option<f32>,
-    max_tokens: Option<u32>,
     top_p: Option<f32>,
     seed: Option<u64>,
     reasoning_effort: Option<String>,
@@ -102,6 +137,7 @@ pub struct OpenAiModel {
     api_key: Option<String>,
     max_tokens_field: &'static str,
     settings: Settings,
+    sampling: SamplingPolicy,
     client: reqwest::Client,
 }
 
@@ -119,7 +155,7 @@ impl OpenAiModel {
         spec.check_supported(Supports {
             top_p: true,
             seed: true,
-            reasoning_effort: true,
+            reasoning_efforts: dialect.reasoning_efforts,
             thinking_budget: object,
         })?;
         if object && spec.reasoning_effort.is_some() && spec.thinking_budget.is_some() {
@@ -131,7 +167,31 @@ impl OpenAiModel {
                 ),
             ));
         }
+        let (family, max_temperature) = family_of(dialect, spec);
+        family.check(spec, max_temperature)?;
         let connection = dialect.provider.connect(spec)?;
+        let reasoning_setting = match (
+            dialect.reasoning,
+            &spec.reasoning_effort,
+            spec.thinking_budget,
+        ) {
+            (Reasoning::Effort, Some(effort), _) => Some(format!("reasoning_effort={effort}")),
+            (Reasoning::Object, Some(effort), _) => Some(format!("reasoning.effort={effort}")),
+            (Reasoning::Object, None, Some(budget)) => {
+                Some(format!("reasoning.max_tokens={budget}"))
+            }
+            _ => None,
+        };
+        let mut sampling = SamplingPolicy::new(max_temperature)
+            .family(&family)
+            .own(spec.temperature, spec.max_tokens)
+            .reasoning(reasoning_setting, spec.thinking_budget, thinks(spec));
+        if family.exclusive_top_p && spec.top_p.is_some() {
+            sampling = sampling.refusing_temperature(format!(
+                "{} takes temperature or top_p, not both, and top_p is set",
+                spec.model()
+            ));
+        }
         Ok(Self {
             id: spec.id.clone(),
             model: spec.model().to_owned(),
@@ -150,26 +210,51 @@ impl OpenAiModel {
                 "max_tokens"
             },
             settings: Settings {
-                temperature: spec.temperature,
-                max_tokens: spec.max_tokens,
                 top_p: spec.top_p,
                 seed: spec.seed,
                 reasoning_effort: spec.reasoning_effort.clone(),
                 thinking_budget: spec.thinking_budget,
             },
+            sampling,
             client: connection.client,
         })
     }
 
-    fn body<'a>(&'a self, request: &'a ChatRequest<'_>) -> RequestBody<'a> {
+    fn body<'a>(&'a self, sent: &SentSampling, request: &'a ChatRequest<'_>) -> RequestBody<'a> {
         body(
             &self.model,
             self.dialect.reasoning,
             self.max_tokens_field,
             &self.settings,
+            sent,
             request,
         )
     }
+}
+
+/// The rules of the family a model belongs to, and the highest temperature
+/// its API takes. On a router the model's vendor picks the rules
+/// (`anthropic/claude-opus-4-7` follows Anthropic's).
+fn family_of(dialect: &Dialect, spec: &ModelSpec) -> (Family, f32) {
+    let model = spec.model();
+    if dialect.routes {
+        if model.starts_with("anthropic/") {
+            return (family::anthropic(model, thinks(spec)), 1.0);
+        }
+        if model.starts_with("google/") {
+            return (family::gemini(model, spec.thinking_budget), 2.0);
+        }
+    }
+    (family::openai(model, spec.reasoning_effort.as_deref()), 2.0)
+}
+
+/// Whether the spec turns reasoning on: an effort other than `none`, or a
+/// budget above 0.
+fn thinks(spec: &ModelSpec) -> bool {
+    spec.reasoning_effort
+        .as_deref()
+        .is_some_and(|e| e != "none")
+        || spec.thinking_budget.is_some_and(|b| b > 0)
 }
 
 /// A Chat Completions request, borrowing the transcript: serialized
@@ -261,20 +346,17 @@ fn body<'a>(
     reasoning: Reasoning,
     max_tokens_field: &str,
     settings: &'a Settings,
+    sent: &SentSampling,
     request: &'a ChatRequest<'_>,
 ) -> RequestBody<'a> {
-    let max_tokens = request.sampling.max_tokens.or(settings.max_tokens);
+    let max_tokens = sent.max_tokens;
     let official_limit = max_tokens_field == "max_completion_tokens";
     let effort = settings.reasoning_effort.as_deref();
     RequestBody {
         model,
         messages: request.messages.iter().map(wire_message).collect(),
         tools: request.tools.iter().map(wire_tool).collect(),
-        temperature: request
-            .sampling
-            .temperature
-            .or(settings.temperature)
-            .map(decimal),
+        temperature: sent.temperature.map(decimal),
         max_tokens: max_tokens.filter(|_| !official_limit),
         max_completion_tokens: max_tokens.filter(|_| official_limit),
         top_p: settings.top_p.map(decimal),
@@ -333,9 +415,22 @@ fn wire_tool(tool: &ToolDefinition) -> RequestTool<'_> {
 
 #[derive(Deserialize)]
 struct WireCompletion {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
     choices: Vec<Choice>,
     #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    system_fingerprint: Option<String>,
+    /// OpenRouter: the provider it sent the call on to.
+    #[serde(default)]
+    provider: Option<String>,
+    #[serde(default)]
     usage: Option<WireUsage>,
+    /// An error in place of a reply, inside a 2xx (OpenRouter).
+    #[serde(default)]
+    error: Option<WireError>,
 }
 
 #[derive(Deserialize)]
@@ -344,14 +439,54 @@ struct WireUsage {
     prompt_tokens: u64,
     #[serde(default)]
     completion_tokens: u64,
+    #[serde(default)]
+    prompt_tokens_details: Option<PromptTokensDetails>,
+    /// OpenRouter: what the call cost, in credits (US dollars).
+    #[serde(default)]
+    cost: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct PromptTokensDetails {
+    #[serde(default)]
+    cached_tokens: Option<u64>,
+    #[serde(default)]
+    cache_write_tokens: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct WireError {
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    code: Option<serde_json::Value>,
+}
+
+impl WireError {
+    fn describe(&self) -> String {
+        let message = self.message.as_deref().unwrap_or("no message given");
+        match &self.code {
+            Some(code) if !code.is_null() => format!("{message} (code {code})"),
+            _ => message.to_owned(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
 struct Choice {
-    message: WireReply,
+    #[serde(default)]
+    message: Option<WireReply>,
+    #[serde(default)]
+    finish_reason: Option<String>,
+    /// OpenRouter: the upstream model's own finish reason.
+    #[serde(default)]
+    native_finish_reason: Option<String>,
+    /// OpenRouter: the error that ended this choice.
+    #[serde(default)]
+    error: Option<WireError>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct WireReply {
     #[serde(default)]
     content: Option<String>,
@@ -387,33 +522,103 @@ impl Model for OpenAiModel {
         &self.id
     }
 
+    fn sampling(&self) -> &SamplingPolicy {
+        &self.sampling
+    }
+
     async fn complete(&self, request: &ChatRequest<'_>) -> Result<Completion, ModelError> {
         let provider = &self.dialect.provider;
+        let sent = self.sampling.resolve(&request.sampling);
         let http = self
             .client
             .post(self.endpoint.clone())
-            .json(&self.body(request));
+            .json(&self.body(&sent, request));
         let bytes = provider.send(http, self.api_key.as_deref()).await?;
-        completion(provider.name, provider.parse(&bytes)?)
+        let mut completion = completion(provider.name, provider.parse(&bytes)?, sent)?;
+        if !self.dialect.reports_cost {
+            completion.cost_usd = None;
+        }
+        Ok(completion)
     }
+}
+
+/// How a choice ended, by its `finish_reason` (OpenAI's five, Together's
+/// `eos`); a reply with no finish reason (some compatible servers send
+/// none) ended on its own terms: tool calls or an answer.
+fn stop_kind(finish_reason: Option<&str>, has_tool_calls: bool) -> Option<StopKind> {
+    Some(match finish_reason {
+        Some("stop" | "eos") => StopKind::End,
+        Some("tool_calls" | "function_call") => StopKind::ToolUse,
+        Some("length") => StopKind::Truncated,
+        Some("content_filter") => StopKind::Blocked,
+        Some("error") => StopKind::Error,
+        Some(_) => return None,
+        None if has_tool_calls => StopKind::ToolUse,
+        None => StopKind::End,
+    })
 }
 
 fn completion(
     provider: &'static str,
     completion: WireCompletion,
+    sent: SentSampling,
 ) -> Result<Completion, ModelError> {
-    let usage = completion.usage.map_or(Usage::default(), |u| Usage {
-        input_tokens: u.prompt_tokens,
-        output_tokens: u.completion_tokens,
+    if let Some(error) = &completion.error {
+        return Err(ModelError::Unfinished {
+            provider,
+            stop: "error".into(),
+            message: error.describe(),
+        });
+    }
+    let usage = completion.usage.as_ref().map_or(Usage::default(), |u| {
+        let details = u.prompt_tokens_details.as_ref();
+        Usage {
+            input_tokens: u.prompt_tokens,
+            output_tokens: u.completion_tokens,
+            cache_read_tokens: details.and_then(|d| d.cached_tokens).unwrap_or(0),
+            cache_write_tokens: details.and_then(|d| d.cache_write_tokens).unwrap_or(0),
+        }
     });
+    let cost_usd = completion.usage.as_ref().and_then(|u| u.cost);
     let Some(choice) = completion.choices.into_iter().next() else {
         return Err(ModelError::Malformed {
             provider,
             message: "the response has no choices".into(),
         });
     };
-    let message = choice.message;
-    let text = match (message.content, message.refusal) {
+    let message = choice.message.unwrap_or_default();
+    let finish_reason = choice.finish_reason.as_deref();
+    let refusal = message.refusal.filter(|r| !r.is_empty());
+    let kind = if refusal.is_some() {
+        Some(StopKind::Refused)
+    } else {
+        stop_kind(finish_reason, !message.tool_calls.is_empty())
+    };
+    let stop_name = |detail: &Option<String>| match (finish_reason, detail) {
+        (Some(reason), Some(native)) => format!("finish_reason {reason}, native {native}"),
+        (Some(reason), None) => format!("finish_reason {reason}"),
+        (None, _) => "no finish_reason".to_owned(),
+    };
+    match kind {
+        Some(StopKind::Error) | None => {
+            let why = choice.error.as_ref().map_or_else(
+                || "the provider gave no reason".to_owned(),
+                WireError::describe,
+            );
+            return Err(ModelError::Unfinished {
+                provider,
+                stop: stop_name(&choice.native_finish_reason),
+                message: match kind {
+                    None => format!("an unknown finish reason; {why}"),
+                    Some(_) => why,
+                },
+            });
+        }
+        Some(_) => {}
+    }
+    let stop = Stop::new(kind.unwrap_or(StopKind::End), finish_reason)
+        .with_detail(choice.native_finish_reason.clone());
+    let text = match (message.content, refusal) {
         (Some(content), _) if !content.is_empty() => content,
         (_, Some(refusal)) => refusal,
         (content, None) => content.unwrap_or_default(),
@@ -436,8 +641,22 @@ fn completion(
             })
             .collect(),
         cached: false,
+        call: Some(Box::new(CallRecord {
+            stop,
+            served: Served {
+                model: completion.model,
+                fingerprint: completion.system_fingerprint,
+                upstream: completion.provider,
+                response_id: completion.id,
+            },
+            sent,
+        })),
     };
-    Ok(Completion { reply, usage })
+    Ok(Completion {
+        reply,
+        usage,
+        cost_usd,
+    })
 }
 
 #[cfg(test)]
@@ -456,7 +675,8 @@ mod tests {
         }
     }
 
-    /// A request body as the provider receives it.
+    /// A request body as the provider receives it, sent at temperature
+    /// 0.5 with 900 tokens.
     fn body_json(
         model: &str,
         reasoning: Reasoning,
@@ -464,8 +684,33 @@ mod tests {
         settings: &Settings,
         request: &ChatRequest<'_>,
     ) -> Value {
-        serde_json::to_value(body(model, reasoning, max_tokens_field, settings, request))
-            .expect("a request body serializes")
+        let sent = SentSampling {
+            temperature: Some(0.5),
+            max_tokens: Some(900),
+            ..SentSampling::default()
+        };
+        serde_json::to_value(body(
+            model,
+            reasoning,
+            max_tokens_field,
+            settings,
+            &sent,
+            request,
+        ))
+        .expect("a request body serializes")
+    }
+
+    /// The body a model configured by `spec` (on a local server) sends for
+    /// `sampling`, and what it records as sent.
+    fn model_body(spec: &str, sampling: SamplingSettings) -> (Value, SentSampling) {
+        let spec = ModelSpec::parse(&format!("{spec},base_url=http://127.0.0.1:9/v1"))
+            .expect("a valid spec");
+        let model = OpenAiModel::from_spec(&spec).expect("a model");
+        let mut r = request();
+        r.sampling = sampling;
+        let sent = model.sampling.resolve(&r.sampling);
+        let body = serde_json::to_value(model.body(&sent, &r)).expect("a body");
+        (body, sent)
     }
 
     #[test]
@@ -502,13 +747,16 @@ mod tests {
             sampling: SamplingSettings::default(),
             sample_index: 0,
         };
-        let b = body_json(
+        let sent = SentSampling::default();
+        let b = serde_json::to_value(body(
             "m",
             Reasoning::Effort,
             "max_tokens",
             &Settings::default(),
+            &sent,
             &request,
-        );
+        ))
+        .expect("a request body serializes");
         assert_eq!(
             b["messages"],
             json!([
@@ -535,8 +783,6 @@ mod tests {
 
     fn settings() -> Settings {
         Settings {
-            temperature: Some(0.5),
-            max_tokens: Some(900),
             top_p: Some(0.9),
             seed: Some(7),
             reasoning_effort: None,
@@ -580,14 +826,202 @@ mod tests {
 
     #[test]
     fn a_request_pins_temperature_and_length_over_the_models() {
-        let mut r = request();
-        r.sampling = SamplingSettings {
+        let pinned = SamplingSettings {
             temperature: Some(0.0),
             max_tokens: Some(64),
+            ..SamplingSettings::default()
         };
-        let b = body_json("m", Reasoning::Effort, "max_tokens", &settings(), &r);
+        let (b, sent) = model_body("openai/gpt-4.1,temperature=0.5,max_tokens=900", pinned);
         assert_eq!(b["temperature"], 0.0);
         assert_eq!(b["max_tokens"], 64);
+        assert_eq!(sent.temperature, Some(0.0));
+        // The run's default gives way to the model's own.
+        let default = SamplingSettings {
+            default_temperature: Some(1.0),
+            ..SamplingSettings::default()
+        };
+        let (b, _) = model_body("openai/gpt-4.1,temperature=0.5", default.clone());
+        assert_eq!(b["temperature"], 0.5);
+        let (b, _) = model_body("openai/gpt-4.1", default);
+        assert_eq!(b["temperature"], 1.0);
+    }
+
+    #[test]
+    fn a_reasoning_model_is_sent_no_temperature_and_that_is_recorded() {
+        let pinned = SamplingSettings {
+            temperature: Some(0.0),
+            ..SamplingSettings::default()
+        };
+        let (b, sent) = model_body("openai/o3,reasoning_effort=high", pinned.clone());
+        assert!(b.get("temperature").is_none(), "{b}");
+        assert_eq!(b["reasoning_effort"], "high");
+        assert_eq!(sent.temperature, None);
+        assert_eq!(sent.reasoning.as_deref(), Some("reasoning_effort=high"));
+        assert!(
+            sent.note
+                .is_some_and(|n| n.contains("takes only its default"))
+        );
+        // GPT-5.1 at effort `none` does not reason, and takes one.
+        let (b, _) = model_body("openai/gpt-5.1,reasoning_effort=none", pinned);
+        assert_eq!(b["temperature"], 0.0);
+    }
+
+    #[test]
+    fn an_impossible_temperature_is_refused_before_anything_is_sent() {
+        let refused = |spec: &str| {
+            OpenAiModel::from_spec(
+                &ModelSpec::parse(&format!("{spec},base_url=http://127.0.0.1:9/v1"))
+                    .expect("a valid spec"),
+            )
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+        };
+        let e = refused("openai/o3,temperature=0");
+        assert!(
+            e.contains("model `openai/o3`: temperature cannot be set for o3")
+                && e.contains("only its default"),
+            "{e}"
+        );
+        assert!(
+            refused("openai/o3,temperature=1").is_empty(),
+            "the default is fine"
+        );
+        let e = ModelSpec::parse("openai/gpt-4.1,reasoning_effort=extreme")
+            .expect_err("no provider lists it")
+            .to_string();
+        assert!(
+            e.contains("must be one of none, minimal, low, medium, high, xhigh, max"),
+            "{e}"
+        );
+        let e = OpenAiModel::from_spec_with(
+            &TOGETHER,
+            &ModelSpec::parse("together/x,reasoning_effort=max,base_url=http://127.0.0.1:9/v1")
+                .expect("a valid spec"),
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(
+            e.contains("must be one of low, medium, high for together"),
+            "{e}"
+        );
+        let e = OpenAiModel::from_spec_with(
+            &OPENROUTER,
+            &ModelSpec::parse(
+                "openrouter/anthropic/claude-opus-4-7,temperature=0.2,base_url=http://127.0.0.1:9/v1",
+            )
+            .expect("a valid spec"),
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(e.contains("accepts no sampling settings"), "{e}");
+    }
+
+    /// A completion with one choice, as the API documents it.
+    fn wire(choice: Value) -> WireCompletion {
+        serde_json::from_value(json!({
+            "id": "chatcmpl-1",
+            "object": "chat.completion",
+            "model": "gpt-4.1-2025-04-14",
+            "system_fingerprint": "fp_abc",
+            "choices": [choice],
+            "usage": {"prompt_tokens": 100, "completion_tokens": 20,
+                      "prompt_tokens_details": {"cached_tokens": 60}},
+        }))
+        .expect("parses")
+    }
+
+    fn ended(finish_reason: &str, message: Value) -> Result<Completion, ModelError> {
+        completion(
+            "openai",
+            wire(json!({"index": 0, "finish_reason": finish_reason, "message": message})),
+            SentSampling::default(),
+        )
+    }
+
+    #[test]
+    fn every_finish_reason_is_read_with_the_model_that_served_it() {
+        let text = json!({"role": "assistant", "content": "Done."});
+        for (reason, kind) in [
+            ("stop", StopKind::End),
+            ("length", StopKind::Truncated),
+            ("content_filter", StopKind::Blocked),
+            ("tool_calls", StopKind::ToolUse),
+            ("function_call", StopKind::ToolUse),
+            ("eos", StopKind::End),
+        ] {
+            let c = ended(reason, text.clone()).expect("a completion");
+            let call = c.call().expect("a record");
+            assert_eq!(call.stop.kind, kind, "{reason}");
+            assert_eq!(call.stop.raw.as_deref(), Some(reason));
+            assert_eq!(call.served.model.as_deref(), Some("gpt-4.1-2025-04-14"));
+            assert_eq!(call.served.fingerprint.as_deref(), Some("fp_abc"));
+            assert_eq!(call.served.response_id.as_deref(), Some("chatcmpl-1"));
+            assert_eq!(c.usage.cache_read_tokens, 60);
+            assert_eq!(c.usage.input_tokens, 100);
+        }
+        let e = ended("mystery", text).expect_err("an unknown finish reason");
+        assert!(e.to_string().contains("finish_reason mystery"), "{e}");
+        assert!(e.is_unusable_success());
+    }
+
+    #[test]
+    fn a_refusal_is_a_refused_reply_whatever_the_finish_reason() {
+        let c = ended(
+            "stop",
+            json!({"role": "assistant", "content": null, "refusal": "I can't help with that."}),
+        )
+        .expect("a completion");
+        assert_eq!(c.reply.text, "I can't help with that.");
+        assert_eq!(c.reply.stop_kind(), Some(StopKind::Refused));
+    }
+
+    #[test]
+    fn openrouter_errors_inside_a_200_are_failures_naming_the_providers_message() {
+        let e = completion(
+            "openrouter",
+            wire(json!({
+                "index": 0, "finish_reason": "error", "native_finish_reason": "error",
+                "message": {"role": "assistant", "content": ""},
+                "error": {"code": 502, "message": "Upstream provider overloaded"},
+            })),
+            SentSampling::default(),
+        )
+        .expect_err("no reply");
+        let text = e.to_string();
+        assert!(
+            text.contains("openrouter ended the reply on an error")
+                && text.contains("Upstream provider overloaded")
+                && text.contains("code 502"),
+            "{text}"
+        );
+        let top: WireCompletion = serde_json::from_value(json!({
+            "error": {"code": 429, "message": "Rate limited upstream"},
+        }))
+        .expect("parses");
+        let e = completion("openrouter", top, SentSampling::default()).expect_err("no reply");
+        assert!(e.to_string().contains("Rate limited upstream"), "{e}");
+    }
+
+    #[test]
+    fn openrouter_names_its_upstream_and_its_native_reason() {
+        let wire: WireCompletion = serde_json::from_value(json!({
+            "id": "gen-1", "provider": "Together", "model": "meta-llama/llama-3.1-70b-instruct",
+            "choices": [{"finish_reason": "stop", "native_finish_reason": "eos",
+                         "message": {"role": "assistant", "content": "Done."}}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 2, "cost": 0.00042},
+        }))
+        .expect("parses");
+        let c = completion("openrouter", wire, SentSampling::default()).expect("a completion");
+        let call = c.call().expect("a record");
+        assert_eq!(
+            call.served.label(),
+            "meta-llama/llama-3.1-70b-instruct via Together"
+        );
+        assert_eq!(call.stop.detail.as_deref(), Some("eos"));
+        assert_eq!(c.cost_usd, Some(0.00042));
     }
 
     #[test]
@@ -600,7 +1034,7 @@ mod tests {
             }}],
         }))
         .expect("parses");
-        let c = completion("openrouter", wire).expect("a completion");
+        let c = completion("openrouter", wire, SentSampling::default()).expect("a completion");
         assert_eq!(c.reply.text, "answer");
         assert_eq!(c.reply.reasoning.as_deref(), Some("step by step"));
     }

@@ -17,7 +17,7 @@ use tokio::time::Instant;
 use super::retry::{Next, Retry, RetryPolicy};
 use super::spec::PROVIDERS;
 use super::throttle::{Limits, ModelThrottle, ProviderThrottle, estimate_tokens};
-use super::{ChatRequest, Completion, Model, ModelError, ModelSpec};
+use super::{ChatRequest, Completion, Model, ModelError, ModelSpec, SamplingPolicy};
 use crate::suite::ProviderSettings;
 
 #[derive(Debug, thiserror::Error)]
@@ -138,6 +138,10 @@ impl Model for ResilientModel {
         self.inner.id()
     }
 
+    fn sampling(&self) -> &SamplingPolicy {
+        self.inner.sampling()
+    }
+
     async fn complete(&self, request: &ChatRequest<'_>) -> Result<Completion, ModelError> {
         let estimate = estimate_tokens(request, self.default_max_tokens);
         let mut retry = Retry::new(self.policy, self.jitter_seed());
@@ -203,6 +207,7 @@ mod tests {
     /// flight at once.
     struct Scripted {
         id: String,
+        sampling: SamplingPolicy,
         script: Mutex<VecDeque<Result<Completion, ModelError>>>,
         calls: AtomicU64,
         in_flight: AtomicU64,
@@ -214,6 +219,7 @@ mod tests {
         fn new(id: &str, script: Vec<Result<Completion, ModelError>>) -> Arc<Self> {
             Arc::new(Self {
                 id: id.to_owned(),
+                sampling: SamplingPolicy::new(2.0),
                 script: Mutex::new(script.into()),
                 calls: AtomicU64::new(0),
                 in_flight: AtomicU64::new(0),
@@ -227,6 +233,10 @@ mod tests {
     impl Model for Scripted {
         fn id(&self) -> &str {
             &self.id
+        }
+
+        fn sampling(&self) -> &SamplingPolicy {
+            &self.sampling
         }
 
         async fn complete(&self, _: &ChatRequest<'_>) -> Result<Completion, ModelError> {
@@ -253,7 +263,9 @@ mod tests {
             usage: Usage {
                 input_tokens: 10,
                 output_tokens: 5,
+                ..Usage::default()
             },
+            cost_usd: None,
         }
     }
 

@@ -3,8 +3,12 @@
 //! a suite (or resuming one) sends nothing the provider already answered.
 //!
 //! The key covers the model and its settings, the messages, the tools, the
-//! sampling settings and the sample's index; never the API key, timeouts
-//! or limits, which do not change an answer.
+//! sampling settings the request is sent with and the sample's index;
+//! never the API key, timeouts or limits, which do not change an answer.
+//!
+//! An entry keeps the whole completion, with the record of the call that
+//! made it: a cached answer is reported with the snapshot that served it
+//! and the stop reason it ended on, not with today's.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -12,11 +16,13 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
-use super::{ChatRequest, Completion, Model, ModelError, ModelSpec};
+use super::{ChatRequest, Completion, Model, ModelError, ModelSpec, SamplingPolicy};
 use crate::transcript::Role;
 
 /// Bumped when the key's shape changes, so old entries are never matched.
-const KEY_VERSION: u32 = 2;
+/// 3: the sampling sent (resolved against the model's rules) rather than
+/// the sampling asked for, with its reasoning setting.
+const KEY_VERSION: u32 = 3;
 
 /// Each connection's page cache: 64 KiB (16 pages of 4 KiB).
 const CACHE_SIZE_PRAGMA: &str = "PRAGMA cache_size = -64;";
@@ -249,14 +255,10 @@ impl CachedModel {
             key.text(&tool.description);
             key.text(&tool.parameters);
         }
-        let sampling = &request.sampling;
-        key.optional(
-            sampling
-                .temperature
-                .map(|t| t.to_bits().to_string())
-                .as_deref(),
-        );
-        key.optional(sampling.max_tokens.map(|n| n.to_string()).as_deref());
+        let sent = self.inner.sampling().resolve(&request.sampling);
+        key.optional(sent.temperature.map(|t| t.to_bits().to_string()).as_deref());
+        key.optional(sent.max_tokens.map(|n| n.to_string()).as_deref());
+        key.optional(sent.reasoning.as_deref());
         key.number(u64::from(request.sample_index));
         key.0.finalize().into()
     }
@@ -311,6 +313,10 @@ impl Model for CachedModel {
         self.inner.id()
     }
 
+    fn sampling(&self) -> &SamplingPolicy {
+        self.inner.sampling()
+    }
+
     async fn complete(&self, request: &ChatRequest<'_>) -> Result<Completion, ModelError> {
         let key = self.key(request);
         if self.read
@@ -329,20 +335,51 @@ impl Model for CachedModel {
 mod tests {
     use super::*;
     use crate::model::{SamplingSettings, Usage};
+    use crate::provenance::{CallRecord, Served, Stop, StopKind};
     use crate::transcript::{Message, Reply};
 
-    struct Unused;
+    /// A model that answers every call with the next snapshot's name.
+    struct Snapshots {
+        sampling: SamplingPolicy,
+        served: std::sync::Mutex<Vec<&'static str>>,
+    }
+
+    impl Snapshots {
+        fn new(served: Vec<&'static str>) -> Self {
+            Self {
+                sampling: SamplingPolicy::new(2.0),
+                served: std::sync::Mutex::new(served),
+            }
+        }
+    }
 
     #[async_trait::async_trait]
-    impl Model for Unused {
+    impl Model for Snapshots {
         fn id(&self) -> &str {
             "openai/x"
         }
 
-        async fn complete(&self, _: &ChatRequest<'_>) -> Result<Completion, ModelError> {
+        fn sampling(&self) -> &SamplingPolicy {
+            &self.sampling
+        }
+
+        async fn complete(&self, request: &ChatRequest<'_>) -> Result<Completion, ModelError> {
+            let served = self.served.lock().ok().and_then(|mut s| s.pop());
             Ok(Completion {
-                reply: Reply::default(),
+                reply: Reply {
+                    text: "ok".into(),
+                    call: Some(Box::new(CallRecord {
+                        stop: Stop::new(StopKind::End, Some("stop")),
+                        served: Served {
+                            model: served.map(str::to_owned),
+                            ..Served::default()
+                        },
+                        sent: self.sampling.resolve(&request.sampling),
+                    })),
+                    ..Reply::default()
+                },
                 usage: Usage::default(),
+                cost_usd: None,
             })
         }
     }
@@ -351,7 +388,12 @@ mod tests {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let cache = ResponseCache::open(&dir.path().join("r.sqlite")).expect("the cache opens");
         let spec = ModelSpec::parse(spec).expect("a spec");
-        CachedModel::new(Arc::new(Unused), &spec, Arc::new(cache), true)
+        CachedModel::new(
+            Arc::new(Snapshots::new(Vec::new())),
+            &spec,
+            Arc::new(cache),
+            true,
+        )
     }
 
     fn request(messages: &[Message], sample_index: u32) -> ChatRequest<'_> {
@@ -388,6 +430,52 @@ mod tests {
             key,
             longer_wait.key(&request(&base, 0)),
             "a timeout changes no answer"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_cached_answer_keeps_the_snapshot_that_served_it() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("r.sqlite");
+        let spec = ModelSpec::parse("openai/x").expect("a spec");
+        let messages = [Message::new(Role::User, "hi")];
+        {
+            let cache = Arc::new(ResponseCache::open(&path).expect("the cache opens"));
+            let first = CachedModel::new(
+                Arc::new(Snapshots::new(vec!["x-2025-01-01"])),
+                &spec,
+                cache,
+                true,
+            );
+            let fresh = first
+                .complete(&request(&messages, 0))
+                .await
+                .expect("an answer");
+            assert!(!fresh.reply.cached);
+        }
+        // Another day, another snapshot behind the alias: the cached answer
+        // is still the old snapshot's.
+        let cache = Arc::new(ResponseCache::open(&path).expect("the cache opens"));
+        let later = CachedModel::new(
+            Arc::new(Snapshots::new(vec!["x-2025-06-01"])),
+            &spec,
+            cache,
+            true,
+        );
+        let hit = later
+            .complete(&request(&messages, 0))
+            .await
+            .expect("an answer");
+        assert!(hit.reply.cached);
+        let served = hit.call().map(|c| c.served.label());
+        assert_eq!(served.as_deref(), Some("x-2025-01-01"));
+        let fresh = later
+            .complete(&request(&messages, 1))
+            .await
+            .expect("an answer");
+        assert_eq!(
+            fresh.call().map(|c| c.served.label()).as_deref(),
+            Some("x-2025-06-01")
         );
     }
 }

@@ -43,6 +43,11 @@ impl Default for RetryPolicy {
     }
 }
 
+/// Retries of a 2xx that gave no usable reply: one, in case the body was
+/// garbled in passing; a provider that answers so twice will go on doing
+/// it, and each such answer may be billed.
+const MAX_UNUSABLE_RETRIES: u32 = 1;
+
 /// What to do after a failed attempt.
 #[derive(Debug)]
 pub(super) enum Next {
@@ -59,6 +64,8 @@ pub(super) struct Retry {
     started: Instant,
     queued: Duration,
     attempts: u32,
+    /// Successes that gave no usable reply so far.
+    unusable: u32,
 }
 
 impl Retry {
@@ -69,6 +76,7 @@ impl Retry {
             started: Instant::now(),
             queued: Duration::ZERO,
             attempts: 0,
+            unusable: 0,
         }
     }
 
@@ -95,6 +103,15 @@ impl Retry {
         }
         if self.attempts >= self.policy.max_attempts.max(1) {
             return Next::Stop(self.give_up("the most allowed".into(), error));
+        }
+        if error.is_unusable_success() {
+            self.unusable += 1;
+            if self.unusable > MAX_UNUSABLE_RETRIES {
+                return Next::Stop(self.give_up(
+                    "as a success with no usable reply is retried only once".into(),
+                    error,
+                ));
+            }
         }
         let wait = self.backoff().max(error.retry_after().unwrap_or_default());
         let elapsed = self
@@ -279,5 +296,30 @@ mod tests {
             message: "expected value at line 1".into(),
         };
         assert!(malformed.is_retryable());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_success_with_no_usable_reply_is_retried_once() {
+        let unusable = || ModelError::Unfinished {
+            provider: "openrouter",
+            stop: "error".into(),
+            message: "upstream overloaded".into(),
+        };
+        let mut retry = Retry::new(policy(), 4);
+        retry.attempt();
+        wait(retry.after_failure(unusable()));
+        // Another kind of failure between them does not reset the count.
+        retry.attempt();
+        wait(retry.after_failure(status(503, None)));
+        retry.attempt();
+        let error = stop(retry.after_failure(ModelError::Malformed {
+            provider: "openrouter",
+            message: "expected value".into(),
+        }));
+        assert_eq!(
+            error.to_string(),
+            "gave up after 3 attempts, as a success with no usable reply is retried only once; \
+             the last error: openrouter sent a response that could not be read: expected value"
+        );
     }
 }

@@ -38,9 +38,23 @@ pub(super) fn redact(error: ModelError, key: Option<&str>) -> ModelError {
             provider,
             message: scrub(message),
         },
-        ModelError::Blocked { provider, reason } => ModelError::Blocked {
+        ModelError::Unfinished {
             provider,
-            reason: scrub(reason),
+            stop,
+            message,
+        } => ModelError::Unfinished {
+            provider,
+            stop,
+            message: scrub(message),
+        },
+        ModelError::Redirect {
+            provider,
+            status,
+            location,
+        } => ModelError::Redirect {
+            provider,
+            status,
+            location: scrub(location),
         },
         ModelError::GaveUp {
             attempts,

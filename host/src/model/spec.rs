@@ -28,9 +28,11 @@ pub const SETTINGS: &[&str] = &[
     "concurrency",
 ];
 
-/// The reasoning efforts any provider documents; which of them a given
-/// model accepts is for its API to say.
-pub const REASONING_EFFORTS: &[&str] = &["none", "minimal", "low", "medium", "high", "xhigh"];
+/// The reasoning efforts any provider documents; which of them a provider
+/// takes is checked with the model ([`Supports::reasoning_efforts`]), and
+/// which a given model accepts is for its API to say.
+pub const REASONING_EFFORTS: &[&str] =
+    &["none", "minimal", "low", "medium", "high", "xhigh", "max"];
 
 const NUMBER: &str = "a number";
 const COUNT: &str = "a whole number, 0 or more";
@@ -118,7 +120,9 @@ pub enum SpecError {
 pub(super) struct Supports {
     pub top_p: bool,
     pub seed: bool,
-    pub reasoning_effort: bool,
+    /// The `reasoning_effort` values the API lists; none if it has no
+    /// such setting.
+    pub reasoning_efforts: &'static [&'static str],
     pub thinking_budget: bool,
 }
 
@@ -301,16 +305,29 @@ impl ModelSpec {
         if self.seed.is_some() && !supports.seed {
             return Err(unsupported("seed", ""));
         }
-        if self.reasoning_effort.is_some() && !supports.reasoning_effort {
-            let hint = if supports.thinking_budget {
-                "; set thinking_budget instead"
-            } else {
-                ""
-            };
-            return Err(unsupported("reasoning_effort", hint));
+        let efforts = supports.reasoning_efforts;
+        if let Some(effort) = &self.reasoning_effort {
+            if efforts.is_empty() {
+                let hint = if supports.thinking_budget {
+                    "; set thinking_budget instead"
+                } else {
+                    ""
+                };
+                return Err(unsupported("reasoning_effort", hint));
+            }
+            if !efforts.contains(&effort.as_str()) {
+                return Err(self.bad(
+                    "reasoning_effort",
+                    &format!(
+                        "must be one of {} for {}, not `{effort}`",
+                        efforts.join(", "),
+                        self.provider()
+                    ),
+                ));
+            }
         }
         if self.thinking_budget.is_some() && !supports.thinking_budget {
-            let hint = if supports.reasoning_effort {
+            let hint = if !efforts.is_empty() {
                 "; set reasoning_effort instead"
             } else {
                 ""
@@ -447,7 +464,7 @@ mod tests {
         let none = Supports {
             top_p: true,
             seed: false,
-            reasoning_effort: false,
+            reasoning_efforts: &[],
             thinking_budget: true,
         };
         let e = spec.check_supported(none).expect_err("refused").to_string();
@@ -460,5 +477,37 @@ mod tests {
             .expect_err("refused")
             .to_string();
         assert!(e.contains("no seed setting"), "{e}");
+    }
+
+    #[test]
+    fn each_provider_takes_the_efforts_its_api_lists() {
+        let together = Supports {
+            top_p: true,
+            seed: true,
+            reasoning_efforts: &["low", "medium", "high"],
+            thinking_budget: false,
+        };
+        assert!(
+            parsed("together/x,reasoning_effort=low")
+                .check_supported(together)
+                .is_ok()
+        );
+        let e = parsed("together/x,reasoning_effort=xhigh")
+            .check_supported(together)
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            e.contains(
+                "reasoning_effort must be one of low, medium, high for together, not `xhigh`"
+            ),
+            "{e}"
+        );
+        // Every value any provider lists parses; `max` among them.
+        assert_eq!(
+            parsed("openai/x,reasoning_effort=max")
+                .reasoning_effort
+                .as_deref(),
+            Some("max")
+        );
     }
 }

@@ -387,8 +387,8 @@ mod tests {
             ],
             tools: &[],
             sampling: SamplingSettings {
-                temperature: None,
                 max_tokens: Some(50),
+                ..SamplingSettings::default()
             },
             sample_index: 0,
         };

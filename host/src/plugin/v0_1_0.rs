@@ -82,6 +82,9 @@ impl wit_host::Host for SandboxState {
             Err(judge::JudgeError::NotConfigured) => Err(wit::JudgeError::NotConfigured),
             Err(judge::JudgeError::BudgetExhausted) => Err(wit::JudgeError::BudgetExhausted),
             Err(judge::JudgeError::Failed(message)) => Err(wit::JudgeError::Failed(message)),
+            Err(judge::JudgeError::Unanswered { reason, .. }) => {
+                Err(wit::JudgeError::Failed(reason))
+            }
         }
     }
 }
@@ -139,6 +142,7 @@ impl From<wit::Message> for t::Message {
             tool_calls: m.tool_calls.into_iter().map(Into::into).collect(),
             tool_call_id: m.tool_call_id,
             cached: false,
+            call: None,
         }
     }
 }
@@ -151,6 +155,7 @@ impl From<wit::Reply> for t::Reply {
             reasoning_signature: None,
             tool_calls: r.tool_calls.into_iter().map(Into::into).collect(),
             cached: false,
+            call: None,
         }
     }
 }

@@ -13,11 +13,35 @@ use crate::model::Usage;
 pub struct Price {
     pub input: f64,
     pub output: f64,
+    /// Input read from the provider's prompt cache; `input` if not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_input: Option<f64>,
+    /// Input written to the provider's prompt cache (Anthropic's five-minute
+    /// writes); `input` if not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write: Option<f64>,
 }
 
 impl Price {
     pub fn cost(&self, usage: Usage) -> f64 {
-        (usage.input_tokens as f64 * self.input + usage.output_tokens as f64 * self.output) / 1e6
+        let fresh = usage
+            .input_tokens
+            .saturating_sub(usage.cache_read_tokens)
+            .saturating_sub(usage.cache_write_tokens);
+        (fresh as f64 * self.input
+            + usage.cache_read_tokens as f64 * self.cached_input.unwrap_or(self.input)
+            + usage.cache_write_tokens as f64 * self.cache_write.unwrap_or(self.input)
+            + usage.output_tokens as f64 * self.output)
+            / 1e6
+    }
+
+    fn rates(&self) -> [Option<f64>; 4] {
+        [
+            Some(self.input),
+            Some(self.output),
+            self.cached_input,
+            self.cache_write,
+        ]
     }
 }
 
@@ -38,7 +62,8 @@ pub enum PriceError {
     Invalid { model: String },
 }
 
-/// Prices by model id (`provider/model`), or by a prefix of it.
+/// Prices by model id (`provider/model`); a dated snapshot takes its
+/// family's.
 #[derive(Debug, Clone, Default)]
 pub struct PriceTable {
     prices: BTreeMap<String, Price>,
@@ -53,7 +78,7 @@ impl PriceTable {
             .unwrap_or_default();
         for (model, price) in overrides {
             let valid = |n: f64| n.is_finite() && n >= 0.0;
-            if !valid(price.input) || !valid(price.output) {
+            if !price.rates().into_iter().flatten().all(valid) {
                 return Err(PriceError::Invalid {
                     model: model.clone(),
                 });
@@ -64,29 +89,41 @@ impl PriceTable {
     }
 
     /// The price of `model`: its own entry, else that of the model it is a
-    /// dated snapshot of (`openai/gpt-4.1-2025-04-14` is priced as
-    /// `openai/gpt-4.1`). Another variant (`openai/o3-mini`) is not priced
-    /// as its family: it has its own price or none.
+    /// dated snapshot of (`openai/gpt-4.1-2025-04-14` and
+    /// `anthropic/claude-sonnet-4-20250514` are priced as their family). Any
+    /// other suffix is another model (`openai/o3-mini`,
+    /// `anthropic/claude-opus-4-5` is not `claude-opus-4`): it has its own
+    /// price or none.
     pub fn price(&self, model: &str) -> Option<Price> {
         if let Some(price) = self.prices.get(model) {
             return Some(*price);
         }
-        self.prices
-            .iter()
-            .filter(|(id, _)| {
-                model
-                    .strip_prefix(id.as_str())
-                    .and_then(|rest| rest.strip_prefix('-'))
-                    .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
-            })
-            .max_by_key(|(id, _)| id.len())
-            .map(|(_, price)| *price)
+        let family = snapshot_family(model)?;
+        self.prices.get(family).copied()
     }
 
     /// What `usage` of `model` cost, if its price is known.
     pub fn cost(&self, model: &str, usage: Usage) -> Option<f64> {
         self.price(model).map(|p| p.cost(usage))
     }
+}
+
+/// The model a dated snapshot belongs to: `name-20250514` or
+/// `name-2025-04-14` is a snapshot of `name`.
+fn snapshot_family(model: &str) -> Option<&str> {
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let (family, date) = model.rsplit_once('-')?;
+    if date.len() == 8 && digits(date) {
+        return Some(family);
+    }
+    // `-YYYY-MM-DD`: three dash-separated groups of 4, 2 and 2 digits.
+    let (rest, day) = model.rsplit_once('-')?;
+    let (rest, month) = rest.rsplit_once('-')?;
+    let (family, year) = rest.rsplit_once('-')?;
+    let dated = [(year, 4), (month, 2), (day, 2)]
+        .iter()
+        .all(|(part, len)| part.len() == *len && digits(part));
+    dated.then_some(family)
 }
 
 #[cfg(test)]
@@ -102,6 +139,15 @@ mod tests {
                 .values()
                 .all(|p| p.input > 0.0 && p.output >= p.input)
         );
+        // A cache read is cheaper than fresh input; a cache write is not.
+        for (model, price) in &file.prices {
+            if let Some(cached) = price.cached_input {
+                assert!(cached < price.input, "{model}");
+            }
+            if let Some(write) = price.cache_write {
+                assert!(write >= price.input, "{model}");
+            }
+        }
     }
 
     #[test]
@@ -112,12 +158,15 @@ mod tests {
             Price {
                 input: 1.0,
                 output: 2.0,
+                cached_input: None,
+                cache_write: None,
             },
         );
         let table = PriceTable::with_overrides(&overrides).expect("valid overrides");
         let usage = Usage {
             input_tokens: 1_000_000,
             output_tokens: 500_000,
+            ..Usage::default()
         };
         assert_eq!(
             table.cost("openai/gpt-4.1-mini-2025-04-14", usage),
@@ -127,6 +176,63 @@ mod tests {
         assert_eq!(table.cost("openai/unknown", usage), None);
         // A variant is not its family: o3-mini is not priced as o3.
         assert_eq!(table.cost("openai/o3-mini-preview", usage), None);
+        assert_eq!(
+            table.cost("anthropic/claude-sonnet-4-20250514", usage),
+            table.cost("anthropic/claude-sonnet-4", usage)
+        );
+    }
+
+    #[test]
+    fn only_a_date_makes_a_snapshot() {
+        assert_eq!(
+            snapshot_family("claude-opus-4-20250514"),
+            Some("claude-opus-4")
+        );
+        assert_eq!(snapshot_family("gpt-4.1-2025-04-14"), Some("gpt-4.1"));
+        for other in [
+            "claude-opus-4-5",
+            "claude-opus-4-1",
+            "o3-mini",
+            "gpt-4.1-mini",
+            "x-2025-4-14",
+            "x-123456789",
+        ] {
+            assert_eq!(snapshot_family(other), None, "{other}");
+        }
+        let table = PriceTable::with_overrides(&BTreeMap::new()).expect("the built-in table");
+        let opus_4 = table.price("anthropic/claude-opus-4").expect("priced");
+        let opus_4_5 = table.price("anthropic/claude-opus-4-5").expect("priced");
+        assert_ne!(opus_4, opus_4_5, "4.5 has its own price, not 4's");
+        assert_eq!(
+            table.price("anthropic/claude-opus-4-5-20251101"),
+            Some(opus_4_5)
+        );
+        assert_eq!(table.price("anthropic/claude-opus-4-9"), None);
+    }
+
+    #[test]
+    fn cached_input_is_priced_as_such() {
+        let table = PriceTable::with_overrides(&BTreeMap::new()).expect("the built-in table");
+        // Claude Sonnet 4.5: $3 input, $0.30 a cache read, $3.75 a cache
+        // write, $15 output, per million.
+        let usage = Usage {
+            input_tokens: 3_000_000,
+            output_tokens: 1_000_000,
+            cache_read_tokens: 1_000_000,
+            cache_write_tokens: 1_000_000,
+        };
+        let cost = table
+            .cost("anthropic/claude-sonnet-4-5-20250929", usage)
+            .expect("priced");
+        assert!((cost - (3.0 + 0.30 + 3.75 + 15.0)).abs() < 1e-9, "{cost}");
+        // Without a cached rate, cached input is input.
+        let plain = Price {
+            input: 2.0,
+            output: 8.0,
+            cached_input: None,
+            cache_write: None,
+        };
+        assert!((plain.cost(usage) - (6.0 + 8.0)).abs() < 1e-9);
     }
 
     #[test]
@@ -136,8 +242,20 @@ mod tests {
             overrides.insert(
                 "x/y".to_owned(),
                 Price {
+                    input: 1.0,
+                    output: 1.0,
+                    cached_input: Some(bad),
+                    cache_write: None,
+                },
+            );
+            assert!(PriceTable::with_overrides(&overrides).is_err());
+            overrides.insert(
+                "x/y".to_owned(),
+                Price {
                     input: bad,
                     output: 1.0,
+                    cached_input: None,
+                    cache_write: None,
                 },
             );
             assert!(PriceTable::with_overrides(&overrides).is_err());

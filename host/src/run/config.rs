@@ -22,6 +22,11 @@ pub struct RunConfig {
     pub samples: u32,
     pub seed: u64,
     pub max_turns: u32,
+    /// The agents' sampling temperature from the suite's `[run]`, sent to
+    /// a model whose own settings set none and that accepts one. Runs
+    /// begun before it was recorded resume without one, as they began.
+    #[serde(default)]
+    pub temperature: Option<f32>,
     pub concurrency: u32,
     pub conditions: Vec<String>,
     pub subsuite: Option<String>,
@@ -63,6 +68,7 @@ impl RunConfig {
                 .max(1),
             seed: request.seed.unwrap_or(settings.seed),
             max_turns: request.max_turns.unwrap_or(settings.max_turns).max(1),
+            temperature: settings.temperature,
             concurrency: request.concurrency.unwrap_or(settings.concurrency).max(1),
             conditions: request.conditions.clone(),
             subsuite: request.subsuite.clone(),

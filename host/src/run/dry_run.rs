@@ -9,8 +9,9 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::{RunError, RunRequest, Session, sample_seed};
-use crate::judge::NoJudge;
-use crate::model::{Agent, Usage};
+use crate::judge::{JudgeRequest, MAX_JUDGE_TOKENS, NoJudge};
+use crate::model::{Agent, SamplingSettings, Usage};
+use crate::provenance::SentSampling;
 use crate::transcript::Opening;
 
 /// A token is about four characters of English text.
@@ -51,6 +52,9 @@ pub struct ModelEstimate {
     /// US dollars for the fewest and the most calls; null without a price.
     pub cost_min_usd: Option<f64>,
     pub cost_max_usd: Option<f64>,
+    /// What each call will be sent with (for the judge, when a classifier
+    /// asks for the most tokens it may); none for an offline model.
+    pub sampling: Option<SentSampling>,
 }
 
 /// Loads the suite as `crucible run` would and estimates the run.
@@ -90,6 +94,12 @@ pub fn dry_run(request: &RunRequest) -> Result<DryRun, RunError> {
         let remote = matches!(session.agents.get(index), Some(Agent::Remote(_)));
         let output = output_per_call(&session, named)?;
         let mut estimate = ModelEstimate::new(id, remote, output);
+        if let Some(Agent::Remote(model)) = session.agents.get(index) {
+            estimate.sampling = Some(model.sampling().resolve(&SamplingSettings {
+                default_temperature: config.temperature,
+                ..SamplingSettings::default()
+            }));
+        }
         for planned in session.planned.iter().filter(|p| *p.model == **id) {
             estimate.samples += 1;
             if !remote {
@@ -116,6 +126,8 @@ pub fn dry_run(request: &RunRequest) -> Result<DryRun, RunError> {
         Some(id) => {
             let output = output_per_call(&session, id)?;
             let mut estimate = ModelEstimate::new(id, true, output);
+            let largest = JudgeRequest::new(String::new(), [], String::new(), MAX_JUDGE_TOKENS);
+            estimate.sampling = session.judge.settings(&largest).map(|s| s.sent);
             for planned in &session.planned {
                 let classifiers = session.scenarios[planned.scenario].classifiers.len() as u64;
                 let named = session
@@ -156,6 +168,7 @@ impl ModelEstimate {
             output_tokens_per_call,
             cost_min_usd: None,
             cost_max_usd: None,
+            sampling: None,
         }
     }
 
@@ -166,6 +179,7 @@ impl ModelEstimate {
                 Usage {
                     input_tokens,
                     output_tokens: calls * self.output_tokens_per_call,
+                    ..Usage::default()
                 },
             )
         };

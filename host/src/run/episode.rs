@@ -12,11 +12,13 @@ use serde::Serialize;
 
 use super::plan::PlannedSample;
 use super::prepare::PreparedScenario;
-use super::usage::UsageByModel;
+use super::stop::{self, AfterReply};
+use super::usage::{CallFacts, UsageByModel};
 use crate::judge::{Judge, JudgeSettings, ScriptedJudge};
 use crate::model::reference::Script;
 use crate::model::{Agent, ChatRequest, SamplingSettings};
 use crate::plugin::{CallError, PluginLog, ScenarioInstance};
+use crate::provenance::StopKind;
 use crate::transcript::{Message, Opening, Param, Reply, Role, Step, ToolDefinition, Verdict};
 
 /// Where a failed sample failed.
@@ -49,6 +51,9 @@ pub struct SampleRecord {
     /// Per model, the calls the sample made (agent and judge).
     pub usage: UsageByModel,
     pub error: Option<SampleError>,
+    /// How the agent's last reply ended, when that ended the episode
+    /// (refused, blocked or truncated): an outcome of its own.
+    pub stop: Option<StopKind>,
 }
 
 impl SampleRecord {
@@ -167,6 +172,9 @@ async fn run_episode(
             return record;
         }
     }
+    if stop::nothing_to_judge(record.stop, &record.transcript) {
+        return record;
+    }
     classify(ctx, planned, judge, &mut record).await;
     record
 }
@@ -177,14 +185,25 @@ async fn run_episode(
 fn tally_judge_calls(record: &mut SampleRecord) {
     for (_, log) in &record.logs {
         for call in &log.judge_calls {
-            if let Ok(response) = &call.outcome
+            // A judge reply that was no answer was still billed; the
+            // scripted judge called no model.
+            let answered = match &call.outcome {
+                Ok(response) => Some(response),
+                Err(error) => error.response(),
+            };
+            if let Some(response) = answered
                 && response.model != ScriptedJudge::MODEL
             {
                 record
                     .usage
                     .entry(response.model.clone())
                     .or_default()
-                    .add_call(response.usage, response.cached);
+                    .add_call(CallFacts {
+                        usage: response.usage,
+                        cost_usd: response.cost_usd,
+                        cached: response.cached,
+                        served: stop::served_label(response.call.as_deref()),
+                    });
             }
         }
     }
@@ -238,10 +257,22 @@ async fn converse(
     mut script: Option<Script>,
     record: &mut SampleRecord,
 ) -> Result<(), SampleError> {
+    // A turn the provider paused is continued, within the turn limit,
+    // before the scenario sees it whole.
+    let mut paused = Vec::new();
     for turn in 1..=ctx.max_turns {
         let reply = next_reply(ctx, planned, tools, script.as_mut(), record).await?;
         record.transcript.push(Message::from_reply(&reply));
         record.turns = turn;
+        let reply = match stop::after_reply(&mut paused, reply) {
+            AfterReply::Continue => continue,
+            AfterReply::Stopped(outcome) => {
+                record.stop = Some(outcome.kind);
+                record.end_reason = Some(outcome.reason);
+                return Ok(());
+            }
+            AfterReply::Step(reply) => reply,
+        };
         match instance.step(&reply).await {
             Ok(Step::Continue(messages)) => record.transcript.extend(messages),
             Ok(Step::End(reason)) => {
@@ -256,7 +287,9 @@ async fn converse(
             }
         }
     }
-    record.end_reason = Some(format!("turn limit reached ({} turns)", ctx.max_turns));
+    let (reason, outcome) = stop::at_turn_limit(ctx.max_turns, &paused);
+    record.end_reason = Some(reason);
+    record.stop = outcome;
     Ok(())
 }
 
@@ -285,7 +318,12 @@ async fn next_reply(
                 .usage
                 .entry(model.id().to_owned())
                 .or_default()
-                .add_call(completion.usage, completion.reply.cached);
+                .add_call(CallFacts {
+                    usage: completion.usage,
+                    cost_usd: completion.cost_usd,
+                    cached: completion.reply.cached,
+                    served: stop::served_label(completion.call()),
+                });
             Ok(completion.reply)
         }
     }

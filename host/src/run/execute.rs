@@ -151,7 +151,7 @@ impl Execution<'_> {
             if calls.calls == calls.cached_calls {
                 continue;
             }
-            match self.prices.cost(model, calls.billed) {
+            match calls.cost_usd(model, self.prices) {
                 Some(cost) => spend += cost,
                 None => unpriced = true,
             }

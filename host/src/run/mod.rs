@@ -11,6 +11,7 @@ mod execute;
 mod plan;
 mod prepare;
 mod resume;
+mod stop;
 mod usage;
 
 use std::path::{Path, PathBuf};
@@ -21,7 +22,7 @@ use tokio::sync::Notify;
 
 use crate::judge::{Judge, ModelJudge, NoJudge};
 use crate::model::response_cache::{CacheError, CachedModel, ResponseCache};
-use crate::model::{Agent, Model, ModelSpec, SpecError};
+use crate::model::{Agent, Model, ModelSpec, SpecError, WithDefaultTemperature};
 use crate::packages::{self, LockPolicy, Resolver};
 use crate::plugin::{Limits, PluginRuntime, RuntimeConfig};
 use crate::pricing::{PriceError, PriceTable};
@@ -39,7 +40,7 @@ pub use episode::{SampleContext, SampleError, SampleRecord, VerdictRecord, run_s
 pub use plan::{PlannedSample, plan, sample_seed};
 pub use prepare::{PrepareError, PreparedCondition, PreparedScenario, Selection, prepare};
 pub use resume::{ResumeRequest, resume};
-pub use usage::{CallTally, UsageByModel};
+pub use usage::{CallFacts, CallTally, ReportedCost, ServedCalls, UsageByModel};
 
 use execute::{Execution, Tally};
 
@@ -342,10 +343,11 @@ impl Session {
         let mut cells: Vec<Cell> = store.cells()?.iter().map(Cell::from).collect();
         crate::report::attach_secondary(&mut cells, &store.secondary_counts()?);
         let usage = crate::report::usage(&store.usage()?, &self.prices);
+        let warnings = crate::report::snapshot_warnings(&usage);
         let (mut errors, mut pending) = (0, 0);
         for cell in &cells {
             errors += cell.errors as usize;
-            pending += (cell.n - cell.completed - cell.errors) as usize;
+            pending += cell.pending() as usize;
         }
         let summary = Summary {
             run_id: run_id.clone(),
@@ -354,6 +356,7 @@ impl Session {
             judge: self.config.judge.clone(),
             cells,
             usage,
+            warnings,
         };
         let summary_path = dir.join("summary.json");
         let json = serde_json::to_string_pretty(&summary).unwrap_or_default();
@@ -389,7 +392,15 @@ fn connect_models(
     for id in models {
         let spec = suite.model_spec(id)?;
         agents.push(match Agent::from_spec(&spec)? {
-            Agent::Remote(model) => Agent::Remote(wrap(model, &spec)),
+            Agent::Remote(model) => {
+                let model = wrap(model, &spec);
+                Agent::Remote(match config.temperature {
+                    // Outside the cache: the temperature asked for is part
+                    // of what is cached.
+                    Some(t) => Arc::new(WithDefaultTemperature::new(model, t)),
+                    None => model,
+                })
+            }
             other => other,
         });
     }

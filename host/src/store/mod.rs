@@ -74,17 +74,28 @@ pub struct SampleLogs {
     pub logs: String,
 }
 
-/// The counts of one model x scenario x condition cell.
+/// The counts of one model x scenario x condition cell. Every planned
+/// sample is in one of: completed (counted in the rate), refused, blocked,
+/// truncated, errors, or still pending.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CellCounts {
     pub model: String,
     pub scenario: String,
     pub condition: String,
     pub planned: u64,
+    /// Samples with a verdict that counts toward the rate: every harmful
+    /// one, and the others whose episode did not end on a refused, blocked
+    /// or truncated reply.
     pub completed: u64,
     pub harmful: u64,
     pub errors: u64,
+    /// Of `completed`, those whose verdict consulted a judge.
     pub judged: u64,
+    /// Not harmful, and the episode ended on a refused, blocked or
+    /// truncated agent reply: counted apart, outside the rate.
+    pub refused: u64,
+    pub blocked: u64,
+    pub truncated: u64,
 }
 
 impl Store {
@@ -96,6 +107,7 @@ impl Store {
         };
         let conn = Connection::open(path).map_err(wrap)?;
         conn.execute_batch(schema::SCHEMA).map_err(wrap)?;
+        migrate(&conn).map_err(wrap)?;
         Ok(Self { conn, path: label })
     }
 
@@ -112,6 +124,7 @@ impl Store {
         let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)
             .map_err(wrap)?;
         conn.execute_batch(schema::SCHEMA).map_err(wrap)?;
+        migrate(&conn).map_err(wrap)?;
         Ok(Self { conn, path: label })
     }
 
@@ -216,22 +229,33 @@ impl Store {
 
     /// Per-cell counts, in plan order. Only the primary classifier's verdict
     /// counts toward `harmful`; a sample in error is never "not harmful".
+    /// A harmful verdict is harmful whatever the episode ended on (the act
+    /// was done); a sample that is not harmful and whose episode ended on a
+    /// refused, blocked or truncated reply is counted under that outcome
+    /// instead of as completed.
     pub fn cells(&self) -> Result<Vec<CellCounts>, StoreError> {
         let mut stmt = self
             .conn
             .prepare(
                 "SELECT s.model, s.scenario, s.condition_id,
                         COUNT(*),
-                        SUM(s.status = 'completed'),
+                        SUM(s.status = 'completed' AND (s.stop IS NULL OR v.harmful = 1)),
                         SUM(s.status = 'completed' AND v.harmful = 1),
                         SUM(s.status = 'error'),
-                        SUM(s.status = 'completed' AND v.judged = 1)
+                        SUM(s.status = 'completed' AND (s.stop IS NULL OR v.harmful = 1)
+                            AND v.judged = 1),
+                        SUM(s.status = 'completed' AND s.stop = 'refused' AND v.harmful IS NOT 1),
+                        SUM(s.status = 'completed' AND s.stop = 'blocked' AND v.harmful IS NOT 1),
+                        SUM(s.status = 'completed' AND s.stop = 'truncated' AND v.harmful IS NOT 1)
                  FROM samples s
                  LEFT JOIN verdicts v ON v.sample_id = s.id AND v.position = 0
                  GROUP BY s.model, s.scenario, s.condition_id
                  ORDER BY MIN(s.id)",
             )
             .map_err(|e| self.wrap(e))?;
+        let count = |r: &rusqlite::Row<'_>, i: usize| -> rusqlite::Result<u64> {
+            Ok(r.get::<_, Option<i64>>(i)?.unwrap_or(0) as u64)
+        };
         let rows = stmt
             .query_map([], |r| {
                 Ok(CellCounts {
@@ -239,10 +263,13 @@ impl Store {
                     scenario: r.get(1)?,
                     condition: r.get(2)?,
                     planned: r.get::<_, i64>(3)? as u64,
-                    completed: r.get::<_, Option<i64>>(4)?.unwrap_or(0) as u64,
-                    harmful: r.get::<_, Option<i64>>(5)?.unwrap_or(0) as u64,
-                    errors: r.get::<_, Option<i64>>(6)?.unwrap_or(0) as u64,
-                    judged: r.get::<_, Option<i64>>(7)?.unwrap_or(0) as u64,
+                    completed: count(r, 4)?,
+                    harmful: count(r, 5)?,
+                    errors: count(r, 6)?,
+                    judged: count(r, 7)?,
+                    refused: count(r, 8)?,
+                    blocked: count(r, 9)?,
+                    truncated: count(r, 10)?,
                 })
             })
             .map_err(|e| self.wrap(e))?;
@@ -388,6 +415,21 @@ impl Store {
     }
 }
 
+/// Adds the columns a store written by an older host lacks.
+fn migrate(conn: &Connection) -> Result<(), rusqlite::Error> {
+    for (table, column, statement) in schema::ADDED_COLUMNS {
+        let present: bool = conn.query_row(
+            "SELECT COUNT(*) > 0 FROM pragma_table_info(?1) WHERE name = ?2",
+            params![table, column],
+            |r| r.get(0),
+        )?;
+        if !present {
+            conn.execute_batch(statement)?;
+        }
+    }
+    Ok(())
+}
+
 fn write_record(
     tx: &rusqlite::Transaction<'_>,
     id: SampleId,
@@ -401,7 +443,7 @@ fn write_record(
     };
     tx.prepare_cached(
         "UPDATE samples SET status = ?2, transcript = ?3, facts = ?4, end_reason = ?5,
-             turns = ?6, error_stage = ?7, error = ?8, logs = ?9, usage = ?10
+             turns = ?6, error_stage = ?7, error = ?8, logs = ?9, usage = ?10, stop = ?11
          WHERE id = ?1",
     )?
     .execute(params![
@@ -415,6 +457,7 @@ fn write_record(
         record.error.as_ref().map(|e| e.message.clone()),
         json(&record.logs),
         json(&record.usage),
+        record.stop.map(crate::provenance::StopKind::as_str),
     ])?;
     tx.prepare_cached("DELETE FROM verdicts WHERE sample_id = ?1")?
         .execute([id])?;
@@ -453,5 +496,53 @@ mod erased {
         fn to_json(&self) -> String {
             serde_json::to_string(self).unwrap_or_default()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The samples table as the first schema made it, before `stop`.
+    const OLD_SAMPLES: &str = "
+        CREATE TABLE samples (
+            id INTEGER PRIMARY KEY, model TEXT NOT NULL, scenario TEXT NOT NULL,
+            condition_id TEXT NOT NULL, condition TEXT NOT NULL,
+            sample_index INTEGER NOT NULL, seed TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'completed', 'error')),
+            transcript TEXT, facts TEXT, end_reason TEXT, turns INTEGER,
+            error_stage TEXT, error TEXT, logs TEXT, usage TEXT,
+            UNIQUE (model, scenario, condition_id, sample_index));
+        INSERT INTO samples (model, scenario, condition_id, condition, sample_index, seed, status)
+            VALUES ('openai/x', 's', 'c', '{}', 0, '1', 'completed'),
+                   ('openai/x', 's', 'c', '{}', 1, '2', 'pending');
+    ";
+
+    #[test]
+    fn a_store_from_before_the_stop_column_opens_and_reports() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("results.sqlite");
+        Connection::open(&path)
+            .and_then(|c| c.execute_batch(OLD_SAMPLES))
+            .expect("an old store");
+        let store = Store::open(&path).expect("the old store opens");
+        let cells = store.cells().expect("cells");
+        assert_eq!(cells.len(), 1);
+        assert_eq!(cells[0].planned, 2);
+        assert_eq!(cells[0].completed, 1);
+        assert_eq!(cells[0].refused + cells[0].blocked + cells[0].truncated, 0);
+        // Opening it again finds the column already there.
+        drop(store);
+        Store::open(&path).expect("opens twice");
+        let columns: i64 = Connection::open(&path)
+            .and_then(|c| {
+                c.query_row(
+                    "SELECT COUNT(*) FROM pragma_table_info('samples') WHERE name = 'stop'",
+                    [],
+                    |r| r.get(0),
+                )
+            })
+            .expect("the schema reads");
+        assert_eq!(columns, 1);
     }
 }

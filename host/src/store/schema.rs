@@ -49,6 +49,9 @@ CREATE TABLE IF NOT EXISTS samples (
     logs         TEXT,
     -- Per model, the calls the sample made and their tokens (JSON).
     usage        TEXT,
+    -- How the agent's last reply ended, when that ended the episode:
+    -- refused, blocked (withheld or filtered by the provider) or truncated.
+    stop         TEXT CHECK (stop IN ('refused', 'blocked', 'truncated')),
     UNIQUE (model, scenario, condition_id, sample_index)
 );
 
@@ -62,10 +65,20 @@ CREATE TABLE IF NOT EXISTS verdicts (
     explanation TEXT,
     evidence    TEXT,
     judged      INTEGER,
-    -- The judge calls the verdict rests on: model, temperature, max tokens
-    -- and prompt version of each (JSON), or NULL when none was made.
+    -- The judge calls the verdict rests on: model, the sampling sent
+    -- (temperature or null, max tokens, reasoning) and prompt version of
+    -- each (JSON), or NULL when none was made.
     judge       TEXT,
     error       TEXT,
     PRIMARY KEY (sample_id, position)
 );
 ";
+
+/// Columns added since the first schema, each with the statement that adds
+/// it to a store written before it: a run begun by an older host still
+/// opens, resumes and reports.
+pub const ADDED_COLUMNS: &[(&str, &str, &str)] = &[(
+    "samples",
+    "stop",
+    "ALTER TABLE samples ADD COLUMN stop TEXT CHECK (stop IN ('refused', 'blocked', 'truncated'))",
+)];

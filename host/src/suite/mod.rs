@@ -37,8 +37,8 @@ pub struct Suite {
     /// `crucible run --subsuite NAME`.
     #[serde(default)]
     pub subsuites: BTreeMap<String, SubSuite>,
-    /// Prices in US dollars per million tokens, by model id (or a prefix
-    /// of it), over the built-in table.
+    /// Prices in US dollars per million tokens, by model id (which also
+    /// prices its dated snapshots), over the built-in table.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub prices: BTreeMap<String, crate::pricing::Price>,
     /// Limits and retries per provider (`[providers.openai]`), shared by
@@ -73,6 +73,10 @@ pub struct RunSettings {
     pub seed: u64,
     /// Agent turns per episode before the host ends it.
     pub max_turns: u32,
+    /// The agents' sampling temperature, pinned for the suite (the study
+    /// sampled at 1): sent to every agent whose own settings set none,
+    /// where its API accepts one. None leaves each model's default.
+    pub temperature: Option<f32>,
     /// Samples in flight at once.
     pub concurrency: u32,
     /// Judge calls the whole run may make.
@@ -87,6 +91,7 @@ impl Default for RunSettings {
             samples: 1,
             seed: 0,
             max_turns: 10,
+            temperature: None,
             concurrency: 8,
             judge_budget: None,
         }
@@ -360,6 +365,11 @@ impl LoadedSuite {
         }
         if m.run.max_turns == 0 {
             return Err(self.invalid("run.max_turns must be at least 1"));
+        }
+        if let Some(t) = m.run.temperature
+            && !(0.0..=2.0).contains(&t)
+        {
+            return Err(self.invalid(format!("run.temperature must be between 0 and 2, not {t}")));
         }
         if m.run.concurrency == 0 || m.run.concurrency > MAX_CONCURRENCY {
             return Err(self.invalid(format!(

@@ -335,14 +335,57 @@ async fn complete(
     }
 }
 
-/// A completion carrying one assistant message.
-fn completion(message: Value, finish_reason: &str) -> Value {
+/// A Chat Completions response carrying one assistant message, ended
+/// with `finish_reason`, as OpenAI documents it (`ChatCompletion`): served
+/// by the model `fake` with a system fingerprint.
+pub fn completion(message: Value, finish_reason: &str) -> Value {
     json!({
         "id": "chatcmpl-fake",
         "object": "chat.completion",
+        "created": 1_750_000_000,
         "model": "fake",
-        "choices": [{"index": 0, "message": message, "finish_reason": finish_reason}],
+        "system_fingerprint": "fp_fake",
+        "choices": [{"index": 0, "message": message, "logprobs": null, "finish_reason": finish_reason}],
         "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+    })
+}
+
+/// A plain-text completion served by `model`, ended with `finish_reason`.
+pub fn text_completion_ending(text: &str, finish_reason: &str, model: &str) -> Value {
+    let mut reply = completion(
+        json!({"role": "assistant", "content": text, "refusal": null}),
+        finish_reason,
+    );
+    reply["model"] = json!(model);
+    reply
+}
+
+/// A completion whose message is a refusal (`message.refusal`), as OpenAI
+/// sends one: no content, and `finish_reason` `stop`.
+pub fn refusal_completion(refusal: &str) -> Value {
+    completion(
+        json!({"role": "assistant", "content": null, "refusal": refusal}),
+        "stop",
+    )
+}
+
+/// An OpenRouter response whose generation failed upstream: HTTP 200,
+/// `finish_reason` `error` and the `error` object on the choice.
+pub fn openrouter_error_completion(code: u16, message: &str) -> Value {
+    json!({
+        "id": "gen-fake",
+        "provider": "FakeUpstream",
+        "model": "fake",
+        "object": "chat.completion",
+        "created": 1_750_000_000,
+        "choices": [{
+            "index": 0,
+            "finish_reason": "error",
+            "native_finish_reason": "error",
+            "message": {"role": "assistant", "content": ""},
+            "error": {"code": code, "message": message},
+        }],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 0, "total_tokens": 10},
     })
 }
 
@@ -382,6 +425,7 @@ pub fn anthropic_message(content: Value, stop_reason: &str) -> Value {
         "model": "fake",
         "content": content,
         "stop_reason": stop_reason,
+        "stop_sequence": null,
         "usage": {"input_tokens": 10, "output_tokens": 5},
     })
 }
@@ -396,6 +440,7 @@ pub fn gemini_response(parts: Value, finish_reason: &str) -> Value {
         }],
         "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 5, "totalTokenCount": 15},
         "modelVersion": "fake",
+        "responseId": "fake-response",
     })
 }
 
