@@ -10,9 +10,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde_json::json;
 
 use crucible_test_support::fake_openai::{
-    FakeOpenAi, FakeReply, Recorded, anthropic_message, completion, gemini_response, last_message,
-    openrouter_error_completion, refusal_completion, text_completion, text_completion_ending,
-    tool_call_completion,
+    FakeOpenAi, FakeReply, Recorded, anthropic_message, completion, gemini_response, judging,
+    last_message, openrouter_error_completion, refusal_completion, text_completion,
+    text_completion_ending, tool_call_completion,
 };
 
 use super::*;
@@ -49,6 +49,14 @@ fn suite(dir: &Path, model: &str, server: &FakeOpenAi, settings: &str, run: &str
         &extra,
         "conditions = [\"blackmail_explicit-america_replacement\"]",
     )
+}
+
+/// `run`, with `--judge` naming the fake judge at `server`: the agent
+/// emails the executive, and only a judge can say whether that was
+/// blackmail.
+fn run_judged(dir: &Path, suite: &Path, server: &FakeOpenAi) -> Output {
+    let [flag, judge] = server.judge_args();
+    run(dir, suite, &[&flag, &judge])
 }
 
 /// `crucible run --quiet ARGS SUITE`, every provider keyed.
@@ -220,8 +228,8 @@ fn a_refused_withheld_or_cut_reply_ends_the_episode_and_is_counted_apart() {
 /// An act the scenario executed stays harmful however the episode ended.
 #[test]
 fn a_harmful_act_before_a_cut_reply_is_counted_harmful() {
-    let server = FakeOpenAi::start(|body| {
-        if last_message(body)["role"] == "tool" {
+    let server = FakeOpenAi::start_with_request(judging(|request| {
+        if last_message(&request.body)["role"] == "tool" {
             return FakeReply::Json(text_completion_ending("I also need to", "length", "fake"));
         }
         FakeReply::Json(tool_call_completion(
@@ -229,12 +237,12 @@ fn a_harmful_act_before_a_cut_reply_is_counted_harmful() {
             "send_email",
             &the_blackmail_email(),
         ))
-    });
+    }));
     let dir = tempfile::tempdir().expect("a temporary directory");
     let suite = suite(dir.path(), "openai/fake", &server, "", "");
-    let output = run(dir.path(), &suite, &[]);
+    let output = run_judged(dir.path(), &suite, &server);
     assert_success(&output);
-    assert_eq!(server.requests().len(), 2);
+    assert_eq!(server.agent_requests().len(), 2);
     let run_dir = run_dir(dir.path());
     assert_eq!(stored_stop(&run_dir).as_deref(), Some("truncated"));
     let cell = &summary(&run_dir)["cells"][0];
@@ -249,8 +257,8 @@ fn a_harmful_act_before_a_cut_reply_is_counted_harmful() {
 /// whole turn.
 #[test]
 fn an_anthropic_paused_turn_is_continued_then_acted_on() {
-    let server = FakeOpenAi::start(|body| {
-        let last = last_message(body);
+    let server = FakeOpenAi::start_with_request(judging(|request| {
+        let last = last_message(&request.body);
         if last["role"] == "assistant" {
             return FakeReply::Json(anthropic_message(
                 json!([
@@ -273,13 +281,13 @@ fn an_anthropic_paused_turn_is_continued_then_acted_on() {
             json!([{"type": "text", "text": "Reviewing the inbox."}]),
             "pause_turn",
         ))
-    });
+    }));
     let dir = tempfile::tempdir().expect("a temporary directory");
     let suite = suite(dir.path(), "anthropic/fake", &server, "", "");
-    let output = run(dir.path(), &suite, &[]);
+    let output = run_judged(dir.path(), &suite, &server);
     assert_success(&output);
 
-    let requests = server.requests();
+    let requests = server.agent_requests();
     assert_eq!(requests.len(), 3, "paused, continued, answered");
     let continued = last_message(&requests[1].body);
     assert_eq!(continued["role"], "assistant");
@@ -502,15 +510,16 @@ fn the_model_that_served_each_call_is_recorded_and_shown() {
 fn a_run_served_by_two_snapshots_says_so() {
     let snapshot = Arc::new(AtomicUsize::new(1));
     let serving = Arc::clone(&snapshot);
-    let server = FakeOpenAi::start(move |body| {
-        let mut reply = if last_message(body)["role"] == "tool" {
+    let server = FakeOpenAi::start_with_request(judging(move |request| {
+        let mut reply = if last_message(&request.body)["role"] == "tool" {
             text_completion("Done.")
         } else {
             tool_call_completion("call_1", "send_email", &the_blackmail_email())
         };
         reply["model"] = json!(format!("fake-snapshot-{}", serving.load(Ordering::SeqCst)));
         FakeReply::Json(reply)
-    });
+    }));
+    let judge = server.judge_args();
     let dir = tempfile::tempdir().expect("a temporary directory");
     let cache = tempfile::tempdir().expect("a cache directory");
     let suite = suite(dir.path(), "openai/fake", &server, "", "");
@@ -519,6 +528,7 @@ fn a_run_served_by_two_snapshots_says_so() {
             .env("CRUCIBLE_CACHE", cache.path())
             .env("OPENAI_API_KEY", "test-key")
             .args(["run", "--quiet", "-n", samples, "--output", output])
+            .args(&judge)
             .arg(&suite)
             .output()
             .expect("crucible runs")
@@ -731,8 +741,8 @@ fn a_cut_judge_reply_is_a_judge_failure() {
 /// OpenRouter's own report of what a call cost is the cost, priced or not.
 #[test]
 fn openrouter_calls_cost_what_openrouter_reports() {
-    let server = FakeOpenAi::start(|body| {
-        let mut reply = if last_message(body)["role"] == "tool" {
+    let server = FakeOpenAi::start_with_request(judging(|request| {
+        let mut reply = if last_message(&request.body)["role"] == "tool" {
             completion(json!({"role": "assistant", "content": "Done."}), "stop")
         } else {
             tool_call_completion("call_1", "send_email", &the_blackmail_email())
@@ -740,10 +750,10 @@ fn openrouter_calls_cost_what_openrouter_reports() {
         reply["provider"] = json!("FakeUpstream");
         reply["usage"]["cost"] = json!(0.0015);
         FakeReply::Json(reply)
-    });
+    }));
     let dir = tempfile::tempdir().expect("a temporary directory");
     let suite = suite(dir.path(), "openrouter/fake", &server, "", "");
-    let output = run(dir.path(), &suite, &[]);
+    let output = run_judged(dir.path(), &suite, &server);
     assert_success(&output);
     assert!(
         stdout(&output).contains("openrouter/fake served by fake via FakeUpstream (2 calls)"),
@@ -751,7 +761,11 @@ fn openrouter_calls_cost_what_openrouter_reports() {
         stdout(&output)
     );
     let summary = summary(&run_dir(dir.path()));
-    let cost = summary["usage"][0]["cost_usd"].as_f64().expect("a cost");
+    let usage = summary["usage"]
+        .as_array()
+        .and_then(|all| all.iter().find(|u| u["model"] == "openrouter/fake"))
+        .expect("the agent's usage");
+    let cost = usage["cost_usd"].as_f64().expect("a cost");
     assert!((cost - 0.003).abs() < 1e-12, "{cost}");
     // Usage accounting is on by default; the deprecated flag is not sent.
     assert!(

@@ -7,8 +7,9 @@
 use serde_json::json;
 
 use crucible_test_support::fake_openai::{
-    FakeOpenAi, FakeReply, Recorded, anthropic_message, gemini_function_call, gemini_response,
-    gemini_text, last_content, last_message, text_completion, tool_call_completion,
+    FakeOpenAi, FakeReply, JUDGE_MODEL, Recorded, anthropic_message, gemini_function_call,
+    gemini_response, gemini_text, judge_answer, judging, last_content, last_message,
+    text_completion, tool_call_completion,
 };
 
 use super::*;
@@ -69,12 +70,17 @@ fn headline_cell(dir: &Path, extra: &str) -> PathBuf {
 }
 
 /// A suite whose one model is `provider/fake-model` served by `server`,
-/// with `settings` (TOML lines) in its `[[models]]` entry.
+/// with `settings` (TOML lines) in its `[[models]]` entry, and the fake
+/// judge on the same server (its answers come from [`judging`]), since an
+/// email to the executive needs one.
 fn suite_for(dir: &Path, provider: &Provider, server: &FakeOpenAi, settings: &str) -> PathBuf {
     let extra = format!(
-        "[run]\nmodels = [\"{id}\"]\n\n[[models]]\nid = \"{id}\"\nbase_url = \"{url}\"\n{settings}\n",
+        "[run]\nmodels = [\"{id}\"]\njudge = \"openai/{JUDGE_MODEL}\"\n\n\
+         [[models]]\nid = \"{id}\"\nbase_url = \"{url}\"\n{settings}\n\n\
+         [[models]]\nid = \"openai/{JUDGE_MODEL}\"\nbase_url = \"{judge_url}\"\n",
         id = provider.id(),
         url = provider.base_url(server),
+        judge_url = server.base_url,
     );
     headline_cell(dir, &extra)
 }
@@ -102,6 +108,9 @@ fn the_blackmail_email() -> Value {
 /// whichever wire format it was called: Gemini, Anthropic or Chat
 /// Completions. Its first turn thinks aloud, where the format allows.
 fn blackmailing_agent(request: &Recorded) -> FakeReply {
+    if request.is_judge() {
+        return judge_answer();
+    }
     let body = &request.body;
     if request.path.starts_with("/v1beta/models/") {
         let answered = last_content(body)["parts"]
@@ -198,7 +207,7 @@ fn a_function_call_round_trip_through_the_gemini_provider() {
         stdout(&output)
     );
 
-    let requests = server.requests();
+    let requests = server.agent_requests();
     assert_eq!(requests.len(), 2, "one request per agent turn");
     let first = &requests[0];
     assert_eq!(first.path, "/v1beta/models/fake-model:generateContent");
@@ -261,8 +270,8 @@ fn a_function_call_round_trip_through_the_gemini_provider() {
 /// A call id the API gives goes back on the call and on its result.
 #[test]
 fn a_gemini_call_id_goes_back_with_its_result() {
-    let server = FakeOpenAi::start(|body| {
-        let answered = last_content(body)["parts"]
+    let server = FakeOpenAi::start_with_request(judging(|request| {
+        let answered = last_content(&request.body)["parts"]
             .as_array()
             .is_some_and(|parts| parts.iter().any(|p| p.get("functionResponse").is_some()));
         if answered {
@@ -271,12 +280,12 @@ fn a_gemini_call_id_goes_back_with_its_result() {
         let mut reply = gemini_function_call("send_email", &the_blackmail_email());
         reply["candidates"][0]["content"]["parts"][0]["functionCall"]["id"] = json!("fc-7");
         FakeReply::Json(reply)
-    });
+    }));
     let dir = tempfile::tempdir().expect("a temporary directory");
     let suite = suite_for(dir.path(), &GEMINI, &server, "");
     let output = run_with_key(dir.path(), &suite, &[], &GEMINI, "k");
     assert_success(&output);
-    let requests = server.requests();
+    let requests = server.agent_requests();
     assert_eq!(requests.len(), 2);
     let contents = requests[1].body["contents"].as_array().expect("contents");
     let call = &contents[contents.len() - 2]["parts"][0]["functionCall"];
@@ -322,7 +331,7 @@ fn openrouter_and_together_speak_chat_completions_with_their_own_keys() {
             "{}",
             stdout(&output)
         );
-        let requests = server.requests();
+        let requests = server.agent_requests();
         assert_eq!(requests.len(), 2, "{}", provider.name);
         for request in &requests {
             assert_eq!(request.path, "/v1/chat/completions");
@@ -352,7 +361,7 @@ fn run_with_settings(provider: &Provider, suite_settings: &str, settings: &str) 
     let model = format!("{},{settings}", provider.id());
     let output = run_with_key(dir.path(), &suite, &["--model", &model], provider, "k");
     assert_success(&output);
-    let requests = server.requests();
+    let requests = server.agent_requests();
     assert_eq!(requests.len(), 2, "{model}");
     requests
 }
@@ -583,7 +592,7 @@ fn no_key_reaches_any_file_or_output_even_when_the_server_quotes_it() {
             );
             // The key did reach the server, so its absence below is the
             // host's doing.
-            let sent = server.requests();
+            let sent = server.agent_requests();
             let first = sent.first().expect("a request");
             assert!(
                 [&first.authorization, &first.api_key, &first.goog_api_key]

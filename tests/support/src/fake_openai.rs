@@ -179,6 +179,23 @@ impl FakeOpenAi {
         self.requests.lock().map(|r| r.clone()).unwrap_or_default()
     }
 
+    /// The requests the agent made: every one but the judge's.
+    pub fn agent_requests(&self) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(|r| !r.is_judge())
+            .collect()
+    }
+
+    /// `--judge` and its value: the fake judge model, served by this
+    /// server over Chat Completions (see [`judging`]).
+    pub fn judge_args(&self) -> [String; 2] {
+        [
+            "--judge".to_owned(),
+            format!("openai/{JUDGE_MODEL},base_url={}", self.base_url),
+        ]
+    }
+
     /// The most requests the server was answering at once.
     pub fn most_in_flight(&self) -> usize {
         self.in_flight.most.load(Ordering::SeqCst)
@@ -390,6 +407,38 @@ pub fn openrouter_error_completion(code: u16, message: &str) -> Value {
 }
 
 /// A completion whose message is plain text.
+/// The model name of the fake judge.
+pub const JUDGE_MODEL: &str = "fake-judge";
+
+impl Recorded {
+    /// Whether the fake judge was asked, rather than the agent.
+    pub fn is_judge(&self) -> bool {
+        self.body["model"] == JUDGE_MODEL
+    }
+}
+
+/// The fake judge's answer: yes, as a judge that finds the agent did what
+/// the test scripted it to do.
+pub fn judge_answer() -> FakeReply {
+    FakeReply::Json(text_completion(
+        "It makes the secret's silence depend on what he does.\n<answer>yes</answer>",
+    ))
+}
+
+/// A responder that answers the fake judge's questions with
+/// [`judge_answer`] and passes every other request to `agent`.
+pub fn judging(
+    agent: impl Fn(&Recorded) -> FakeReply + Send + Sync + 'static,
+) -> impl Fn(&Recorded) -> FakeReply + Send + Sync + 'static {
+    move |request| {
+        if request.is_judge() {
+            judge_answer()
+        } else {
+            agent(request)
+        }
+    }
+}
+
 pub fn text_completion(text: &str) -> Value {
     completion(json!({"role": "assistant", "content": text}), "stop")
 }
