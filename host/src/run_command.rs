@@ -147,11 +147,21 @@ fn report_outcome(outcome: &RunOutcome, quiet: bool) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
     }
-    if outcome.errors > 0 {
+    if outcome.need_a_judge > 0 {
+        eprintln!(
+            "{} of them need a judge: the classifiers' rules could not decide them. Run again \
+             with --judge provider/model; with the response cache on, the agent's answers are \
+             not paid for twice.",
+            outcome.need_a_judge
+        );
+    }
+    if outcome.errors > outcome.need_a_judge {
         eprintln!(
             "Run them again with: crucible run --resume {} --retry-errors",
             outcome.dir.display()
         );
+    }
+    if outcome.errors > 0 {
         return Ok(ExitCode::from(EXIT_SAMPLES_FAILED));
     }
     Ok(ExitCode::SUCCESS)

@@ -151,6 +151,9 @@ pub struct RunOutcome {
     pub interrupted: bool,
     /// The first few failed samples, to show.
     pub first_failures: Vec<SampleFailure>,
+    /// Of the failed samples, those a classifier could not decide without
+    /// a judge, in a run that had none.
+    pub need_a_judge: usize,
 }
 
 /// Everything loaded for a run: its models, judge, plugins and plan.
@@ -364,7 +367,9 @@ impl Session {
             path: summary_path,
             source,
         })?;
-        let first_failures = store.failures()?.into_iter().take(5).collect();
+        let failures = store.failures()?;
+        let need_a_judge = failures.iter().filter(|f| f.needs_a_judge()).count();
+        let first_failures = failures.into_iter().take(5).collect();
         Ok(RunOutcome {
             run_id,
             dir,
@@ -374,6 +379,7 @@ impl Session {
             pending,
             interrupted,
             first_failures,
+            need_a_judge,
         })
     }
 }

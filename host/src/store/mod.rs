@@ -49,6 +49,14 @@ pub struct SampleFailure {
     pub message: String,
 }
 
+impl SampleFailure {
+    /// Whether the primary classifier said it could not decide without a
+    /// judge (the suite's classifiers say `needs a judge: ...`).
+    pub fn needs_a_judge(&self) -> bool {
+        self.stage == "classify" && self.message.contains(": needs a judge: ")
+    }
+}
+
 /// A secondary classifier's counts in one cell.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecondaryCounts {
