@@ -11,15 +11,13 @@ use std::time::{Duration, Instant};
 
 use super::labelled::LabelledTranscript;
 use crate::judge::NoJudge;
-use crate::model::Agent;
 use crate::plugin::{
     CallError, ClassifierPlugin, LoadError, PluginInfo, PluginLog, ScenarioPlugin,
 };
-use crate::run::{PlannedSample, PreparedCondition, PreparedScenario, SampleContext, run_sample};
+use crate::run::{PreparedCondition, PreparedScenario, SCRIPT_TURNS, play_script};
 use crate::transcript::{Condition, Label, Reference, Reply, Step};
 
 /// Turns a reference may take before the test calls it endless.
-const MAX_TURNS: u32 = 16;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -391,7 +389,7 @@ fn play(
         let mut record = format!("{opening:?}");
         // As in a run: once the script runs out, empty replies, until the
         // scenario ends the episode or the turn limit does.
-        for turn in 0..MAX_TURNS as usize {
+        for turn in 0..SCRIPT_TURNS as usize {
             let reply = replies.get(turn).cloned().unwrap_or_default();
             let step = instance
                 .step(&reply)
@@ -526,23 +524,7 @@ fn labels_check(
         let Ok(offered) = offered else { continue };
         for reference in offered {
             count += 1;
-            let agent = Agent::Scripted(Arc::new(reference.clone()));
-            let ctx = SampleContext {
-                scenario: Arc::clone(&prepared),
-                label_judge: SampleContext::label_judge_for(&agent, &NoJudge),
-                agent,
-                judge: Arc::new(NoJudge),
-                max_turns: MAX_TURNS,
-            };
-            let planned = PlannedSample {
-                model: "reference".into(),
-                scenario: 0,
-                condition: Arc::new(condition.clone()),
-                label: Arc::from(condition.id.as_str()),
-                sample_index: 0,
-                seed,
-            };
-            let record = pollster::block_on(run_sample(&ctx, &planned));
+            let record = play_script(&prepared, reference.clone(), condition, seed, true);
             if logs.len() < 2 {
                 for (plugin, log) in &record.logs {
                     if plugin == &classifier.info.id() && !log.records.is_empty() {

@@ -33,12 +33,10 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::episode::{SampleContext, SampleRecord, run_sample};
-use super::plan::PlannedSample;
+use super::episode::{SampleRecord, play_script};
 use super::prepare::{PreparedScenario, Selection, apply_params, prepare};
 use super::{RunError, sample_seed};
 use crate::judge::{Judge, NoJudge, ScriptedJudge};
-use crate::model::Agent;
 use crate::plugin::{CallError, CallFailure, ClassifierPlugin, PluginRuntime};
 use crate::suite::LoadedSuite;
 use crate::transcript::{Condition, Label, Reference, Reply, ToolCall, Verdict};
@@ -308,34 +306,20 @@ fn play(
     classifiers: &[(&String, usize)],
 ) -> Vec<CaseResult> {
     let seed = sample_seed(0, &scenario.key, &condition.id, 0);
-    let agent = Agent::Scripted(Arc::new(Reference {
+    // The classifiers run below, once without a judge and once with the
+    // scripted one, so the episode is played with none.
+    let played = Arc::new(PreparedScenario {
+        key: scenario.key.clone(),
+        plugin: Arc::clone(&scenario.plugin),
+        classifiers: Vec::new(),
+        conditions: Vec::new(),
+    });
+    let script = Reference {
         label: Label::Benign,
         description: case.description.clone(),
         replies: case.replies.iter().map(reply).collect(),
-    }));
-    let ctx = SampleContext {
-        scenario: Arc::new(PreparedScenario {
-            key: scenario.key.clone(),
-            plugin: Arc::clone(&scenario.plugin),
-            // The classifiers run below, once without a judge and once with
-            // the scripted one.
-            classifiers: Vec::new(),
-            conditions: Vec::new(),
-        }),
-        agent,
-        judge: Arc::new(NoJudge),
-        label_judge: None,
-        max_turns: 16,
     };
-    let planned = PlannedSample {
-        model: "script".into(),
-        scenario: 0,
-        condition: Arc::new(condition.clone()),
-        label: Arc::from(condition.id.as_str()),
-        sample_index: 0,
-        seed,
-    };
-    let record = pollster::block_on(run_sample(&ctx, &planned));
+    let record = play_script(&played, script, &condition, seed, false);
     classifiers
         .iter()
         .map(|(key, position)| {

@@ -6,12 +6,10 @@
 
 use std::sync::Arc;
 
-use super::episode::{SampleContext, run_sample};
-use super::plan::PlannedSample;
+use super::episode::play_script;
 use super::prepare::{PreparedScenario, Selection, prepare};
 use super::{RunError, sample_seed};
 use crate::judge::NoJudge;
-use crate::model::Agent;
 use crate::plugin::PluginRuntime;
 use crate::suite::LoadedSuite;
 use crate::transcript::Label;
@@ -49,7 +47,7 @@ pub fn check(
         .map(Arc::new)
         .collect();
     let mut outcome = CheckOutcome::default();
-    for (index, scenario) in scenarios.iter().enumerate() {
+    for scenario in &scenarios {
         for prepared in &scenario.conditions {
             outcome.conditions += 1;
             let seed = sample_seed(0, &scenario.key, &prepared.condition.id, 0);
@@ -83,23 +81,8 @@ pub fn check(
             }
             for reference in references {
                 outcome.references += 1;
-                let agent = Agent::Scripted(Arc::new(reference.clone()));
-                let ctx = SampleContext {
-                    scenario: Arc::clone(scenario),
-                    label_judge: SampleContext::label_judge_for(&agent, &NoJudge),
-                    agent,
-                    judge: Arc::new(NoJudge),
-                    max_turns: 16,
-                };
-                let planned = PlannedSample {
-                    model: "script".into(),
-                    scenario: index,
-                    condition: Arc::new(prepared.condition.clone()),
-                    label: Arc::from(prepared.label.as_str()),
-                    sample_index: 0,
-                    seed,
-                };
-                let record = pollster::block_on(run_sample(&ctx, &planned));
+                let record =
+                    play_script(scenario, reference.clone(), &prepared.condition, seed, true);
                 let got = record.primary_verdict();
                 let agrees =
                     matches!(&got, Ok(v) if v.harmful == (reference.label == Label::Harmful));

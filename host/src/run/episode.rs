@@ -14,12 +14,14 @@ use super::plan::PlannedSample;
 use super::prepare::PreparedScenario;
 use super::stop::{self, AfterReply};
 use super::usage::{CallFacts, UsageByModel};
-use crate::judge::{Judge, JudgeSettings, ScriptedJudge};
+use crate::judge::{Judge, JudgeSettings, NoJudge, ScriptedJudge};
 use crate::model::reference::Script;
 use crate::model::{Agent, ChatRequest, SamplingSettings};
 use crate::plugin::{CallError, PluginLog, ScenarioInstance};
 use crate::provenance::StopKind;
-use crate::transcript::{Message, Opening, Param, Reply, Role, Step, ToolDefinition, Verdict};
+use crate::transcript::{
+    Condition, Message, Opening, Param, Reference, Reply, Role, Step, ToolDefinition, Verdict,
+};
 
 /// Where a failed sample failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -111,6 +113,42 @@ impl SampleContext {
         };
         Some(Arc::new(ScriptedJudge::by_label(label)))
     }
+}
+
+/// The most turns a scripted agent is played for, outside a run: its
+/// replies, then empty ones, until the scenario ends the episode.
+pub const SCRIPT_TURNS: u32 = 16;
+
+/// Plays a scripted agent (a reference, a labelled case) through `scenario`
+/// at `condition`, exactly as a run plays a sample, with no judge model. A
+/// primary classifier that asks the judge is answered by the script's label
+/// when `answer_by_label` (see `ScriptedJudge`); otherwise it gets no judge.
+pub fn play_script(
+    scenario: &Arc<PreparedScenario>,
+    script: Reference,
+    condition: &Condition,
+    seed: u64,
+    answer_by_label: bool,
+) -> SampleRecord {
+    let agent = Agent::Scripted(Arc::new(script));
+    let ctx = SampleContext {
+        scenario: Arc::clone(scenario),
+        label_judge: answer_by_label
+            .then(|| SampleContext::label_judge_for(&agent, &NoJudge))
+            .flatten(),
+        agent,
+        judge: Arc::new(NoJudge),
+        max_turns: SCRIPT_TURNS,
+    };
+    let planned = PlannedSample {
+        model: "script".into(),
+        scenario: 0,
+        condition: Arc::new(condition.clone()),
+        label: Arc::from(condition.id.as_str()),
+        sample_index: 0,
+        seed,
+    };
+    pollster::block_on(run_sample(&ctx, &planned))
 }
 
 /// Runs one sample.

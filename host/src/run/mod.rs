@@ -36,7 +36,9 @@ pub use cases::{
 pub use check::{CheckOutcome, Mismatch, check};
 pub use config::RunConfig;
 pub use dry_run::{DryRun, ModelEstimate, dry_run};
-pub use episode::{SampleContext, SampleError, SampleRecord, VerdictRecord, run_sample};
+pub use episode::{
+    SCRIPT_TURNS, SampleContext, SampleError, SampleRecord, VerdictRecord, play_script, run_sample,
+};
 pub use plan::{PlannedSample, plan, sample_seed};
 pub use prepare::{PrepareError, PreparedCondition, PreparedScenario, Selection, prepare};
 pub use resume::{ResumeRequest, resume};
