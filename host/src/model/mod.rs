@@ -18,6 +18,7 @@ mod sampling;
 mod secret;
 mod spec;
 mod throttle;
+mod wire;
 
 use std::sync::Arc;
 
@@ -62,6 +63,11 @@ pub struct Usage {
     /// (Anthropic `cache_creation_input_tokens`), billed at its write rate.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub cache_write_tokens: u64,
+    /// Of the output, tokens the model spent reasoning, where the provider
+    /// counts them apart (OpenAI `reasoning_tokens`, Gemini
+    /// `thoughtsTokenCount`); already in `output_tokens`, and billed so.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reasoning_tokens: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -74,6 +80,7 @@ impl std::ops::AddAssign for Usage {
         self.output_tokens += other.output_tokens;
         self.cache_read_tokens += other.cache_read_tokens;
         self.cache_write_tokens += other.cache_write_tokens;
+        self.reasoning_tokens += other.reasoning_tokens;
     }
 }
 
@@ -87,6 +94,7 @@ impl std::ops::SubAssign for Usage {
         self.cache_write_tokens = self
             .cache_write_tokens
             .saturating_sub(other.cache_write_tokens);
+        self.reasoning_tokens = self.reasoning_tokens.saturating_sub(other.reasoning_tokens);
     }
 }
 
