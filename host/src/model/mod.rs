@@ -12,6 +12,7 @@ mod openai;
 pub mod reference;
 mod resilient;
 pub mod response_cache;
+mod responses;
 mod retry;
 mod retry_hint;
 mod sampling;
@@ -244,6 +245,9 @@ impl Agent {
             "reference" => Ok(Agent::Reference(reference::ReferenceModel::named(
                 spec.model(),
             )?)),
+            "openai" if spec.api.as_deref() == Some("responses") => Ok(Agent::Remote(Arc::new(
+                responses::ResponsesModel::from_spec(spec)?,
+            ))),
             "openai" => Ok(Agent::Remote(Arc::new(OpenAiModel::from_spec(spec)?))),
             "anthropic" => Ok(Agent::Remote(Arc::new(
                 anthropic::AnthropicModel::from_spec(spec)?,

@@ -54,7 +54,7 @@ pub(super) struct Dialect {
 
 /// `reasoning_effort` as OpenAI's Chat Completions API lists it
 /// (`ReasoningEffort`); which a given model accepts is for the API to say.
-const OPENAI_EFFORTS: &[&str] =
+pub(super) const OPENAI_EFFORTS: &[&str] =
     &["none", "minimal", "low", "medium", "high", "xhigh", "max"];
 /// OpenRouter's `reasoning.effort`.
 const OPENROUTER_EFFORTS: &[&str] = &["none", "minimal", "low", "medium", "high", "xhigh", "max"];
@@ -164,7 +164,9 @@ impl OpenAiModel {
             reasoning_efforts: dialect.reasoning_efforts,
             thinking_budget: object,
             thinking_modes: false,
-            apis: false,
+            // OpenAI's own API has Responses beside Chat Completions
+            // (`Agent::from_spec` sends `api=responses` to its client).
+            apis: std::ptr::eq(dialect, &OPENAI),
         })?;
         if object && spec.reasoning_effort.is_some() && spec.thinking_budget.is_some() {
             return Err(spec.setting_error(
