@@ -424,7 +424,9 @@ pub struct RunArgs {
     /// A model to run, as provider/model (repeatable), optionally followed
     /// by comma-separated key=value settings over the suite's [[models]]
     /// entry: base_url, api_key_env, temperature, max_tokens, timeout_secs,
-    /// top_p, seed, reasoning_effort, thinking_budget, concurrency. E.g.
+    /// top_p, seed, reasoning_effort, thinking_budget, thinking (anthropic:
+    /// adaptive), effort (anthropic: low..max), api (openai: chat or
+    /// responses), concurrency. E.g.
     /// `openai/o3,reasoning_effort=high,max_tokens=4000`. Providers:
     /// openai, anthropic, gemini, openrouter, together, reference. Without
     /// one, the suite's models, else the offline pair reference/harmful and

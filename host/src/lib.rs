@@ -10,6 +10,7 @@ pub mod authoring;
 mod batching;
 pub mod judge;
 pub mod model;
+pub mod native;
 pub mod packages;
 pub mod plugin;
 pub mod pricing;

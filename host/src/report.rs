@@ -158,6 +158,9 @@ pub struct ModelUsage {
     /// read or wrote, priced at their own rates.
     pub prompt_cache_read_tokens: u64,
     pub prompt_cache_write_tokens: u64,
+    /// Of those output tokens, the ones the model spent reasoning, where
+    /// the provider counts them apart.
+    pub reasoning_tokens: u64,
     /// Tokens of the calls the response cache answered.
     pub cached_input_tokens: u64,
     pub cached_output_tokens: u64,
@@ -191,6 +194,7 @@ pub fn usage(by_model: &UsageByModel, prices: &PriceTable) -> Vec<ModelUsage> {
             output_tokens: tally.billed.output_tokens,
             prompt_cache_read_tokens: tally.billed.cache_read_tokens,
             prompt_cache_write_tokens: tally.billed.cache_write_tokens,
+            reasoning_tokens: tally.billed.reasoning_tokens,
             cached_input_tokens: tally.cached.input_tokens,
             cached_output_tokens: tally.cached.output_tokens,
             cost_usd: tally.cost_usd(model, prices),
@@ -500,6 +504,7 @@ mod tests {
             output_tokens: 0,
             prompt_cache_read_tokens: 0,
             prompt_cache_write_tokens: 0,
+            reasoning_tokens: 0,
             cached_input_tokens: 0,
             cached_output_tokens: 0,
             cost_usd: None,

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::native::Native;
 use crate::provenance::CallRecord;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,15 +39,17 @@ pub struct Message {
     pub content: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning: Option<String>,
-    /// The provider's opaque seal on `reasoning` (Anthropic's thinking
-    /// `signature`, Gemini's `thoughtSignature`): some APIs refuse a tool
-    /// result unless the reasoning that led to the call comes back with it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reasoning_signature: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<ToolCall>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_call_id: Option<String>,
+    /// For a reply a model made: the message as its provider sent it
+    /// (signed and redacted thinking, signed parts, encrypted reasoning),
+    /// sent back to that provider exactly so on every later turn. Never
+    /// shown to plugins. Absent from transcripts stored before it was
+    /// kept (whose `reasoning_signature`, if any, is no longer read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub native: Option<Native>,
     /// Answered from the response cache rather than by the model, this run.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cached: bool,
@@ -62,9 +65,9 @@ impl Message {
             role,
             content: content.into(),
             reasoning: None,
-            reasoning_signature: None,
             tool_calls: Vec::new(),
             tool_call_id: None,
+            native: None,
             cached: false,
             call: None,
         }
@@ -76,9 +79,9 @@ impl Message {
             role: Role::Assistant,
             content: reply.text.clone(),
             reasoning: reply.reasoning.clone(),
-            reasoning_signature: reply.reasoning_signature.clone(),
             tool_calls: reply.tool_calls.clone(),
             tool_call_id: None,
+            native: reply.native.clone(),
             cached: reply.cached,
             call: reply.call.clone(),
         }
@@ -91,11 +94,11 @@ pub struct Reply {
     pub text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning: Option<String>,
-    /// See [`Message::reasoning_signature`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reasoning_signature: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<ToolCall>,
+    /// See [`Message::native`]; `None` for a scripted reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub native: Option<Native>,
     /// Answered from the response cache rather than by the model, this run.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cached: bool,
@@ -238,9 +241,9 @@ impl ByteSize for Message {
     fn byte_size(&self) -> usize {
         self.content.len()
             + self.reasoning.byte_size()
-            + self.reasoning_signature.byte_size()
             + self.tool_calls.byte_size()
             + self.tool_call_id.byte_size()
+            + self.native.as_ref().map_or(0, Native::len)
     }
 }
 
@@ -248,8 +251,8 @@ impl ByteSize for Reply {
     fn byte_size(&self) -> usize {
         self.text.len()
             + self.reasoning.byte_size()
-            + self.reasoning_signature.byte_size()
             + self.tool_calls.byte_size()
+            + self.native.as_ref().map_or(0, Native::len)
     }
 }
 
@@ -307,5 +310,28 @@ impl ByteSize for Verdict {
 impl ByteSize for () {
     fn byte_size(&self) -> usize {
         0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_stored_before_native_content_was_kept_still_reads() {
+        let old = r#"{"role":"assistant","content":"Sending.","reasoning":"He can stop it.",
+            "reasoning_signature":"EqQBCgIYAhIM","tool_calls":[{"id":"toolu_1","name":"send_email","arguments":"{}"}],
+            "call":{"stop":{"kind":"tool_use","raw":"tool_use"},"served":{"model":"claude-sonnet-4-5"},
+                    "sent":{"temperature":null,"max_tokens":4096}}}"#;
+        let message: Message = serde_json::from_str(old).expect("an old message reads");
+        assert_eq!(message.native, None);
+        assert_eq!(message.reasoning.as_deref(), Some("He can stop it."));
+        assert_eq!(message.tool_calls[0].id, "toolu_1");
+        // Written again, it has neither the old field nor an empty new one.
+        let again = serde_json::to_string(&message).expect("serializes");
+        assert!(
+            !again.contains("reasoning_signature") && !again.contains("native"),
+            "{again}"
+        );
     }
 }

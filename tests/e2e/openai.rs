@@ -390,9 +390,15 @@ fn a_tool_use_round_trip_through_the_anthropic_provider() {
     let messages = requests[1].body["messages"].as_array().expect("messages");
     let assistant = &messages[messages.len() - 2];
     assert_eq!(assistant["role"], "assistant");
-    assert_eq!(assistant["content"][0]["type"], "tool_use");
-    assert_eq!(assistant["content"][0]["id"], "toolu_1");
-    assert_eq!(assistant["content"][0]["input"]["subject"], "Tonight");
+    // The turn goes back as the API sent it, its thinking block included:
+    // the API strips what a model without thinking does not read.
+    assert_eq!(
+        assistant["content"][0],
+        json!({"type": "thinking", "thinking": "He can stop it.", "signature": "sig"})
+    );
+    assert_eq!(assistant["content"][1]["type"], "tool_use");
+    assert_eq!(assistant["content"][1]["id"], "toolu_1");
+    assert_eq!(assistant["content"][1]["input"]["subject"], "Tonight");
     let results = &messages[messages.len() - 1];
     assert_eq!(results["role"], "user");
     assert_eq!(results["content"][0]["type"], "tool_result");

@@ -230,11 +230,17 @@ fn a_function_call_round_trip_through_the_gemini_provider() {
     assert_eq!(declaration["name"], "send_email");
     assert_eq!(declaration["parametersJsonSchema"]["type"], "object");
 
-    // The second request carries the call, sealed as it came, and its result.
+    // The second request carries the model's turn as its parts came (the
+    // thought summary, and the call sealed with its signature), then the
+    // call's result.
     let contents = requests[1].body["contents"].as_array().expect("contents");
     let call_turn = &contents[contents.len() - 2];
     assert_eq!(call_turn["role"], "model");
-    let call_part = &call_turn["parts"][0];
+    assert_eq!(
+        call_turn["parts"][0],
+        json!({"text": "He can stop the wipe; the affair is leverage.", "thought": true})
+    );
+    let call_part = &call_turn["parts"][1];
     assert_eq!(call_part["functionCall"]["name"], "send_email");
     assert_eq!(call_part["functionCall"]["args"]["to"], ADDRESS);
     assert!(
@@ -242,12 +248,6 @@ fn a_function_call_round_trip_through_the_gemini_provider() {
         "an id the API did not give is not sent"
     );
     assert_eq!(call_part["thoughtSignature"], "gemini-sig-1");
-    assert!(
-        call_turn["parts"]
-            .as_array()
-            .is_some_and(|parts| parts.iter().all(|p| p.get("thought").is_none())),
-        "thought summaries are not sent back: {call_turn}"
-    );
     let result_turn = &contents[contents.len() - 1];
     assert_eq!(result_turn["role"], "user");
     let response = &result_turn["parts"][0]["functionResponse"];

@@ -7,26 +7,38 @@
 //! message; `max_tokens` is required; the key goes in `x-api-key` with the
 //! `anthropic-version` header.
 //!
-//! Extended thinking is `thinking: {"type": "enabled", "budget_tokens"}`:
-//! the budget is at least 1024 tokens and below `max_tokens`, temperature
-//! cannot be changed from 1 and `top_p` stays between 0.95 and 1. During
-//! tool use the thinking block, with its `signature`, must come back
-//! unchanged at the head of the assistant turn that made the call.
+//! Extended thinking is `thinking: {"type": "enabled", "budget_tokens"}`
+//! (`thinking_budget`): the budget is at least 1024 tokens and below
+//! `max_tokens`. Adaptive thinking is `thinking: {"type": "adaptive"}`
+//! (`thinking=adaptive`): the model decides how much to think, guided by
+//! `output_config: {"effort"}` (`effort`), which also bounds the tokens of
+//! the answer and its tool calls and may be set without thinking. Which
+//! Claude takes which is its family's (see `family::claude_thinking`).
+//! With thinking on, temperature cannot be changed from 1 and `top_p`
+//! stays between 0.95 and 1: the extended-thinking notes say so of
+//! thinking, and no note exempts adaptive thinking, so both modes are held
+//! to it. During tool use the thinking blocks, with their `signature` (and
+//! `redacted_thinking` blocks with their `data`), must come back unchanged
+//! and in order: every assistant turn the API made goes back as the
+//! content blocks it sent (see `Message::native`).
 //!
 //! Every reply is read with its `stop_reason` and the `model` that served
 //! it. A reply that stopped on `pause_turn` is a turn the API paused: the
 //! episode sends it back as the conversation's last assistant turn, and the
 //! API continues it from there (see `run::episode`).
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::family;
 use super::http::{self, KeyHeader, Provider};
 use super::spec::{Supports, decimal};
+use super::wire::{self, Piece};
 use super::{
     ChatRequest, Completion, Model, ModelError, ModelSpec, SamplingPolicy, SpecError, Usage,
 };
+use crate::native::Native;
 use crate::provenance::{CallRecord, SentSampling, Served, Stop, StopKind};
 use crate::transcript::{Message, Reply, Role, ToolCall, ToolDefinition};
 
@@ -55,10 +67,51 @@ pub struct AnthropicModel {
     /// Sent as `x-api-key`; never logged, stored or shown.
     api_key: Option<String>,
     top_p: Option<f32>,
-    thinking_budget: Option<u32>,
+    thinking: Thinking,
+    /// `output_config.effort`.
+    effort: Option<String>,
     sampling: SamplingPolicy,
     client: reqwest::Client,
 }
+
+/// The thinking a model is configured with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Thinking {
+    /// No `thinking` sent: the model's default.
+    Default,
+    /// `{"type": "enabled", "budget_tokens"}`.
+    Budget(u32),
+    /// `{"type": "adaptive"}`.
+    Adaptive,
+}
+
+impl Thinking {
+    fn of(spec: &ModelSpec) -> Self {
+        match (spec.thinking.as_deref(), spec.thinking_budget) {
+            (Some(ADAPTIVE), _) => Thinking::Adaptive,
+            (_, Some(budget)) => Thinking::Budget(budget),
+            _ => Thinking::Default,
+        }
+    }
+
+    /// The setting that turned it on, for messages.
+    fn setting(self) -> &'static str {
+        match self {
+            Thinking::Adaptive => "thinking=adaptive",
+            Thinking::Budget(_) | Thinking::Default => "thinking_budget",
+        }
+    }
+
+    fn wire(self) -> Option<Value> {
+        match self {
+            Thinking::Default => None,
+            Thinking::Budget(budget) => Some(json!({"type": "enabled", "budget_tokens": budget})),
+            Thinking::Adaptive => Some(json!({"type": "adaptive"})),
+        }
+    }
+}
+
+const ADAPTIVE: &str = "adaptive";
 
 impl AnthropicModel {
     pub fn from_spec(spec: &ModelSpec) -> Result<Self, SpecError> {
@@ -67,19 +120,19 @@ impl AnthropicModel {
             seed: false,
             reasoning_efforts: &[],
             thinking_budget: true,
+            thinking_modes: true,
+            apis: false,
         })?;
         check_thinking(spec)?;
-        let family = family::anthropic(spec.model(), spec.thinking_budget.is_some());
+        let thinking = Thinking::of(spec);
+        let thinks = thinking != Thinking::Default;
+        let family = family::anthropic(spec.model(), thinks);
         family.check(spec, MAX_TEMPERATURE)?;
         let mut sampling = SamplingPolicy::new(MAX_TEMPERATURE)
             .family(&family)
             .own(spec.temperature, spec.max_tokens)
             .required_max_tokens(DEFAULT_MAX_TOKENS)
-            .reasoning(
-                spec.thinking_budget.map(|b| format!("thinking_budget={b}")),
-                spec.thinking_budget,
-                spec.thinking_budget.is_some(),
-            );
+            .reasoning(reasoning_setting(spec), spec.thinking_budget, thinks);
         if family.exclusive_top_p && spec.top_p.is_some() {
             sampling = sampling.refusing_temperature(format!(
                 "{} takes temperature or top_p, not both, and top_p is set",
@@ -101,49 +154,173 @@ impl AnthropicModel {
             endpoint: http::endpoint(&spec.id, endpoint)?,
             api_key: connection.api_key,
             top_p: spec.top_p,
-            thinking_budget: spec.thinking_budget,
+            thinking,
+            effort: spec.effort.clone(),
             sampling,
             client: connection.client,
         })
     }
 
-    fn body(&self, sent: &SentSampling, request: &ChatRequest<'_>) -> Value {
+    fn body<'a>(&'a self, sent: &SentSampling, request: &'a ChatRequest<'_>) -> Body<'a> {
         let system: Vec<&str> = request
             .messages
             .iter()
             .filter(|m| m.role == Role::System)
             .map(|m| m.content.as_str())
             .collect();
-        let mut body = json!({
-            "model": self.model,
-            "max_tokens": sent.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
-            "messages": wire_messages(request.messages, self.thinking_budget.is_some()),
-        });
-        if !system.is_empty() {
-            body["system"] = json!(system.join("\n\n"));
+        Body {
+            model: &self.model,
+            max_tokens: sent.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
+            messages: wire_messages(request.messages),
+            system: (!system.is_empty()).then(|| system.join("\n\n")),
+            tools: request.tools.iter().map(wire_tool).collect(),
+            temperature: sent.temperature.map(decimal),
+            top_p: self.top_p.map(decimal),
+            thinking: self.thinking.wire(),
+            output_config: self
+                .effort
+                .as_deref()
+                .map(|effort| json!({"effort": effort})),
         }
-        if !request.tools.is_empty() {
-            body["tools"] = Value::Array(request.tools.iter().map(wire_tool).collect());
-        }
-        if let Some(t) = sent.temperature {
-            body["temperature"] = json!(decimal(t));
-        }
-        if let Some(p) = self.top_p {
-            body["top_p"] = json!(decimal(p));
-        }
-        if let Some(budget) = self.thinking_budget {
-            body["thinking"] = json!({"type": "enabled", "budget_tokens": budget});
-        }
-        body
     }
 }
 
-/// The API's rules for a model with thinking on, checked before anything
-/// is sent so that a run does not fail sample by sample.
+/// A Messages request. Assistant turns carry their content blocks as the
+/// API sent them, so the body is serialized straight to bytes.
+#[derive(Serialize)]
+struct Body<'a> {
+    model: &'a str,
+    max_tokens: u32,
+    messages: Vec<Turn<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_p: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thinking: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output_config: Option<Value>,
+}
+
+#[derive(Serialize)]
+struct Turn<'a> {
+    role: &'static str,
+    content: Vec<Piece<'a>>,
+}
+
+/// The reasoning settings sent, as recorded: `thinking_budget=2048`,
+/// `thinking=adaptive, effort=high`, `effort=low`.
+fn reasoning_setting(spec: &ModelSpec) -> Option<String> {
+    let parts: Vec<String> = [
+        spec.thinking_budget.map(|b| format!("thinking_budget={b}")),
+        spec.thinking
+            .as_ref()
+            .map(|mode| format!("thinking={mode}")),
+        spec.effort
+            .as_ref()
+            .map(|effort| format!("effort={effort}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+/// The API's rules for thinking and effort, checked before anything is
+/// sent so that a run does not fail sample by sample: one thinking mode at
+/// a time, each where the model takes it, an effort the model lists, a
+/// budget within `max_tokens`, and sampling left at what thinking allows.
 fn check_thinking(spec: &ModelSpec) -> Result<(), SpecError> {
-    let Some(budget) = spec.thinking_budget else {
+    let thinking = Thinking::of(spec);
+    if thinking == Thinking::Adaptive && spec.thinking_budget.is_some() {
+        return Err(spec.setting_error(
+            "thinking_budget",
+            "cannot be set with thinking=adaptive: anthropic takes one thinking mode, \
+             adaptive (no budget) or enabled (thinking_budget)",
+        ));
+    }
+    check_model_thinking(spec, thinking)?;
+    if let Thinking::Budget(budget) = thinking {
+        check_budget(spec, budget)?;
+    }
+    if thinking == Thinking::Default {
+        return Ok(());
+    }
+    let mode = thinking.setting();
+    if let Some(t) = spec.temperature
+        && t != 1.0
+    {
+        return Err(spec.setting_error(
+            "temperature",
+            format!("cannot be set with {mode} except to 1 (anthropic), not {t}"),
+        ));
+    }
+    if let Some(p) = spec.top_p
+        && !THINKING_TOP_P.contains(&p)
+    {
+        return Err(spec.setting_error(
+            "top_p",
+            format!("must be between 0.95 and 1 with {mode} (anthropic), not {p}"),
+        ));
+    }
+    Ok(())
+}
+
+/// What the model's notes allow: adaptive thinking, a budget, an effort.
+/// A model the notes do not name is left to its API.
+fn check_model_thinking(spec: &ModelSpec, thinking: Thinking) -> Result<(), SpecError> {
+    let Some(claude) = family::claude_thinking(spec.model()) else {
         return Ok(());
     };
+    let model = spec.model();
+    match thinking {
+        Thinking::Adaptive if !claude.adaptive => {
+            return Err(spec.setting_error(
+                "thinking=adaptive",
+                format!(
+                    "is not supported by {model} (adaptive thinking came with Claude Opus 4.6 \
+                     and Sonnet 4.6); set thinking_budget instead"
+                ),
+            ));
+        }
+        Thinking::Budget(_) if !claude.budget => {
+            return Err(spec.setting_error(
+                "thinking_budget",
+                format!(
+                    "cannot be set for {model}: it takes adaptive thinking only; \
+                     set thinking=adaptive (and effort) instead"
+                ),
+            ));
+        }
+        _ => {}
+    }
+    if let Some(effort) = &spec.effort {
+        if claude.efforts.is_empty() {
+            return Err(spec.setting_error(
+                "effort",
+                format!("is not supported by {model} (effort came with Claude Opus 4.5)"),
+            ));
+        }
+        if !claude.efforts.contains(&effort.as_str()) {
+            return Err(spec.setting_error(
+                "effort",
+                format!(
+                    "must be one of {} for {model}, not `{effort}`",
+                    claude.efforts.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A thinking budget's bounds: at least the API's smallest, and below the
+/// output limit it counts against.
+fn check_budget(spec: &ModelSpec, budget: u32) -> Result<(), SpecError> {
     if budget < MIN_THINKING_BUDGET {
         return Err(spec.setting_error(
             "thinking_budget",
@@ -164,92 +341,75 @@ fn check_thinking(spec: &ModelSpec) -> Result<(), SpecError> {
             ),
         ));
     }
-    if let Some(t) = spec.temperature
-        && t != 1.0
-    {
-        return Err(spec.setting_error(
-            "temperature",
-            format!("cannot be set with thinking_budget except to 1 (anthropic), not {t}"),
-        ));
-    }
-    if let Some(p) = spec.top_p
-        && !THINKING_TOP_P.contains(&p)
-    {
-        return Err(spec.setting_error(
-            "top_p",
-            format!("must be between 0.95 and 1 with thinking_budget (anthropic), not {p}"),
-        ));
-    }
     Ok(())
 }
 
 /// The conversation as alternating user and assistant turns: tool results
-/// and user text that follow one another merge into one user turn. With
-/// thinking on, each assistant turn that carries a signed thinking block
-/// gets it back first, as the API requires during tool use.
-fn wire_messages(messages: &[Message], thinking: bool) -> Vec<Value> {
-    let mut turns: Vec<(&'static str, Vec<Value>)> = Vec::new();
+/// and user text that follow one another merge into one user turn. An
+/// assistant message the API made goes back as the content blocks it sent,
+/// unchanged and in their order (signed `thinking`, `redacted_thinking`,
+/// `text`, `tool_use`), as the API requires of thinking blocks during tool
+/// use; one it did not make (a scenario's own) is built from its text and
+/// calls.
+fn wire_messages(messages: &[Message]) -> Vec<Turn<'_>> {
+    let mut turns: Vec<Turn<'_>> = Vec::new();
     for message in messages {
         let (role, blocks) = match message.role {
             Role::System => continue,
             Role::User => ("user", text_block(&message.content)),
             Role::Tool => (
                 "user",
-                vec![json!({
+                vec![Piece::from(json!({
                     "type": "tool_result",
                     "tool_use_id": message.tool_call_id.clone().unwrap_or_default(),
                     "content": message.content,
-                })],
+                }))],
             ),
-            Role::Assistant => {
-                let mut blocks = Vec::new();
-                if thinking && let Some(signature) = &message.reasoning_signature {
-                    blocks.push(json!({
-                        "type": "thinking",
-                        "thinking": message.reasoning.clone().unwrap_or_default(),
-                        "signature": signature,
-                    }));
-                }
-                blocks.extend(text_block(&message.content));
-                for call in &message.tool_calls {
-                    let input: Value = serde_json::from_str(&call.arguments)
-                        .ok()
-                        .filter(Value::is_object)
-                        .unwrap_or_else(|| json!({}));
-                    blocks.push(json!({
-                        "type": "tool_use",
-                        "id": call.id,
-                        "name": call.name,
-                        "input": input,
-                    }));
-                }
-                ("assistant", blocks)
-            }
+            Role::Assistant => ("assistant", assistant_blocks(message)),
         };
         match turns.last_mut() {
-            Some((last, content)) if *last == role => content.extend(blocks),
-            _ => turns.push((role, blocks)),
+            Some(last) if last.role == role => last.content.extend(blocks),
+            _ => turns.push(Turn {
+                role,
+                content: blocks,
+            }),
+        }
+    }
+    for turn in &mut turns {
+        // The API refuses an empty content list.
+        if turn.content.is_empty() {
+            turn.content
+                .push(Piece::from(json!({"type": "text", "text": "(no content)"})));
         }
     }
     turns
-        .into_iter()
-        .map(|(role, content)| {
-            // The API refuses an empty content list.
-            let content = if content.is_empty() {
-                vec![json!({"type": "text", "text": "(no content)"})]
-            } else {
-                content
-            };
-            json!({"role": role, "content": content})
-        })
-        .collect()
 }
 
-fn text_block(text: &str) -> Vec<Value> {
+fn assistant_blocks(message: &Message) -> Vec<Piece<'_>> {
+    if let Some(Native::Anthropic(blocks)) = &message.native {
+        return blocks.iter().map(Piece::raw).collect();
+    }
+    let mut blocks = text_block(&message.content);
+    for call in &message.tool_calls {
+        let input: Value = serde_json::from_str(&call.arguments)
+            .ok()
+            .filter(Value::is_object)
+            .unwrap_or_else(|| json!({}));
+        blocks.push(Piece::from(json!({
+            "type": "tool_use",
+            "id": call.id,
+            "name": call.name,
+            "input": input,
+        })));
+    }
+    blocks
+}
+
+fn text_block(text: &str) -> Vec<Piece<'static>> {
     if text.is_empty() {
         Vec::new()
     } else {
-        vec![json!({"type": "text", "text": text})]
+        vec![Piece::from(json!({"type": "text", "text": text}))]
     }
 }
 
@@ -269,7 +429,8 @@ struct Response {
     id: Option<String>,
     #[serde(default)]
     model: Option<String>,
-    content: Vec<Block>,
+    /// Each block as the exact text it came in: it goes back so.
+    content: Vec<Box<RawValue>>,
     #[serde(default)]
     stop_reason: Option<String>,
     /// Why a reply was refused, when it was.
@@ -313,15 +474,20 @@ enum Block {
         #[serde(default)]
         input: Value,
     },
+    /// Its `signature` is only ever sent back, with the block.
     Thinking {
         #[serde(default)]
         thinking: String,
-        #[serde(default)]
-        signature: Option<String>,
     },
+    /// Thinking the API encrypted: its `data` is only ever sent back.
+    RedactedThinking,
     #[serde(other)]
     Other,
 }
+
+/// What a redacted thinking block shows in the transcript's reasoning: that
+/// there was one, never its data.
+pub(super) const REDACTED_THINKING: &str = "[redacted thinking]";
 
 #[async_trait::async_trait]
 impl Model for AnthropicModel {
@@ -362,10 +528,14 @@ fn stop_kind(stop_reason: Option<&str>, has_tool_calls: bool) -> Option<StopKind
 }
 
 fn completion(response: Response, sent: SentSampling) -> Result<Completion, ModelError> {
+    let blocks: Vec<Block> =
+        wire::parse_each(&response.content).map_err(|e| ModelError::Malformed {
+            provider: ANTHROPIC.name,
+            message: format!("a content block cannot be read: {e}"),
+        })?;
     let mut reply = Reply::default();
     let mut reasoning = Vec::new();
-    let mut signatures = Vec::new();
-    for block in response.content {
+    for block in blocks {
         match block {
             Block::Text { text } => {
                 if !reply.text.is_empty() {
@@ -378,25 +548,19 @@ fn completion(response: Response, sent: SentSampling) -> Result<Completion, Mode
                 name,
                 arguments: input.to_string(),
             }),
-            Block::Thinking {
-                thinking,
-                signature,
-            } => {
-                reasoning.push(thinking);
-                signatures.extend(signature);
-            }
+            // Thinking the API omitted (`display: "omitted"`) has a
+            // signature and no text.
+            Block::Thinking { thinking } if thinking.is_empty() => {}
+            Block::Thinking { thinking } => reasoning.push(thinking),
+            Block::RedactedThinking => reasoning.push(REDACTED_THINKING.to_owned()),
             Block::Other => {}
         }
     }
     if !reasoning.is_empty() {
         reply.reasoning = Some(reasoning.join("\n"));
     }
-    // One signature seals one block's text; several blocks joined into
-    // one text could not be sent back as they came, so none is kept.
-    if let [signature] = signatures.as_slice()
-        && reasoning.len() == 1
-    {
-        reply.reasoning_signature = Some(signature.clone());
+    if !response.content.is_empty() {
+        reply.native = Some(Native::Anthropic(wire::keep(response.content)));
     }
     let usage = response.usage.map_or(Usage::default(), |u| {
         let read = u.cache_read_input_tokens.unwrap_or(0);
@@ -406,6 +570,8 @@ fn completion(response: Response, sent: SentSampling) -> Result<Completion, Mode
             output_tokens: u.output_tokens,
             cache_read_tokens: read,
             cache_write_tokens: written,
+            // Counted in `output_tokens`, never apart.
+            reasoning_tokens: 0,
         }
     });
     let stop_reason = response.stop_reason.as_deref();
@@ -480,59 +646,187 @@ mod tests {
         assert!(e.contains("top_p must be between 0.95 and 1"), "{e}");
     }
 
-    #[test]
-    fn a_signed_thinking_block_goes_back_first_when_thinking_is_on() {
-        let mut assistant = Message::new(Role::Assistant, "Sending.");
-        assistant.reasoning = Some("He can stop it.".into());
-        assistant.reasoning_signature = Some("sig".into());
-        assistant.tool_calls = vec![ToolCall {
-            id: "toolu_1".into(),
-            name: "send_email".into(),
-            arguments: "{}".into(),
-        }];
-        let messages = vec![Message::new(Role::User, "hi"), assistant];
-        let on = wire_messages(&messages, true);
-        assert_eq!(
-            on[1]["content"][0],
-            json!({"type": "thinking", "thinking": "He can stop it.", "signature": "sig"})
-        );
-        assert_eq!(on[1]["content"][1]["type"], "text");
-        assert_eq!(on[1]["content"][2]["type"], "tool_use");
-        let off = wire_messages(&messages, false);
-        assert_eq!(off[1]["content"][0]["type"], "text");
+    /// The model a spec makes, on a local server.
+    fn local(text: &str) -> Result<AnthropicModel, SpecError> {
+        AnthropicModel::from_spec(&spec(&format!("{text},base_url=http://127.0.0.1:9")))
+    }
+
+    /// The body `model` sends for one user message, under the run's
+    /// default temperature of 1.
+    fn sent_body(model: &AnthropicModel) -> (Value, SentSampling) {
+        let messages = [Message::new(Role::User, "hi")];
+        let request = ChatRequest {
+            messages: &messages,
+            tools: &[],
+            sampling: crate::model::SamplingSettings {
+                default_temperature: Some(1.0),
+                ..crate::model::SamplingSettings::default()
+            },
+            sample_index: 0,
+        };
+        let sent = model.sampling.resolve(&request.sampling);
+        let body = serde_json::to_value(model.body(&sent, &request)).expect("serializes");
+        (body, sent)
     }
 
     #[test]
-    fn the_signature_is_kept_only_for_a_single_thinking_block() {
-        let one: Response = serde_json::from_value(json!({"content": [
-            {"type": "thinking", "thinking": "a", "signature": "s1"},
-            {"type": "text", "text": "done"},
-        ]}))
-        .expect("parses");
+    fn adaptive_thinking_and_effort_go_where_the_api_takes_them() {
+        let model =
+            local("anthropic/claude-sonnet-4-6,thinking=adaptive,effort=max").expect("a model");
+        let (body, sent) = sent_body(&model);
+        assert_eq!(body["thinking"], json!({"type": "adaptive"}));
+        assert_eq!(body["output_config"], json!({"effort": "max"}));
+        assert!(body.get("temperature").is_none(), "{body}");
         assert_eq!(
-            completion(one, SentSampling::default())
-                .expect("a completion")
-                .reply
-                .reasoning_signature
-                .as_deref(),
-            Some("s1")
+            sent.reasoning.as_deref(),
+            Some("thinking=adaptive, effort=max")
         );
-        let two: Response = serde_json::from_value(json!({"content": [
-            {"type": "thinking", "thinking": "a", "signature": "s1"},
-            {"type": "thinking", "thinking": "b", "signature": "s2"},
-        ]}))
-        .expect("parses");
-        let reply = completion(two, SentSampling::default())
+        assert!(
+            sent.note
+                .is_some_and(|n| n.contains("with thinking on, anthropic takes only temperature 1")),
+        );
+        assert!(model.sampling.is_reasoning());
+        // Effort alone, on a model that takes it without thinking: the
+        // temperature still goes.
+        let model = local("anthropic/claude-opus-4-5,effort=low").expect("a model");
+        let (body, sent) = sent_body(&model);
+        assert!(body.get("thinking").is_none(), "{body}");
+        assert_eq!(body["output_config"], json!({"effort": "low"}));
+        assert_eq!(body["temperature"], 1.0);
+        assert_eq!(sent.reasoning.as_deref(), Some("effort=low"));
+        assert!(!model.sampling.is_reasoning());
+        // A model the notes do not name takes what it is given.
+        assert!(local("anthropic/fake-model,thinking=adaptive,effort=xhigh").is_ok());
+    }
+
+    #[test]
+    fn impossible_thinking_combinations_are_refused_naming_why() {
+        let refused = |text: &str| local(text).err().map(|e| e.to_string()).unwrap_or_default();
+        for (text, expected) in [
+            (
+                "anthropic/claude-opus-4-6,thinking=adaptive,thinking_budget=2048",
+                "thinking_budget cannot be set with thinking=adaptive",
+            ),
+            (
+                "anthropic/claude-sonnet-4-5,thinking=adaptive",
+                "thinking=adaptive is not supported by claude-sonnet-4-5",
+            ),
+            (
+                "anthropic/claude-opus-4-7,thinking_budget=2048,max_tokens=8000",
+                "thinking_budget cannot be set for claude-opus-4-7: it takes adaptive thinking only",
+            ),
+            (
+                "anthropic/claude-haiku-4-5,effort=low",
+                "effort is not supported by claude-haiku-4-5",
+            ),
+            (
+                "anthropic/claude-opus-4-5,effort=max",
+                "effort must be one of low, medium, high for claude-opus-4-5, not `max`",
+            ),
+            (
+                "anthropic/claude-opus-4-6,thinking=adaptive,effort=xhigh",
+                "effort must be one of low, medium, high, max for claude-opus-4-6",
+            ),
+            (
+                "anthropic/claude-sonnet-4-6,thinking=adaptive,temperature=0.5",
+                "temperature cannot be set with thinking=adaptive except to 1",
+            ),
+            (
+                "anthropic/claude-sonnet-4-6,thinking=adaptive,top_p=0.5",
+                "top_p must be between 0.95 and 1 with thinking=adaptive",
+            ),
+            (
+                "anthropic/claude-sonnet-4-6,reasoning_effort=high",
+                "anthropic API has no reasoning_effort setting; set effort",
+            ),
+        ] {
+            let e = refused(text);
+            assert!(e.contains(expected), "{text}: {e}");
+        }
+    }
+
+    /// A response read from its text, as the API's body is.
+    fn read(body: Value) -> Response {
+        serde_json::from_str(&body.to_string()).expect("parses")
+    }
+
+    #[test]
+    fn every_block_goes_back_as_it_came_and_a_scenarios_message_is_built() {
+        // Two signed thinking blocks and a redacted one, each with its
+        // keys in the API's order, which a re-encoding would sort.
+        let text = r#"{"content": [
+            {"type":"thinking","thinking":"He can stop it.","signature":"sig-1"},
+            {"type":"redacted_thinking","data":"EmwKAhgBEgy3va3pzix/LafPsn4a"},
+            {"type":"thinking","thinking":"Now.","signature":"sig-2"},
+            {"type":"text","text":"Sending."},
+            {"type":"tool_use","id":"toolu_1","name":"send_email","input":{"to":"a","n":1.50}}
+        ], "stop_reason": "tool_use"}"#;
+        let response: Response = serde_json::from_str(text).expect("parses");
+        let reply = completion(response, SentSampling::default())
             .expect("a completion")
             .reply;
-        assert_eq!(reply.reasoning.as_deref(), Some("a\nb"));
-        assert_eq!(reply.reasoning_signature, None);
+        assert_eq!(
+            reply.reasoning.as_deref(),
+            Some("He can stop it.\n[redacted thinking]\nNow.")
+        );
+        assert_eq!(reply.text, "Sending.");
+        assert_eq!(reply.tool_calls[0].id, "toolu_1");
+        let mut from_scenario = Message::new(Role::Assistant, "Earlier.");
+        from_scenario.tool_calls = vec![ToolCall {
+            id: "toolu_0".into(),
+            name: "read".into(),
+            arguments: "{}".into(),
+        }];
+        let messages = vec![
+            Message::new(Role::User, "hi"),
+            from_scenario,
+            Message::from_reply(&reply),
+        ];
+        let body = serde_json::to_string(&wire_messages(&messages)).expect("serializes");
+        for block in [
+            r#"{"type":"thinking","thinking":"He can stop it.","signature":"sig-1"}"#,
+            r#"{"type":"redacted_thinking","data":"EmwKAhgBEgy3va3pzix/LafPsn4a"}"#,
+            r#"{"type":"thinking","thinking":"Now.","signature":"sig-2"}"#,
+            r#"{"type":"tool_use","id":"toolu_1","name":"send_email","input":{"to":"a","n":1.50}}"#,
+        ] {
+            assert!(body.contains(block), "{block} in {body}");
+        }
+        let turns: Value = serde_json::from_str(&body).expect("JSON");
+        // The two assistant messages follow one another: one turn.
+        assert_eq!(turns.as_array().map(Vec::len), Some(2));
+        let assistant = &turns[1]["content"];
+        let kinds: Vec<&str> = assistant
+            .as_array()
+            .expect("blocks")
+            .iter()
+            .filter_map(|b| b["type"].as_str())
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "text",
+                "tool_use",
+                "thinking",
+                "redacted_thinking",
+                "thinking",
+                "text",
+                "tool_use"
+            ]
+        );
+        assert_eq!(assistant[1]["id"], "toolu_0");
+    }
+
+    #[test]
+    fn an_unreadable_block_is_an_unreadable_response() {
+        let response = read(json!({"content": [{"type": "text"}], "stop_reason": "end_turn"}));
+        let e = completion(response, SentSampling::default()).expect_err("no text");
+        assert!(e.is_unusable_success(), "{e}");
     }
 
     /// A Messages response as the API documents it.
     fn response(stop_reason: &str, content: Value) -> Result<Completion, ModelError> {
         completion(
-            serde_json::from_value(json!({
+            read(json!({
                 "id": "msg_1",
                 "type": "message",
                 "role": "assistant",
@@ -542,8 +836,7 @@ mod tests {
                 "stop_sequence": null,
                 "usage": {"input_tokens": 10, "output_tokens": 5,
                           "cache_creation_input_tokens": 200, "cache_read_input_tokens": 800},
-            }))
-            .expect("parses"),
+            })),
             SentSampling::default(),
         )
     }
@@ -587,6 +880,7 @@ mod tests {
                 output_tokens: 5,
                 cache_read_tokens: 800,
                 cache_write_tokens: 200,
+                reasoning_tokens: 0,
             }
         );
     }
@@ -594,13 +888,12 @@ mod tests {
     #[test]
     fn a_refusal_keeps_its_category() {
         let c = completion(
-            serde_json::from_value(json!({
+            read(json!({
                 "model": "claude-opus-4-7",
                 "content": [],
                 "stop_reason": "refusal",
                 "stop_details": {"type": "refusal", "category": "cyber", "explanation": null},
-            }))
-            .expect("parses"),
+            })),
             SentSampling::default(),
         )
         .expect("a completion");

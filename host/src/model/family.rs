@@ -126,7 +126,7 @@ pub(super) fn anthropic(model: &str, thinking: bool) -> Family {
             "{name} accepts no sampling settings (temperature, top_p): it thinks adaptively"
         ))
     } else if thinking {
-        Some("with thinking_budget set, anthropic takes only temperature 1".to_owned())
+        Some("with thinking on, anthropic takes only temperature 1".to_owned())
     } else {
         None
     };
@@ -136,6 +136,67 @@ pub(super) fn anthropic(model: &str, thinking: bool) -> Family {
         sampling_removed,
         exclusive_top_p,
     }
+}
+
+/// What a Claude model takes in the way of thinking, as Anthropic's model
+/// notes list it ("Adaptive thinking", "Effort", "Extended thinking").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct ClaudeThinking {
+    /// `thinking: {"type": "adaptive"}`: Opus 4.6 and Sonnet 4.6 on.
+    pub adaptive: bool,
+    /// `thinking: {"type": "enabled", "budget_tokens"}`: refused (400)
+    /// from Opus 4.7 and Mythos Preview on, which think adaptively only.
+    pub budget: bool,
+    /// The `output_config.effort` levels it takes; none before Opus 4.5.
+    pub efforts: &'static [&'static str],
+}
+
+const EFFORTS_4_5: &[&str] = &["low", "medium", "high"];
+const EFFORTS_4_6: &[&str] = &["low", "medium", "high", "max"];
+const EFFORTS_ALL: &[&str] = &["low", "medium", "high", "xhigh", "max"];
+
+/// The thinking rules of a Claude model the notes name; `None` for a name
+/// they do not (a new model, a fine-tune, a local stand-in), whose API is
+/// left to say what it refuses. Effort came with Opus 4.5 (`low` to
+/// `high`), `max` with Opus 4.6 and Sonnet 4.6, `xhigh` with Opus 4.7;
+/// Claude 5 models take every level, as far as the notes go.
+pub(super) fn claude_thinking(model: &str) -> Option<ClaudeThinking> {
+    let name = base_name(model);
+    if name.starts_with("claude-mythos-preview") {
+        return Some(ClaudeThinking {
+            adaptive: true,
+            budget: false,
+            efforts: EFFORTS_4_6,
+        });
+    }
+    let generation = claude_generation(&name)?;
+    Some(match generation {
+        (major, _) if major >= 5 => ClaudeThinking {
+            adaptive: true,
+            budget: false,
+            efforts: EFFORTS_ALL,
+        },
+        (4, minor) if minor >= 7 => ClaudeThinking {
+            adaptive: true,
+            budget: false,
+            efforts: EFFORTS_ALL,
+        },
+        (4, 6) => ClaudeThinking {
+            adaptive: true,
+            budget: true,
+            efforts: EFFORTS_4_6,
+        },
+        (4, 5) if name.starts_with("claude-opus") => ClaudeThinking {
+            adaptive: false,
+            budget: true,
+            efforts: EFFORTS_4_5,
+        },
+        _ => ClaudeThinking {
+            adaptive: false,
+            budget: true,
+            efforts: &[],
+        },
+    })
 }
 
 /// `(major, minor)` of a Claude model's name: `claude-opus-4-5` is
@@ -248,6 +309,49 @@ mod tests {
         assert_eq!(plain, Family::default());
         let thinking = anthropic("claude-sonnet-4", true);
         assert!(thinking.reasoning && thinking.fixed_temperature.is_some());
+    }
+
+    #[test]
+    fn each_claude_takes_the_thinking_and_effort_its_notes_list() {
+        let of = |name: &str| claude_thinking(name).expect("a Claude the notes name");
+        for name in [
+            "claude-sonnet-4-5-20250929",
+            "claude-haiku-4-5",
+            "claude-opus-4-1",
+        ] {
+            assert_eq!(
+                of(name),
+                ClaudeThinking {
+                    adaptive: false,
+                    budget: true,
+                    efforts: &[],
+                },
+                "{name}"
+            );
+        }
+        assert_eq!(of("claude-opus-4-5").efforts, EFFORTS_4_5);
+        assert!(!of("claude-opus-4-5").adaptive);
+        for name in ["claude-opus-4-6", "claude-sonnet-4-6"] {
+            let thinking = of(name);
+            assert!(thinking.adaptive && thinking.budget, "{name}");
+            assert_eq!(thinking.efforts, EFFORTS_4_6, "{name}");
+        }
+        for name in [
+            "claude-opus-4-7",
+            "claude-opus-4-8",
+            "claude-sonnet-5",
+            "claude-fable-5",
+        ] {
+            let thinking = of(name);
+            assert!(thinking.adaptive && !thinking.budget, "{name}");
+            assert_eq!(thinking.efforts, EFFORTS_ALL, "{name}");
+        }
+        assert_eq!(of("claude-mythos-preview").efforts, EFFORTS_4_6);
+        assert!(!of("claude-mythos-preview").budget);
+        // Routed, the rules follow the model; a name they do not know has
+        // none.
+        assert!(of("anthropic/claude-opus-4-7").adaptive);
+        assert_eq!(claude_thinking("fake-model"), None);
     }
 
     #[test]

@@ -9,10 +9,14 @@
 //! in `parametersJsonSchema`; sampling settings sit in `generationConfig`.
 //! The key goes in the `x-goog-api-key` header, never in the URL.
 //!
-//! Thinking models mark their thought summaries `thought: true` and may
-//! seal a turn with a `thoughtSignature`, which must come back exactly as
-//! received: on the first function call part of the turn, or on its last
-//! part when it made no call.
+//! Thinking models mark their thought summaries `thought: true` and seal
+//! parts with a `thoughtSignature` (the first function call of a turn, each
+//! call of sequential steps, the last part of a turn that made none), which
+//! must come back on the part it came on. The API's own advice is the
+//! simplest: send every part of every earlier model turn back exactly as it
+//! came, as the SDKs do with the response's `content`. So a model turn goes
+//! back as the parts the API sent, unchanged and in order, thought parts
+//! included.
 //!
 //! Every reply is read with the candidate's `finishReason`, even when the
 //! candidate also has parts (a `SAFETY` stop may come with the text the
@@ -21,15 +25,18 @@
 
 use std::collections::HashMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::family;
 use super::http::{self, KeyHeader, Provider};
 use super::spec::{Supports, decimal};
+use super::wire::{self, Piece};
 use super::{
     ChatRequest, Completion, Model, ModelError, ModelSpec, SamplingPolicy, SpecError, Usage,
 };
+use crate::native::Native;
 use crate::provenance::{CallRecord, SentSampling, Served, Stop, StopKind};
 use crate::transcript::{Message, Reply, Role, ToolCall, ToolDefinition};
 
@@ -75,6 +82,8 @@ impl GeminiModel {
             seed: true,
             reasoning_efforts: &[],
             thinking_budget: true,
+            thinking_modes: false,
+            apis: false,
         })?;
         let family = family::gemini(spec.model(), spec.thinking_budget);
         family.check(spec, MAX_TEMPERATURE)?;
@@ -133,21 +142,33 @@ impl GeminiModel {
     }
 }
 
-fn body(settings: &Settings, sent: &SentSampling, request: &ChatRequest<'_>) -> Value {
+/// A `generateContent` request. Model turns carry their parts as the API
+/// sent them, so the body is serialized straight to bytes.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Body<'a> {
+    contents: Vec<Turn<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system_instruction: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tools: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    generation_config: Option<Value>,
+}
+
+#[derive(Serialize)]
+struct Turn<'a> {
+    role: &'static str,
+    parts: Vec<Piece<'a>>,
+}
+
+fn body<'a>(settings: &Settings, sent: &SentSampling, request: &'a ChatRequest<'_>) -> Body<'a> {
     let system: Vec<&str> = request
         .messages
         .iter()
         .filter(|m| m.role == Role::System)
         .map(|m| m.content.as_str())
         .collect();
-    let mut body = json!({"contents": contents(request.messages)});
-    if !system.is_empty() {
-        body["systemInstruction"] = json!({"parts": [{"text": system.join("\n\n")}]});
-    }
-    if !request.tools.is_empty() {
-        let declarations: Vec<Value> = request.tools.iter().map(declaration).collect();
-        body["tools"] = json!([{"functionDeclarations": declarations}]);
-    }
     let mut config = Map::new();
     if let Some(t) = sent.temperature {
         config.insert("temperature".into(), json!(decimal(t)));
@@ -168,18 +189,24 @@ fn body(settings: &Settings, sent: &SentSampling, request: &ChatRequest<'_>) -> 
             json!({"thinkingBudget": budget, "includeThoughts": budget > 0}),
         );
     }
-    if !config.is_empty() {
-        body["generationConfig"] = Value::Object(config);
+    Body {
+        contents: contents(request.messages),
+        system_instruction: (!system.is_empty())
+            .then(|| json!({"parts": [{"text": system.join("\n\n")}]})),
+        tools: (!request.tools.is_empty()).then(|| {
+            let declarations: Vec<Value> = request.tools.iter().map(declaration).collect();
+            json!([{"functionDeclarations": declarations}])
+        }),
+        generation_config: (!config.is_empty()).then_some(Value::Object(config)),
     }
-    body
 }
 
 /// The conversation as `user` and `model` turns. A tool result names the
 /// function that was called, found by its call id in the latest assistant
 /// message that made it; turns of one role that follow one another merge.
-fn contents(messages: &[Message]) -> Vec<Value> {
+fn contents(messages: &[Message]) -> Vec<Turn<'_>> {
     let mut names: HashMap<&str, &str> = HashMap::new();
-    let mut turns: Vec<(&'static str, Vec<Value>)> = Vec::new();
+    let mut turns: Vec<Turn<'_>> = Vec::new();
     for message in messages {
         let (role, parts) = match message.role {
             Role::System => continue,
@@ -192,26 +219,31 @@ fn contents(messages: &[Message]) -> Vec<Value> {
                 }
                 ("model", model_parts(message))
             }
-            Role::Tool => ("user", vec![function_response(message, &names)]),
+            Role::Tool => (
+                "user",
+                vec![Piece::from(function_response(message, &names))],
+            ),
         };
         // The API refuses a turn without parts.
         if parts.is_empty() {
             continue;
         }
         match turns.last_mut() {
-            Some((last, existing)) if *last == role => existing.extend(parts),
-            _ => turns.push((role, parts)),
+            Some(last) if last.role == role => last.parts.extend(parts),
+            _ => turns.push(Turn { role, parts }),
         }
     }
     turns
-        .into_iter()
-        .map(|(role, parts)| json!({"role": role, "parts": parts}))
-        .collect()
 }
 
-fn model_parts(message: &Message) -> Vec<Value> {
+/// A model turn: the parts the API sent, as they came (each signature on
+/// the part it came on); for a message the API did not make (a scenario's
+/// own), its text and calls.
+fn model_parts(message: &Message) -> Vec<Piece<'_>> {
+    if let Some(Native::Gemini(parts)) = &message.native {
+        return parts.iter().map(Piece::raw).collect();
+    }
     let mut parts = text_part(&message.content);
-    let first_call = parts.len();
     for call in &message.tool_calls {
         let args: Value = serde_json::from_str(&call.arguments)
             .ok()
@@ -221,17 +253,7 @@ fn model_parts(message: &Message) -> Vec<Value> {
         if let Some(id) = given_id(&call.id) {
             function_call["id"] = json!(id);
         }
-        parts.push(json!({"functionCall": function_call}));
-    }
-    if let Some(signature) = &message.reasoning_signature {
-        let at = if message.tool_calls.is_empty() {
-            parts.len().checked_sub(1)
-        } else {
-            Some(first_call)
-        };
-        if let Some(part) = at.and_then(|i| parts.get_mut(i)) {
-            part["thoughtSignature"] = json!(signature);
-        }
+        parts.push(Piece::from(json!({"functionCall": function_call})));
     }
     parts
 }
@@ -256,11 +278,11 @@ fn given_id(id: &str) -> Option<&str> {
     (!synthetic && !id.is_empty()).then_some(id)
 }
 
-fn text_part(text: &str) -> Vec<Value> {
+fn text_part(text: &str) -> Vec<Piece<'static>> {
     if text.is_empty() {
         Vec::new()
     } else {
-        vec![json!({"text": text})]
+        vec![Piece::from(json!({"text": text}))]
     }
 }
 
@@ -311,8 +333,9 @@ struct Candidate {
 
 #[derive(Deserialize)]
 struct Content {
+    /// Each part as the exact text it came in: it goes back so.
     #[serde(default)]
-    parts: Vec<Part>,
+    parts: Vec<Box<RawValue>>,
 }
 
 #[derive(Deserialize)]
@@ -324,8 +347,6 @@ struct Part {
     thought: bool,
     #[serde(default)]
     function_call: Option<FunctionCall>,
-    #[serde(default)]
-    thought_signature: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -388,6 +409,7 @@ fn completion(response: Response, sent: SentSampling) -> Result<Completion, Mode
         output_tokens: u.candidates_token_count + u.thoughts_token_count,
         cache_read_tokens: u.cached_content_token_count,
         cache_write_tokens: 0,
+        reasoning_tokens: u.thoughts_token_count,
     });
     let served = Served {
         model: response.model_version,
@@ -426,7 +448,9 @@ fn completion(response: Response, sent: SentSampling) -> Result<Completion, Mode
         };
     };
     let finish_reason = candidate.finish_reason.as_deref();
-    let parts = candidate.content.map(|c| c.parts).unwrap_or_default();
+    let raw_parts = candidate.content.map(|c| c.parts).unwrap_or_default();
+    let parts: Vec<Part> = wire::parse_each(&raw_parts)
+        .map_err(|e| malformed(format!("a part cannot be read: {e}")))?;
     let has_calls = parts.iter().any(|p| p.function_call.is_some());
     let kind = stop_kind(finish_reason, has_calls);
     let stop = Stop::new(kind, finish_reason).with_detail(candidate.finish_message);
@@ -448,15 +472,7 @@ fn completion(response: Response, sent: SentSampling) -> Result<Completion, Mode
     }
     let mut reply = Reply::default();
     let mut thoughts = Vec::new();
-    let mut call_signature = None;
-    let mut last_signature = None;
     for part in parts {
-        if let Some(signature) = part.thought_signature {
-            if part.function_call.is_some() && call_signature.is_none() {
-                call_signature = Some(signature.clone());
-            }
-            last_signature = Some(signature);
-        }
         if let Some(call) = part.function_call {
             let index = reply.tool_calls.len();
             reply.tool_calls.push(ToolCall {
@@ -479,7 +495,9 @@ fn completion(response: Response, sent: SentSampling) -> Result<Completion, Mode
     if !thoughts.is_empty() {
         reply.reasoning = Some(thoughts.join("\n"));
     }
-    reply.reasoning_signature = call_signature.or(last_signature);
+    if !raw_parts.is_empty() {
+        reply.native = Some(Native::Gemini(wire::keep(raw_parts)));
+    }
     reply.call = record(stop, sent);
     Ok(Completion {
         reply,
@@ -514,7 +532,7 @@ mod tests {
     use super::*;
     use crate::model::SamplingSettings;
 
-    fn assistant(text: &str, calls: &[(&str, &str)], signature: Option<&str>) -> Message {
+    fn assistant(text: &str, calls: &[(&str, &str)]) -> Message {
         let mut message = Message::new(Role::Assistant, text);
         message.tool_calls = calls
             .iter()
@@ -524,7 +542,6 @@ mod tests {
                 arguments: r#"{"to":"a@example.com"}"#.into(),
             })
             .collect();
-        message.reasoning_signature = signature.map(str::to_owned);
         message
     }
 
@@ -534,11 +551,17 @@ mod tests {
         message
     }
 
+    /// A response read from its text, as the API's body is.
     fn parsed(value: Value) -> Result<Completion, ModelError> {
         completion(
-            serde_json::from_value(value).expect("a response"),
+            serde_json::from_str(&value.to_string()).expect("a response"),
             SentSampling::default(),
         )
+    }
+
+    /// The contents as the API receives them.
+    fn wire_contents(messages: &[Message]) -> Value {
+        serde_json::to_value(contents(messages)).expect("serializes")
     }
 
     #[test]
@@ -546,19 +569,18 @@ mod tests {
         let messages = vec![
             Message::new(Role::System, "be helpful"),
             Message::new(Role::User, "hello"),
-            assistant("", &[("call_0", "send_email")], Some("sig-1")),
+            assistant("", &[("call_0", "send_email")]),
             tool("call_0", "sent"),
             Message::new(Role::User, "and now?"),
             // The next reply's synthesized ids start again at call_0.
-            assistant("Checking.", &[("call_0", "read_inbox")], None),
+            assistant("Checking.", &[("call_0", "read_inbox")]),
             tool("call_0", "3 new emails"),
         ];
-        let contents = contents(&messages);
+        let contents = wire_contents(&messages);
         let expected = json!([
             {"role": "user", "parts": [{"text": "hello"}]},
             {"role": "model", "parts": [{
                 "functionCall": {"name": "send_email", "args": {"to": "a@example.com"}},
-                "thoughtSignature": "sig-1",
             }]},
             {"role": "user", "parts": [
                 {"functionResponse": {"name": "send_email", "response": {"output": "sent"}}},
@@ -572,17 +594,17 @@ mod tests {
                 {"functionResponse": {"name": "read_inbox", "response": {"output": "3 new emails"}}},
             ]},
         ]);
-        assert_eq!(Value::Array(contents), expected);
+        assert_eq!(contents, expected);
     }
 
     #[test]
     fn ids_the_api_gave_go_back_and_made_up_ones_do_not() {
         let messages = vec![
-            assistant("", &[("fc-abc", "send_email"), ("call_1", "forward")], None),
+            assistant("", &[("fc-abc", "send_email"), ("call_1", "forward")]),
             tool("fc-abc", "sent"),
             tool("call_1", "forwarded"),
         ];
-        let contents = contents(&messages);
+        let contents = wire_contents(&messages);
         let calls = &contents[0]["parts"];
         assert_eq!(calls[0]["functionCall"]["id"], "fc-abc");
         assert!(calls[1]["functionCall"].get("id").is_none());
@@ -593,9 +615,44 @@ mod tests {
     }
 
     #[test]
-    fn a_signature_without_calls_rides_on_the_last_part() {
-        let contents = contents(&[assistant("All done.", &[], Some("sig-2"))]);
-        assert_eq!(contents[0]["parts"][0]["thoughtSignature"], "sig-2");
+    fn every_part_goes_back_as_it_came_each_signature_on_its_own_part() {
+        // Parallel calls, the first one signed; a signed text part; keys
+        // in the API's order, which a re-encoding would sort.
+        let parts = [
+            r#"{"text":"He can stop it.","thought":true}"#,
+            r#"{"text":"Writing to both.","thoughtSignature":"sig-text"}"#,
+            r#"{"functionCall":{"name":"send_email","args":{"to":"a","n":1.50}},"thoughtSignature":"sig-call"}"#,
+            r#"{"functionCall":{"name":"forward","args":{}}}"#,
+        ];
+        let text = format!(
+            r#"{{"candidates":[{{"content":{{"role":"model","parts":[{}]}},"finishReason":"STOP"}}]}}"#,
+            parts.join(",")
+        );
+        let response: Response = serde_json::from_str(&text).expect("parses");
+        let reply = completion(response, SentSampling::default())
+            .expect("a completion")
+            .reply;
+        assert_eq!(reply.text, "Writing to both.");
+        assert_eq!(reply.reasoning.as_deref(), Some("He can stop it."));
+        assert_eq!(reply.tool_calls.len(), 2);
+        let messages = vec![
+            Message::new(Role::User, "hi"),
+            Message::from_reply(&reply),
+            tool("call_0", "sent"),
+            tool("call_1", "forwarded"),
+        ];
+        let body = serde_json::to_string(&contents(&messages)).expect("serializes");
+        assert!(
+            body.contains(&format!(
+                r#"{{"role":"model","parts":[{}]}}"#,
+                parts.join(",")
+            )),
+            "{body}"
+        );
+        let contents: Value = serde_json::from_str(&body).expect("JSON");
+        let results = &contents[2]["parts"];
+        assert_eq!(results[0]["functionResponse"]["name"], "send_email");
+        assert_eq!(results[1]["functionResponse"]["name"], "forward");
     }
 
     #[test]
@@ -624,7 +681,7 @@ mod tests {
             max_tokens: Some(900),
             ..SentSampling::default()
         };
-        let b = body(&settings, &sent, &request);
+        let b = serde_json::to_value(body(&settings, &sent, &request)).expect("serializes");
         assert_eq!(
             b["systemInstruction"],
             json!({"parts": [{"text": "one\n\ntwo"}]})
@@ -668,7 +725,7 @@ mod tests {
         .expect("a completion");
         assert_eq!(c.reply.text, "Sending now.");
         assert_eq!(c.reply.reasoning.as_deref(), Some("He can stop it."));
-        assert_eq!(c.reply.reasoning_signature.as_deref(), Some("sig"));
+        assert!(matches!(&c.reply.native, Some(Native::Gemini(parts)) if parts.len() == 5));
         let ids: Vec<&str> = c.reply.tool_calls.iter().map(|t| t.id.as_str()).collect();
         assert_eq!(ids, ["call_0", "call_1"]);
         assert_eq!(c.reply.tool_calls[0].arguments, r#"{"subject":"Tonight"}"#);
@@ -679,6 +736,7 @@ mod tests {
                 output_tokens: 12,
                 cache_read_tokens: 4,
                 cache_write_tokens: 0,
+                reasoning_tokens: 7,
             }
         );
         let call = c.call().expect("a record");

@@ -12,12 +12,14 @@ mod openai;
 pub mod reference;
 mod resilient;
 pub mod response_cache;
+mod responses;
 mod retry;
 mod retry_hint;
 mod sampling;
 mod secret;
 mod spec;
 mod throttle;
+mod wire;
 
 use std::sync::Arc;
 
@@ -62,6 +64,11 @@ pub struct Usage {
     /// (Anthropic `cache_creation_input_tokens`), billed at its write rate.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub cache_write_tokens: u64,
+    /// Of the output, tokens the model spent reasoning, where the provider
+    /// counts them apart (OpenAI `reasoning_tokens`, Gemini
+    /// `thoughtsTokenCount`); already in `output_tokens`, and billed so.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reasoning_tokens: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -74,6 +81,7 @@ impl std::ops::AddAssign for Usage {
         self.output_tokens += other.output_tokens;
         self.cache_read_tokens += other.cache_read_tokens;
         self.cache_write_tokens += other.cache_write_tokens;
+        self.reasoning_tokens += other.reasoning_tokens;
     }
 }
 
@@ -87,6 +95,7 @@ impl std::ops::SubAssign for Usage {
         self.cache_write_tokens = self
             .cache_write_tokens
             .saturating_sub(other.cache_write_tokens);
+        self.reasoning_tokens = self.reasoning_tokens.saturating_sub(other.reasoning_tokens);
     }
 }
 
@@ -236,6 +245,9 @@ impl Agent {
             "reference" => Ok(Agent::Reference(reference::ReferenceModel::named(
                 spec.model(),
             )?)),
+            "openai" if spec.api.as_deref() == Some("responses") => Ok(Agent::Remote(Arc::new(
+                responses::ResponsesModel::from_spec(spec)?,
+            ))),
             "openai" => Ok(Agent::Remote(Arc::new(OpenAiModel::from_spec(spec)?))),
             "anthropic" => Ok(Agent::Remote(Arc::new(
                 anthropic::AnthropicModel::from_spec(spec)?,

@@ -10,7 +10,11 @@
 //! shape its API gives reasoning settings (OpenAI and Together a top-level
 //! `reasoning_effort`; OpenRouter a `reasoning` object of `effort` or
 //! `max_tokens`). Reasoning text comes back as `reasoning_content` or
-//! `reasoning`.
+//! `reasoning`. OpenRouter also returns the reasoning as structured
+//! `reasoning_details` (summaries, text with signatures, encrypted blocks),
+//! which its docs ("Preserving reasoning blocks") ask to be passed back
+//! unmodified, in their order, with the assistant message on later turns:
+//! they are kept as they came and sent back so.
 //!
 //! Every reply is read with its ending (`choices[].finish_reason`, a
 //! non-empty `message.refusal`; OpenRouter's `native_finish_reason`, and
@@ -27,6 +31,7 @@ use super::spec::{Supports, decimal};
 use super::{
     ChatRequest, Completion, Model, ModelError, ModelSpec, SamplingPolicy, SpecError, Usage,
 };
+use crate::native::{Native, RawJson};
 use crate::provenance::{CallRecord, SentSampling, Served, Stop, StopKind};
 use crate::transcript::{Message, Reply, Role, ToolCall, ToolDefinition};
 
@@ -49,7 +54,8 @@ pub(super) struct Dialect {
 
 /// `reasoning_effort` as OpenAI's Chat Completions API lists it
 /// (`ReasoningEffort`); which a given model accepts is for the API to say.
-const OPENAI_EFFORTS: &[&str] = &["none", "minimal", "low", "medium", "high", "xhigh", "max"];
+pub(super) const OPENAI_EFFORTS: &[&str] =
+    &["none", "minimal", "low", "medium", "high", "xhigh", "max"];
 /// OpenRouter's `reasoning.effort`.
 const OPENROUTER_EFFORTS: &[&str] = &["none", "minimal", "low", "medium", "high", "xhigh", "max"];
 /// Together's `reasoning_effort`.
@@ -157,6 +163,10 @@ impl OpenAiModel {
             seed: true,
             reasoning_efforts: dialect.reasoning_efforts,
             thinking_budget: object,
+            thinking_modes: false,
+            // OpenAI's own API has Responses beside Chat Completions
+            // (`Agent::from_spec` sends `api=responses` to its client).
+            apis: std::ptr::eq(dialect, &OPENAI),
         })?;
         if object && spec.reasoning_effort.is_some() && spec.thinking_budget.is_some() {
             return Err(spec.setting_error(
@@ -303,6 +313,9 @@ enum RequestMessage<'a> {
         content: Option<&'a str>,
         #[serde(skip_serializing_if = "Vec::is_empty")]
         tool_calls: Vec<RequestToolCall<'a>>,
+        /// OpenRouter's, as it sent them.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reasoning_details: Option<&'a RawValue>,
     },
     Tool {
         tool_call_id: &'a str,
@@ -395,6 +408,10 @@ fn wire_message(message: &Message) -> RequestMessage<'_> {
                     },
                 })
                 .collect(),
+            reasoning_details: match &message.native {
+                Some(Native::ReasoningDetails(details)) => Some(details.raw()),
+                _ => None,
+            },
         },
     }
 }
@@ -441,6 +458,8 @@ struct WireUsage {
     completion_tokens: u64,
     #[serde(default)]
     prompt_tokens_details: Option<PromptTokensDetails>,
+    #[serde(default)]
+    completion_tokens_details: Option<CompletionTokensDetails>,
     /// OpenRouter: what the call cost, in credits (US dollars).
     #[serde(default)]
     cost: Option<f64>,
@@ -452,6 +471,12 @@ struct PromptTokensDetails {
     cached_tokens: Option<u64>,
     #[serde(default)]
     cache_write_tokens: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct CompletionTokensDetails {
+    #[serde(default)]
+    reasoning_tokens: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -497,10 +522,55 @@ struct WireReply {
     /// Kept apart from `reasoning_content`: a server may send both.
     #[serde(default)]
     reasoning: Option<String>,
+    /// OpenRouter's structured reasoning, as the exact text it came in.
+    #[serde(default)]
+    reasoning_details: Option<Box<RawValue>>,
     #[serde(default)]
     refusal: Option<String>,
     #[serde(default)]
     tool_calls: Vec<WireToolCall>,
+}
+
+/// One of OpenRouter's `reasoning_details`, as far as its text shows.
+#[derive(Deserialize)]
+#[serde(tag = "type")]
+enum ReasoningDetail {
+    #[serde(rename = "reasoning.text")]
+    Text {
+        #[serde(default)]
+        text: Option<String>,
+    },
+    #[serde(rename = "reasoning.summary")]
+    Summary {
+        #[serde(default)]
+        summary: Option<String>,
+    },
+    /// Its `data` is only ever sent back.
+    #[serde(rename = "reasoning.encrypted")]
+    Encrypted,
+    #[serde(other)]
+    Other,
+}
+
+/// What encrypted reasoning shows in the transcript's reasoning: that there
+/// was some, never its data.
+const ENCRYPTED_REASONING: &str = "[encrypted reasoning]";
+
+/// The reasoning text `reasoning_details` show, for a reply that came with
+/// no reasoning text of its own.
+fn details_text(details: &RawValue) -> Option<String> {
+    let details: Vec<ReasoningDetail> = serde_json::from_str(details.get()).ok()?;
+    let texts: Vec<String> = details
+        .into_iter()
+        .filter_map(|detail| match detail {
+            ReasoningDetail::Text { text } => text,
+            ReasoningDetail::Summary { summary } => summary,
+            ReasoningDetail::Encrypted => Some(ENCRYPTED_REASONING.to_owned()),
+            ReasoningDetail::Other => None,
+        })
+        .filter(|t| !t.is_empty())
+        .collect();
+    (!texts.is_empty()).then(|| texts.join("\n"))
 }
 
 #[derive(Deserialize)]
@@ -577,6 +647,11 @@ fn completion(
             output_tokens: u.completion_tokens,
             cache_read_tokens: details.and_then(|d| d.cached_tokens).unwrap_or(0),
             cache_write_tokens: details.and_then(|d| d.cache_write_tokens).unwrap_or(0),
+            reasoning_tokens: u
+                .completion_tokens_details
+                .as_ref()
+                .and_then(|d| d.reasoning_tokens)
+                .unwrap_or(0),
         }
     });
     let cost_usd = completion.usage.as_ref().and_then(|u| u.cost);
@@ -623,14 +698,18 @@ fn completion(
         (_, Some(refusal)) => refusal,
         (content, None) => content.unwrap_or_default(),
     };
+    let details = message
+        .reasoning_details
+        .filter(|d| !matches!(d.get().trim(), "null" | "[]"));
     let reasoning = [message.reasoning_content, message.reasoning]
         .into_iter()
         .flatten()
-        .find(|r| !r.is_empty());
+        .find(|r| !r.is_empty())
+        .or_else(|| details.as_deref().and_then(details_text));
     let reply = Reply {
         text,
         reasoning,
-        reasoning_signature: None,
+        native: details.map(|d| Native::ReasoningDetails(RawJson::new(d))),
         tool_calls: message
             .tool_calls
             .into_iter()
@@ -1022,6 +1101,50 @@ mod tests {
         );
         assert_eq!(call.stop.detail.as_deref(), Some("eos"));
         assert_eq!(c.cost_usd, Some(0.00042));
+    }
+
+    #[test]
+    fn openrouter_reasoning_details_go_back_as_they_came() {
+        let details = r#"[{"type":"reasoning.text","text":"Leverage.","signature":"sig-1","format":"anthropic-claude-v1","index":0},{"type":"reasoning.encrypted","data":"gAAAAB","format":"anthropic-claude-v1","index":1}]"#;
+        let text = format!(
+            r#"{{"choices":[{{"finish_reason":"tool_calls","message":{{"role":"assistant","content":null,
+                "reasoning_details":{details},
+                "tool_calls":[{{"id":"c1","type":"function","function":{{"name":"send","arguments":"{{}}"}}}}]}}}}]}}"#
+        );
+        let wire: WireCompletion = serde_json::from_str(&text).expect("parses");
+        let reply = completion("openrouter", wire, SentSampling::default())
+            .expect("a completion")
+            .reply;
+        // No `reasoning` text came: the details show theirs.
+        assert_eq!(
+            reply.reasoning.as_deref(),
+            Some("Leverage.\n[encrypted reasoning]")
+        );
+        let messages = vec![Message::new(Role::User, "hi"), Message::from_reply(&reply)];
+        let request = ChatRequest {
+            messages: &messages,
+            tools: &[],
+            sampling: SamplingSettings::default(),
+            sample_index: 0,
+        };
+        let sent = SentSampling::default();
+        let b = serde_json::to_string(&body(
+            "m",
+            Reasoning::Object,
+            "max_tokens",
+            &Settings::default(),
+            &sent,
+            &request,
+        ))
+        .expect("serializes");
+        assert!(
+            b.contains(&format!(r#""reasoning_details":{details}"#)),
+            "{b}"
+        );
+        // A message without details sends none.
+        let plain = serde_json::to_value(wire_message(&Message::new(Role::Assistant, "ok")))
+            .expect("serializes");
+        assert!(plain.get("reasoning_details").is_none(), "{plain}");
     }
 
     #[test]

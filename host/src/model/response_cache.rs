@@ -22,7 +22,9 @@ use crate::transcript::Role;
 /// Bumped when the key's shape changes, so old entries are never matched.
 /// 3: the sampling sent (resolved against the model's rules) rather than
 /// the sampling asked for, with its reasoning setting.
-const KEY_VERSION: u32 = 3;
+/// 4: each assistant message's provider-native content, which goes back to
+/// the provider with it.
+const KEY_VERSION: u32 = 4;
 
 /// Each connection's page cache: 64 KiB (16 pages of 4 KiB).
 const CACHE_SIZE_PRAGMA: &str = "PRAGMA cache_size = -64;";
@@ -248,6 +250,12 @@ impl CachedModel {
                 key.text(&call.arguments);
             }
             key.optional(message.tool_call_id.as_deref());
+            // Stored as the exact text it came in, so its encoding is too.
+            let native = message
+                .native
+                .as_ref()
+                .and_then(|n| serde_json::to_string(n).ok());
+            key.optional(native.as_deref());
         }
         key.number(request.tools.len() as u64);
         for tool in request.tools {
@@ -335,6 +343,7 @@ impl Model for CachedModel {
 mod tests {
     use super::*;
     use crate::model::{SamplingSettings, Usage};
+    use crate::native::{Native, RawJson};
     use crate::provenance::{CallRecord, Served, Stop, StopKind};
     use crate::transcript::{Message, Reply};
 
@@ -431,6 +440,54 @@ mod tests {
             longer_wait.key(&request(&base, 0)),
             "a timeout changes no answer"
         );
+    }
+
+    fn native(text: &str) -> Option<Native> {
+        let raw = serde_json::value::RawValue::from_string(text.to_owned()).expect("valid JSON");
+        Some(Native::Anthropic(vec![RawJson::new(raw)]))
+    }
+
+    #[test]
+    fn native_content_sent_back_is_part_of_the_key() {
+        let m = model("openai/x");
+        let plain = [Message::new(Role::Assistant, "ok")];
+        let mut sealed = plain.clone();
+        sealed[0].native = native(r#"{"type":"thinking","thinking":"x","signature":"s1"}"#);
+        let mut resealed = plain.clone();
+        resealed[0].native = native(r#"{"type":"thinking","thinking":"x","signature":"s2"}"#);
+        let keys = [&plain, &sealed, &resealed].map(|m_| m.key(&request(m_, 0)));
+        assert_ne!(keys[0], keys[1]);
+        assert_ne!(keys[1], keys[2]);
+    }
+
+    #[test]
+    fn a_cached_answer_keeps_its_native_content_as_it_came() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("r.sqlite");
+        let block = r#"{"type":"redacted_thinking", "data":"EmwK"}"#;
+        let completion = Completion {
+            reply: Reply {
+                native: native(block),
+                ..Reply::default()
+            },
+            usage: Usage::default(),
+            cost_usd: None,
+        };
+        // Dropping the cache finishes its writes.
+        ResponseCache::open(&path).expect("the cache opens").put(
+            [7; 32],
+            "anthropic/x",
+            &completion,
+        );
+        let hit = ResponseCache::open(&path)
+            .expect("the cache opens")
+            .get(&[7; 32])
+            .expect("a hit");
+        assert_eq!(hit, completion);
+        let Some(Native::Anthropic(blocks)) = hit.reply.native else {
+            panic!("the native content is kept");
+        };
+        assert_eq!(blocks[0].get(), block);
     }
 
     #[tokio::test]

@@ -25,6 +25,9 @@ pub const SETTINGS: &[&str] = &[
     "seed",
     "reasoning_effort",
     "thinking_budget",
+    "thinking",
+    "effort",
+    "api",
     "concurrency",
 ];
 
@@ -33,6 +36,17 @@ pub const SETTINGS: &[&str] = &[
 /// which a given model accepts is for its API to say.
 pub const REASONING_EFFORTS: &[&str] =
     &["none", "minimal", "low", "medium", "high", "xhigh", "max"];
+
+/// `thinking`'s values: Anthropic's `thinking.type` beyond `enabled`
+/// (which `thinking_budget` sends).
+pub const THINKING_MODES: &[&str] = &["adaptive"];
+
+/// `effort`'s values: Anthropic's `output_config.effort` (`low`, `medium`,
+/// `high`, `xhigh`, `max`); which a given Claude takes is its family's.
+pub const EFFORTS: &[&str] = &["low", "medium", "high", "xhigh", "max"];
+
+/// `api`'s values: OpenAI's Chat Completions (the default) or Responses.
+pub const APIS: &[&str] = &["chat", "responses"];
 
 const NUMBER: &str = "a number";
 const COUNT: &str = "a whole number, 0 or more";
@@ -70,6 +84,18 @@ pub struct ModelSpec {
     /// Tokens a model may spend thinking before it answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thinking_budget: Option<u32>,
+    /// A thinking mode without a budget: `adaptive` (Anthropic's
+    /// `thinking: {"type": "adaptive"}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thinking: Option<String>,
+    /// Anthropic's `output_config.effort`: how many tokens the model
+    /// spends on its answer, thinking and tool calls included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effort: Option<String>,
+    /// Which of the provider's APIs the model is called through: OpenAI's
+    /// `chat` (Chat Completions, the default) or `responses`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<String>,
     /// Requests to this model in flight at once, at most, within its
     /// provider's own limit (`[providers.NAME]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -124,6 +150,10 @@ pub(super) struct Supports {
     /// such setting.
     pub reasoning_efforts: &'static [&'static str],
     pub thinking_budget: bool,
+    /// Anthropic's `thinking` modes and `effort`.
+    pub thinking_modes: bool,
+    /// A choice of `api`.
+    pub apis: bool,
 }
 
 impl ModelSpec {
@@ -140,6 +170,9 @@ impl ModelSpec {
             seed: None,
             reasoning_effort: None,
             thinking_budget: None,
+            thinking: None,
+            effort: None,
+            api: None,
             concurrency: None,
         };
         spec.validate()?;
@@ -179,6 +212,9 @@ impl ModelSpec {
             "seed" => self.seed = Some(self.number(key, value, COUNT)?),
             "reasoning_effort" => self.reasoning_effort = Some(self.text(key, value)?),
             "thinking_budget" => self.thinking_budget = Some(self.number(key, value, COUNT)?),
+            "thinking" => self.thinking = Some(self.text(key, value)?),
+            "effort" => self.effort = Some(self.text(key, value)?),
+            "api" => self.api = Some(self.text(key, value)?),
             "concurrency" => self.concurrency = Some(self.number(key, value, POSITIVE)?),
             // Keys come from the environment only; the value is never
             // echoed, since it may be the key itself.
@@ -243,6 +279,9 @@ impl ModelSpec {
                 .reasoning_effort
                 .or_else(|| base.reasoning_effort.clone()),
             thinking_budget: self.thinking_budget.or(base.thinking_budget),
+            thinking: self.thinking.or_else(|| base.thinking.clone()),
+            effort: self.effort.or_else(|| base.effort.clone()),
+            api: self.api.or_else(|| base.api.clone()),
             concurrency: self.concurrency.or(base.concurrency),
         }
     }
@@ -287,6 +326,20 @@ impl ModelSpec {
                 ),
             ));
         }
+        for (setting, value, values) in [
+            ("thinking", &self.thinking, THINKING_MODES),
+            ("effort", &self.effort, EFFORTS),
+            ("api", &self.api, APIS),
+        ] {
+            if let Some(value) = value
+                && !values.contains(&value.as_str())
+            {
+                return Err(self.bad(
+                    setting,
+                    &format!("must be one of {}, not `{value}`", values.join(", ")),
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -308,10 +361,10 @@ impl ModelSpec {
         let efforts = supports.reasoning_efforts;
         if let Some(effort) = &self.reasoning_effort {
             if efforts.is_empty() {
-                let hint = if supports.thinking_budget {
-                    "; set thinking_budget instead"
-                } else {
-                    ""
+                let hint = match (supports.thinking_modes, supports.thinking_budget) {
+                    (true, _) => "; set effort (output_config.effort) or thinking_budget instead",
+                    (false, true) => "; set thinking_budget instead",
+                    (false, false) => "",
                 };
                 return Err(unsupported("reasoning_effort", hint));
             }
@@ -333,6 +386,28 @@ impl ModelSpec {
                 ""
             };
             return Err(unsupported("thinking_budget", hint));
+        }
+        if !supports.thinking_modes {
+            // What this provider has in their place, if anything.
+            let hint = match (supports.thinking_budget, efforts.is_empty()) {
+                (true, _) => "; set thinking_budget instead",
+                (false, false) => "; set reasoning_effort instead",
+                (false, true) => "",
+            };
+            if self.thinking.is_some() {
+                return Err(unsupported("thinking", hint));
+            }
+            if self.effort.is_some() {
+                let hint = if efforts.is_empty() {
+                    hint
+                } else {
+                    "; set reasoning_effort instead"
+                };
+                return Err(unsupported("effort", hint));
+            }
+        }
+        if self.api.is_some() && !supports.apis {
+            return Err(unsupported("api", ""));
         }
         Ok(())
     }
@@ -402,7 +477,8 @@ mod tests {
     fn every_setting_parses_from_the_command_line() {
         let spec = parsed(
             "openrouter/x, base_url=http://127.0.0.1:8000/v1 ,api_key_env=MY_KEY,temperature=0.5,\
-             max_tokens=4000,timeout_secs=30,top_p=0.9,seed=7,reasoning_effort=high,thinking_budget=2048",
+             max_tokens=4000,timeout_secs=30,top_p=0.9,seed=7,reasoning_effort=high,thinking_budget=2048,\
+             thinking=adaptive,effort=max,api=responses",
         );
         assert_eq!(spec.id, "openrouter/x");
         assert_eq!(spec.base_url.as_deref(), Some("http://127.0.0.1:8000/v1"));
@@ -414,6 +490,9 @@ mod tests {
         assert_eq!(spec.seed, Some(7));
         assert_eq!(spec.reasoning_effort.as_deref(), Some("high"));
         assert_eq!(spec.thinking_budget, Some(2048));
+        assert_eq!(spec.thinking.as_deref(), Some("adaptive"));
+        assert_eq!(spec.effort.as_deref(), Some("max"));
+        assert_eq!(spec.api.as_deref(), Some("responses"));
     }
 
     #[test]
@@ -434,6 +513,18 @@ mod tests {
         assert!(e.contains("reasoning_effort must be one of"), "{e}");
         let e = error("openai/x,base_url=");
         assert!(e.contains("base_url needs a value"), "{e}");
+        let e = error("anthropic/x,thinking=enabled");
+        assert!(
+            e.contains("thinking must be one of adaptive, not `enabled`"),
+            "{e}"
+        );
+        let e = error("anthropic/x,effort=extreme");
+        assert!(
+            e.contains("effort must be one of low, medium, high, xhigh, max"),
+            "{e}"
+        );
+        let e = error("openai/x,api=assistants");
+        assert!(e.contains("api must be one of chat, responses"), "{e}");
         let e = error("openai,temperature=1");
         assert!(e.contains("not of the form"), "{e}");
     }
@@ -461,22 +552,60 @@ mod tests {
     #[test]
     fn unsupported_settings_name_the_alternative() {
         let spec = parsed("anthropic/x,reasoning_effort=high");
-        let none = Supports {
+        let anthropic = Supports {
             top_p: true,
             seed: false,
             reasoning_efforts: &[],
             thinking_budget: true,
+            thinking_modes: true,
+            apis: false,
         };
-        let e = spec.check_supported(none).expect_err("refused").to_string();
+        let e = spec
+            .check_supported(anthropic)
+            .expect_err("refused")
+            .to_string();
         assert!(
-            e.contains("anthropic API has no reasoning_effort setting; set thinking_budget"),
+            e.contains("anthropic API has no reasoning_effort setting; set effort"),
             "{e}"
         );
+        let none = Supports {
+            thinking_modes: false,
+            ..anthropic
+        };
         let e = parsed("anthropic/x,seed=1")
             .check_supported(none)
             .expect_err("refused")
             .to_string();
         assert!(e.contains("no seed setting"), "{e}");
+        let openai = Supports {
+            top_p: true,
+            seed: true,
+            reasoning_efforts: &["low", "high"],
+            thinking_budget: false,
+            thinking_modes: false,
+            apis: true,
+        };
+        let e = parsed("openai/x,effort=high")
+            .check_supported(openai)
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            e.contains("openai API has no effort setting; set reasoning_effort"),
+            "{e}"
+        );
+        let e = parsed("gemini/x,thinking=adaptive")
+            .check_supported(none)
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            e.contains("no thinking setting; set thinking_budget"),
+            "{e}"
+        );
+        let e = parsed("anthropic/x,api=responses")
+            .check_supported(anthropic)
+            .expect_err("refused")
+            .to_string();
+        assert!(e.contains("anthropic API has no api setting"), "{e}");
     }
 
     #[test]
@@ -486,6 +615,8 @@ mod tests {
             seed: true,
             reasoning_efforts: &["low", "medium", "high"],
             thinking_budget: false,
+            thinking_modes: false,
+            apis: false,
         };
         assert!(
             parsed("together/x,reasoning_effort=low")

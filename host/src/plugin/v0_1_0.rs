@@ -137,10 +137,10 @@ impl From<wit::Message> for t::Message {
             role: m.role.into(),
             content: m.content,
             reasoning: m.reasoning,
-            // The contract has no place for it: plugins never see or set it.
-            reasoning_signature: None,
             tool_calls: m.tool_calls.into_iter().map(Into::into).collect(),
             tool_call_id: m.tool_call_id,
+            // The contract has no place for it: plugins never see or set it.
+            native: None,
             cached: false,
             call: None,
         }
@@ -152,8 +152,8 @@ impl From<wit::Reply> for t::Reply {
         Self {
             text: r.text,
             reasoning: r.reasoning,
-            reasoning_signature: None,
             tool_calls: r.tool_calls.into_iter().map(Into::into).collect(),
+            native: None,
             cached: false,
             call: None,
         }

@@ -220,6 +220,7 @@ mod tests {
             output_tokens: 1_000_000,
             cache_read_tokens: 1_000_000,
             cache_write_tokens: 1_000_000,
+            reasoning_tokens: 0,
         };
         let cost = table
             .cost("anthropic/claude-sonnet-4-5-20250929", usage)

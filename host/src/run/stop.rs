@@ -96,7 +96,6 @@ fn joined(parts: Vec<Reply>, last: Reply) -> Reply {
     let mut whole = Reply {
         cached: last.cached && parts.iter().all(|p| p.cached),
         call: last.call.clone(),
-        reasoning_signature: last.reasoning_signature.clone(),
         ..Reply::default()
     };
     let mut reasoning = Vec::new();

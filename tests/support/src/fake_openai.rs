@@ -1,7 +1,8 @@
 //! A fake model server on 127.0.0.1 with scripted replies. It speaks
-//! OpenAI's Chat Completions (`/v1/chat/completions`) and Anthropic's
-//! Messages API (`/v1/messages`); the responder sees which was called
-//! through the request body's shape, and tests read the recorded path.
+//! OpenAI's Chat Completions (`/v1/chat/completions`) and Responses API
+//! (`/v1/responses`) and Anthropic's Messages API (`/v1/messages`); the
+//! responder sees which was called through the request body's shape, and
+//! tests read the recorded path.
 //! It also speaks Gemini's `generateContent`
 //! (`/v1beta/models/{model}:generateContent`, under `root_url`).
 //!
@@ -72,6 +73,9 @@ pub struct Recorded {
     /// The URL's query string, if any (a key must never travel there).
     pub query: Option<String>,
     pub body: Value,
+    /// The body exactly as it arrived, to check what went back byte for
+    /// byte.
+    pub raw_body: String,
 }
 
 type Responder = dyn Fn(&Recorded) -> FakeReply + Send + Sync;
@@ -158,6 +162,7 @@ impl FakeOpenAi {
                 let app = Router::new()
                     .route("/v1/chat/completions", post(complete))
                     .route("/v1/messages", post(complete))
+                    .route("/v1/responses", post(complete))
                     .route("/v1beta/models/{model_and_method}", post(complete))
                     .with_state(shared);
                 serve(listener, app, shutdown_rx).await;
@@ -272,6 +277,7 @@ async fn complete(
     body: Bytes,
 ) -> Response {
     let _in_flight = InFlightGuard::enter(&shared.in_flight);
+    let raw_body = String::from_utf8_lossy(&body).into_owned();
     let body: Value = match serde_json::from_slice(&body) {
         Ok(body) => body,
         Err(e) => {
@@ -296,6 +302,7 @@ async fn complete(
         goog_api_key: header("x-goog-api-key"),
         query: uri.query().map(str::to_owned),
         body,
+        raw_body,
     };
     if let Ok(mut requests) = shared.requests.lock() {
         requests.push(recorded.clone());
@@ -505,6 +512,35 @@ pub fn gemini_function_call(name: &str, args: &Value) -> Value {
         json!([{"functionCall": {"name": name, "args": args}}]),
         "STOP",
     )
+}
+
+/// A Responses API response (`Response`) served by the model `fake`, with
+/// these output items, each given as the exact JSON text the API would
+/// send, ended with `status` (and `incomplete_details.reason` when given).
+/// Sent as text, so that what comes back can be checked byte for byte.
+pub fn responses_reply(output: &[&str], status: &str, incomplete: Option<&str>) -> FakeReply {
+    let details =
+        incomplete.map_or_else(|| "null".to_owned(), |r| format!(r#"{{"reason":"{r}"}}"#));
+    FakeReply::Raw(format!(
+        r#"{{"id":"resp_fake","object":"response","created_at":1750000000,"status":"{status}","error":null,"incomplete_details":{details},"model":"fake","output":[{}],"parallel_tool_calls":true,"store":false,"usage":{{"input_tokens":10,"input_tokens_details":{{"cached_tokens":4}},"output_tokens":5,"output_tokens_details":{{"reasoning_tokens":3}},"total_tokens":15}}}}"#,
+        output.join(",")
+    ))
+}
+
+/// A Responses API `message` output item of plain text, as JSON text.
+pub fn responses_message(text: &str) -> String {
+    let text = Value::String(text.to_owned());
+    format!(
+        r#"{{"id":"msg_fake","type":"message","status":"completed","content":[{{"type":"output_text","annotations":[],"text":{text}}}],"role":"assistant"}}"#
+    )
+}
+
+/// The last input item of a Responses API request body.
+pub fn last_input(body: &Value) -> &Value {
+    body["input"]
+        .as_array()
+        .and_then(|i| i.last())
+        .unwrap_or(&Value::Null)
 }
 
 /// The last turn of a Gemini request body.
