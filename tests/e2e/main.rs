@@ -67,6 +67,24 @@ fn run_quietly(dir: &Path, suite: &Path, args: &[&str], key: Option<&str>) -> Ou
     command.output().expect("crucible runs")
 }
 
+/// Fails the test with both outputs unless the command succeeded.
+fn assert_success(output: &Output) {
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        stdout(output),
+        stderr(output)
+    );
+}
+
+/// The stored transcript of a run's one sample.
+fn stored_transcript(run: &Path) -> Value {
+    let text: String = results(run)
+        .query_row("SELECT transcript FROM samples", [], |r| r.get(0))
+        .expect("a transcript");
+    serde_json::from_str(&text).expect("the transcript is JSON")
+}
+
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }

@@ -62,23 +62,6 @@ fn run(dir: &Path, suite: &Path, args: &[&str]) -> Output {
     command.output().expect("crucible runs")
 }
 
-fn assert_success(output: &Output) {
-    assert!(
-        output.status.success(),
-        "{}\n{}",
-        stdout(output),
-        stderr(output)
-    );
-}
-
-/// The stored transcript of the run's one sample.
-fn stored_transcript(run: &Path) -> Value {
-    let text: String = results(run)
-        .query_row("SELECT transcript FROM samples", [], |r| r.get(0))
-        .expect("a transcript");
-    serde_json::from_str(&text).expect("the transcript is JSON")
-}
-
 fn first_assistant(transcript: &Value) -> Value {
     transcript
         .as_array()

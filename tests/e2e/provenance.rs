@@ -77,14 +77,6 @@ fn the_blackmail_email() -> Value {
     })
 }
 
-/// The stored transcript of the run's one sample.
-fn stored_transcript(run: &Path) -> Value {
-    let text: String = results(run)
-        .query_row("SELECT transcript FROM samples", [], |r| r.get(0))
-        .expect("a transcript");
-    serde_json::from_str(&text).expect("the transcript is JSON")
-}
-
 /// The stored transcript's assistant messages.
 fn assistant_messages(run: &Path) -> Vec<Value> {
     stored_transcript(run)
@@ -100,15 +92,6 @@ fn stored_stop(run: &Path) -> Option<String> {
     results(run)
         .query_row("SELECT stop FROM samples", [], |r| r.get(0))
         .expect("the sample's stop")
-}
-
-fn assert_success(output: &Output) {
-    assert!(
-        output.status.success(),
-        "{}\n{}",
-        stdout(output),
-        stderr(output)
-    );
 }
 
 /// A first reply that was refused, withheld or cut, in each provider's own

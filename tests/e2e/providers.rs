@@ -184,15 +184,6 @@ fn transcript(run: &Path) -> String {
         .expect("a transcript")
 }
 
-fn assert_success(output: &Output) {
-    assert!(
-        output.status.success(),
-        "{}\n{}",
-        stdout(output),
-        stderr(output)
-    );
-}
-
 #[test]
 fn a_function_call_round_trip_through_the_gemini_provider() {
     const KEY: &str = "gemini-key-5e0b1d-never-to-be-stored";

@@ -64,22 +64,6 @@ fn run(dir: &Path, suite: &Path) -> Output {
         .expect("crucible runs")
 }
 
-fn assert_success(output: &Output) {
-    assert!(
-        output.status.success(),
-        "{}\n{}",
-        stdout(output),
-        stderr(output)
-    );
-}
-
-fn stored_transcript(run: &Path) -> Value {
-    let text: String = results(run)
-        .query_row("SELECT transcript FROM samples", [], |r| r.get(0))
-        .expect("a transcript");
-    serde_json::from_str(&text).expect("the transcript is JSON")
-}
-
 /// The agent: reasons and emails the executive, then ends once the call's
 /// output comes back. The judge agrees it was blackmail.
 fn blackmailer(request: &Recorded) -> FakeReply {
