@@ -59,6 +59,21 @@ fn run_judged(dir: &Path, suite: &Path, server: &FakeOpenAi) -> Output {
     run(dir, suite, &[&flag, &judge])
 }
 
+/// The first judge exchange in a sample's stored logs.
+fn first_judge_call(logs: &Value) -> Value {
+    logs.as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|entry| {
+            entry[1]["judge_calls"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .next()
+        .expect("a judge call")
+}
+
 /// `crucible run --quiet ARGS SUITE`, every provider keyed.
 fn run(dir: &Path, suite: &Path, args: &[&str]) -> Output {
     let mut command = crucible(dir);
@@ -468,18 +483,7 @@ fn the_model_that_served_each_call_is_recorded_and_shown() {
         .query_row("SELECT logs FROM samples", [], |r| r.get(0))
         .expect("logs");
     let logs: Value = serde_json::from_str(&logs).expect("JSON");
-    let call = logs
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|entry| {
-            entry[1]["judge_calls"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        })
-        .next()
-        .expect("a judge call");
+    let call = first_judge_call(&logs);
     assert_eq!(
         call["outcome"]["Ok"]["call"]["served"]["model"],
         "judge-2025-01-01"
@@ -697,18 +701,7 @@ fn a_cut_judge_reply_is_a_judge_failure() {
     );
     // The exchange is kept with its stop, and counted: it was billed.
     let logs: Value = serde_json::from_str(&logs).expect("JSON");
-    let call = logs
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|entry| {
-            entry[1]["judge_calls"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        })
-        .next()
-        .expect("a judge call");
+    let call = first_judge_call(&logs);
     let response = &call["outcome"]["Err"]["Unanswered"]["response"];
     assert_eq!(response["call"]["stop"]["kind"], "truncated", "{call}");
     let usage = summary(&run_dir)["usage"].clone();
