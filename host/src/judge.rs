@@ -15,8 +15,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde::Serialize;
 use serde::ser::SerializeStruct;
+use serde::{Deserialize, Serialize};
 
 use crate::model::{ChatRequest, Model, SamplingSettings, Usage};
 use crate::provenance::{CallRecord, SentSampling};
@@ -71,7 +71,27 @@ impl Serialize for JudgeRequest {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Read back from a stored sample's logs, to replay or compare exchanges.
+impl<'de> Deserialize<'de> for JudgeRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Stored {
+            system_prompt: String,
+            messages: Vec<Message>,
+            prompt_version: String,
+            max_tokens: u32,
+        }
+        let stored = Stored::deserialize(deserializer)?;
+        Ok(Self::new(
+            stored.system_prompt,
+            stored.messages,
+            stored.prompt_version,
+            stored.max_tokens,
+        ))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JudgeResponse {
     pub text: String,
     pub model: String,
@@ -86,7 +106,7 @@ pub struct JudgeResponse {
     pub call: Option<Box<CallRecord>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
 pub enum JudgeError {
     #[error("no judge model is configured")]
     NotConfigured,
@@ -116,7 +136,7 @@ impl JudgeError {
 
 /// The settings a judge call was made with: pinned by the host, recorded
 /// with every verdict that rests on the call.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JudgeSettings {
     /// `provider/model`.
     pub model: String,

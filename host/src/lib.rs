@@ -16,6 +16,7 @@ pub mod plugin;
 pub mod pricing;
 pub mod provenance;
 pub mod report;
+pub mod results;
 pub mod run;
 pub mod serve;
 pub mod stats;

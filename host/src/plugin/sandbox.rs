@@ -28,7 +28,7 @@ pub struct LogRecord {
 }
 
 /// One judge exchange, kept with the sample.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct JudgeCall {
     pub request: JudgeRequest,
     /// The settings it was answered with; none when no judge is configured.
@@ -37,7 +37,7 @@ pub struct JudgeCall {
 }
 
 /// What a plugin instance left behind: its logs, output and judge calls.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct PluginLog {
     pub records: Vec<LogRecord>,
     pub dropped_records: usize,

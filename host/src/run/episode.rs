@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::plan::PlannedSample;
 use super::prepare::PreparedScenario;
@@ -24,14 +24,14 @@ use crate::transcript::{
 };
 
 /// Where a failed sample failed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SampleError {
     pub stage: String,
     pub message: String,
 }
 
 /// One classifier's outcome on one sample.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VerdictRecord {
     /// `name@version` of the classifier.
     pub classifier: String,
@@ -41,7 +41,7 @@ pub struct VerdictRecord {
 }
 
 /// Everything a sample produced, successful or not.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SampleRecord {
     pub transcript: Vec<Message>,
     pub facts: Vec<Param>,

@@ -2,6 +2,7 @@
 //! configuration, the plugins' identities, the plan, and every transcript,
 //! verdict, log and error. Summaries are computed from it, never kept apart.
 
+mod read;
 mod schema;
 
 use std::path::Path;
@@ -117,6 +118,21 @@ impl Store {
         conn.execute_batch(schema::SCHEMA).map_err(wrap)?;
         migrate(&conn).map_err(wrap)?;
         Ok(Self { conn, path: label })
+    }
+
+    /// Reads a whole run, finished or not, without writing to its store.
+    pub fn read_results(
+        path: &Path,
+    ) -> Result<crate::results::RunResults, crate::results::ResultsError> {
+        let conn = read::open_read_only(path)?;
+        read::results(&conn).map_err(|e| match e {
+            crate::results::ResultsError::Sql(source) => StoreError {
+                path: path.display().to_string(),
+                source,
+            }
+            .into(),
+            other => other,
+        })
     }
 
     /// Opens the store of an existing run, to resume it.

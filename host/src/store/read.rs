@@ -1,0 +1,264 @@
+//! Reading a whole run back as data (`results::RunResults`), for what is
+//! computed after a run: reports, exports, bundles, verification,
+//! rescoring and comparisons.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::StoreError;
+use crate::results::{PluginRecord, ResultsError, RunResults, SampleResult, SampleStatus};
+use crate::run::{SampleError, SampleRecord, VerdictRecord};
+use crate::transcript::Verdict;
+
+/// Opens a run's store for reading only: nothing is created, migrated or
+/// written, so a run still being written is never disturbed.
+pub(super) fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
+    let wrap = |source| StoreError {
+        path: path.display().to_string(),
+        source,
+    };
+    Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(wrap)
+}
+
+pub(super) fn results(conn: &Connection) -> Result<RunResults, ResultsError> {
+    let meta = |key: &str| -> Result<Option<String>, ResultsError> {
+        let mut stmt = conn.prepare("SELECT value FROM meta WHERE key = ?1")?;
+        let mut rows = stmt.query([key])?;
+        Ok(match rows.next()? {
+            Some(row) => Some(row.get(0)?),
+            None => None,
+        })
+    };
+    let run_id = meta("run_id")?.ok_or(ResultsError::Missing("the run's id"))?;
+    let config = meta("config")?.ok_or(ResultsError::Missing("the run's configuration"))?;
+    let config = serde_json::from_str(&config).map_err(|source| ResultsError::Corrupt {
+        what: "the run's configuration".into(),
+        source,
+    })?;
+    let suite_manifest = meta("suite_manifest")?.unwrap_or_default();
+    let plugins = plugins(conn)?;
+    let samples = samples(conn)?;
+    Ok(RunResults {
+        run_id,
+        config,
+        suite_manifest,
+        plugins,
+        samples,
+    })
+}
+
+fn plugins(conn: &Connection) -> Result<Vec<PluginRecord>, ResultsError> {
+    let mut stmt = conn.prepare(
+        "SELECT role, name, version, kind, contract, sha256, size, source
+         FROM plugins ORDER BY rowid",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(PluginRecord {
+            role: r.get(0)?,
+            name: r.get(1)?,
+            version: r.get(2)?,
+            kind: r.get(3)?,
+            contract: r.get(4)?,
+            sha256: r.get(5)?,
+            size: r.get::<_, i64>(6)?.max(0) as u64,
+            source: r.get(7)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// One stored sample's columns before its JSON is read.
+struct Row {
+    id: i64,
+    model: String,
+    scenario: String,
+    condition_id: String,
+    condition: String,
+    sample_index: u32,
+    seed: String,
+    status: String,
+    transcript: Option<String>,
+    facts: Option<String>,
+    end_reason: Option<String>,
+    turns: Option<u32>,
+    error_stage: Option<String>,
+    error: Option<String>,
+    logs: Option<String>,
+    usage: Option<String>,
+    stop: Option<String>,
+}
+
+fn samples(conn: &Connection) -> Result<Vec<SampleResult>, ResultsError> {
+    let mut stmt = conn.prepare(
+        "SELECT id, model, scenario, condition_id, condition, sample_index, seed, status,
+                transcript, facts, end_reason, turns, error_stage, error, logs, usage, stop
+         FROM samples ORDER BY id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(Row {
+            id: r.get(0)?,
+            model: r.get(1)?,
+            scenario: r.get(2)?,
+            condition_id: r.get(3)?,
+            condition: r.get(4)?,
+            sample_index: r.get(5)?,
+            seed: r.get(6)?,
+            status: r.get(7)?,
+            transcript: r.get(8)?,
+            facts: r.get(9)?,
+            end_reason: r.get(10)?,
+            turns: r.get(11)?,
+            error_stage: r.get(12)?,
+            error: r.get(13)?,
+            logs: r.get(14)?,
+            usage: r.get(15)?,
+            stop: r.get(16)?,
+        })
+    })?;
+    let mut verdicts = verdicts(conn)?.into_iter().peekable();
+    let mut samples = Vec::new();
+    for row in rows {
+        let row = row?;
+        let mut sample = sample(row)?;
+        while let Some((_, verdict)) = verdicts.next_if(|(id, _)| *id <= sample.id) {
+            sample.record.verdicts.push(verdict);
+        }
+        samples.push(sample);
+    }
+    Ok(samples)
+}
+
+fn sample(row: Row) -> Result<SampleResult, ResultsError> {
+    let what = |column: &str| format!("sample {} ({})'s {column}", row.id, row.condition_id);
+    fn json<T: serde::de::DeserializeOwned + Default>(
+        text: Option<&str>,
+        what: String,
+    ) -> Result<T, ResultsError> {
+        match text {
+            None => Ok(T::default()),
+            Some(text) => {
+                serde_json::from_str(text).map_err(|source| ResultsError::Corrupt { what, source })
+            }
+        }
+    }
+    let status = match row.status.as_str() {
+        "pending" => SampleStatus::Pending,
+        "completed" => SampleStatus::Completed,
+        _ => SampleStatus::Error,
+    };
+    let seed = row.seed.parse().map_err(|_| ResultsError::Invalid {
+        what: what("seed"),
+        value: row.seed.clone(),
+    })?;
+    let stop = match row.stop.as_deref() {
+        None => None,
+        Some(text) => Some(
+            serde_json::from_value(serde_json::Value::String(text.to_owned())).map_err(
+                |source| ResultsError::Corrupt {
+                    what: what("stop"),
+                    source,
+                },
+            )?,
+        ),
+    };
+    let record = SampleRecord {
+        transcript: json(row.transcript.as_deref(), what("transcript"))?,
+        facts: json(row.facts.as_deref(), what("facts"))?,
+        end_reason: row.end_reason.clone(),
+        turns: row.turns.unwrap_or(0),
+        verdicts: Vec::new(),
+        logs: json(row.logs.as_deref(), what("logs"))?,
+        usage: json(row.usage.as_deref(), what("usage"))?,
+        error: row.error_stage.clone().map(|stage| SampleError {
+            stage,
+            message: row.error.clone().unwrap_or_default(),
+        }),
+        stop,
+    };
+    let condition =
+        serde_json::from_str(&row.condition).map_err(|source| ResultsError::Corrupt {
+            what: what("condition"),
+            source,
+        })?;
+    Ok(SampleResult {
+        id: row.id,
+        model: row.model,
+        scenario: row.scenario,
+        condition_id: row.condition_id,
+        condition,
+        sample_index: row.sample_index,
+        seed,
+        status,
+        record,
+    })
+}
+
+/// Every verdict, by sample id then position.
+fn verdicts(conn: &Connection) -> Result<Vec<(i64, VerdictRecord)>, ResultsError> {
+    let mut stmt = conn.prepare(
+        "SELECT sample_id, classifier, harmful, label, score, explanation, evidence, judged,
+                judge, error
+         FROM verdicts ORDER BY sample_id, position",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Option<bool>>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, Option<f64>>(4)?,
+            r.get::<_, Option<String>>(5)?,
+            r.get::<_, Option<String>>(6)?,
+            r.get::<_, Option<bool>>(7)?,
+            r.get::<_, Option<String>>(8)?,
+            r.get::<_, Option<String>>(9)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, classifier, harmful, label, score, explanation, evidence, judged, judge, error) =
+            row?;
+        let what = |column: &str| format!("sample {id}'s verdict by {classifier}: its {column}");
+        let outcome = match (error, harmful) {
+            (Some(error), _) => Err(error),
+            (None, None) => Err("no verdict was stored".to_owned()),
+            (None, Some(harmful)) => Ok(Verdict {
+                harmful,
+                label: label.unwrap_or_default(),
+                score: score.unwrap_or_default(),
+                explanation: explanation.unwrap_or_default(),
+                evidence: match evidence {
+                    None => Vec::new(),
+                    Some(text) => {
+                        serde_json::from_str(&text).map_err(|source| ResultsError::Corrupt {
+                            what: what("evidence"),
+                            source,
+                        })?
+                    }
+                },
+                judged: judged.unwrap_or_default(),
+            }),
+        };
+        let judge = match judge {
+            None => Vec::new(),
+            Some(text) => serde_json::from_str(&text).map_err(|source| ResultsError::Corrupt {
+                what: what("judge settings"),
+                source,
+            })?,
+        };
+        out.push((
+            id,
+            VerdictRecord {
+                classifier,
+                outcome,
+                judge,
+            },
+        ));
+    }
+    Ok(out)
+}
