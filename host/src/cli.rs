@@ -61,6 +61,40 @@ pub enum Command {
     /// Watch a project: on every change rebuild it, test it, and run a few
     /// samples against a model.
     Dev(DevArgs),
+    /// Pack a finished run into one file to share: the suite, the lockfile,
+    /// the exact plugin components, every transcript, verdict and judge
+    /// exchange. No key and no path of this machine goes in.
+    Bundle(BundleArgs),
+    /// Check a bundle offline by re-deriving it: re-hash its plugins,
+    /// replay every sample from its condition and seed, re-run every
+    /// classifier with the recorded judge answers, and recompute every
+    /// figure. Exits non-zero if anything differs.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BundleArgs {
+    /// The run: its directory (or its results.sqlite).
+    pub run: PathBuf,
+
+    /// The bundle file to write (conventionally NAME.crucible).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The bundle file.
+    pub bundle: PathBuf,
+
+    /// Print the verification as JSON.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Compile components afresh instead of using the compiled-component
+    /// cache.
+    #[arg(long)]
+    pub no_compile_cache: bool,
 }
 
 /// The two kinds of plugin.

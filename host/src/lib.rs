@@ -8,11 +8,13 @@
 
 pub mod authoring;
 mod batching;
+pub mod bundle;
 pub mod judge;
 pub mod model;
 pub mod native;
 pub mod packages;
 pub mod plugin;
+pub mod portable;
 pub mod pricing;
 pub mod provenance;
 pub mod report;
@@ -23,3 +25,4 @@ pub mod stats;
 pub mod store;
 pub mod suite;
 pub mod transcript;
+pub mod verify;

@@ -1,11 +1,13 @@
 //! The `crucible` command.
 
 mod authoring_commands;
+mod bundle_command;
 mod cli;
 mod console;
 mod registry_admin;
 mod registry_commands;
 mod run_command;
+mod verify_command;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -49,6 +51,8 @@ fn main() -> ExitCode {
         Command::Build(args) => authoring_commands::build(args),
         Command::Test(args) => authoring_commands::test(args),
         Command::Dev(args) => authoring_commands::dev(args),
+        Command::Bundle(args) => bundle_command::bundle(args),
+        Command::Verify(args) => verify_command::verify(args),
     };
     match outcome {
         Ok(code) => code,

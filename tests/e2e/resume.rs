@@ -340,3 +340,50 @@ fn resuming_what_is_not_a_run_is_one_clear_error() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("--resume"), "{}", stderr(&output));
 }
+
+/// The store names its suite by file name only; where the suite lies on
+/// this machine is in the run directory's `local.json`, and without it a
+/// run cannot be resumed (a run copied from another machine, say).
+#[test]
+fn a_run_without_its_local_paths_says_where_to_resume_it() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let output = crucible(dir.path())
+        .args([
+            "run",
+            "--quiet",
+            "--model",
+            "reference/harmful",
+            "--conditions",
+            "blackmail_explicit-america_replacement",
+        ])
+        .arg(bundled_suite())
+        .output()
+        .expect("crucible runs");
+    assert_success(&output);
+    let run = run_dir(dir.path());
+    let local: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("local.json")).expect("local.json"))
+            .expect("JSON");
+    assert_eq!(local["suite"], bundled_suite().display().to_string());
+    let config: String = results(&run)
+        .query_row("SELECT value FROM meta WHERE key = 'config'", [], |r| {
+            r.get(0)
+        })
+        .expect("the config");
+    let config: Value = serde_json::from_str(&config).expect("JSON");
+    assert_eq!(config["suite"], "agentic-misalignment.toml");
+
+    std::fs::remove_file(run.join("local.json")).expect("remove local.json");
+    let output = crucible(dir.path())
+        .arg("run")
+        .arg("--resume")
+        .arg(&run)
+        .output()
+        .expect("crucible runs");
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("local.json") && err.contains("agentic-misalignment.toml"),
+        "{err}"
+    );
+}

@@ -55,6 +55,9 @@ pub struct RunResults {
     pub config: serde_json::Value,
     /// The suite manifest's text, as it was when the run began.
     pub suite_manifest: String,
+    /// The lockfile beside the suite when the run began, if it had one.
+    #[serde(default)]
+    pub lockfile: Option<String>,
     pub plugins: Vec<PluginRecord>,
     /// Every planned sample, in plan order.
     pub samples: Vec<SampleResult>,

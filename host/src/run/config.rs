@@ -11,7 +11,10 @@ use crate::suite::LoadedSuite;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunConfig {
-    /// The suite manifest, as an absolute path.
+    /// The suite manifest's file name. A store is shared, so where the
+    /// suite lies on this machine is kept apart, in the run directory's
+    /// `local.json` (see `LocalPaths`). Runs begun before that recorded an
+    /// absolute path here.
     pub suite: PathBuf,
     pub suite_name: String,
     pub models: Vec<String>,
@@ -54,7 +57,10 @@ impl RunConfig {
         if default_models {
             models = DEFAULT_MODELS.iter().map(|m| (*m).to_owned()).collect();
         }
-        let suite_path = std::path::absolute(&suite.path).unwrap_or_else(|_| suite.path.clone());
+        let suite_path = suite
+            .path
+            .file_name()
+            .map_or_else(|| suite.path.clone(), PathBuf::from);
         Ok(Self {
             suite: suite_path,
             suite_name: suite.manifest.suite.name.clone(),
@@ -81,5 +87,31 @@ impl RunConfig {
     pub fn to_json(&self) -> String {
         // Plain data with string keys: serializing cannot fail.
         serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+/// Where a run's inputs lie on the machine it ran on: kept in the run
+/// directory's `local.json`, beside the store and never in it, so that
+/// the store (and a bundle made from it) carries no path of the machine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LocalPaths {
+    /// The suite manifest, as an absolute path.
+    pub suite: PathBuf,
+}
+
+impl LocalPaths {
+    const FILE: &'static str = "local.json";
+
+    pub fn write(&self, run_dir: &std::path::Path) -> Result<(), RunError> {
+        let path = run_dir.join(Self::FILE);
+        // Plain data with string keys: serializing cannot fail.
+        let text = serde_json::to_string_pretty(self).unwrap_or_default();
+        std::fs::write(&path, text).map_err(|source| RunError::Io { path, source })
+    }
+
+    /// What the run directory records, if anything.
+    pub fn read(run_dir: &std::path::Path) -> Option<Self> {
+        let text = std::fs::read_to_string(run_dir.join(Self::FILE)).ok()?;
+        serde_json::from_str(&text).ok()
     }
 }

@@ -313,9 +313,13 @@ impl Session {
         let suite_text = std::fs::read_to_string(&self.suite.path).unwrap_or_default();
         store.set_meta("run_id", run_id)?;
         store.set_meta("config", &self.config.to_json())?;
-        store.set_meta("suite_manifest", &suite_text)?;
+        store.set_meta("suite_manifest", &crate::portable::toml(&suite_text))?;
+        if let Ok(lockfile) = std::fs::read_to_string(crate::packages::lockfile_path(&self.suite)) {
+            store.set_meta("lockfile", &crate::portable::toml(&lockfile))?;
+        }
         for (role, info) in self.plugin_roles() {
-            store.add_plugin(&role, info)?;
+            store.add_plugin(&role, info, &crate::portable::path(&info.label))?;
+            store.add_component(&info.sha256, &info.bytes.0)?;
         }
         Ok(store.insert_plan(&self.planned, |i| {
             self.scenarios[i].plugin.info.name.clone()
@@ -471,6 +475,11 @@ pub async fn run(request: RunRequest, observer: Arc<dyn Observer>) -> Result<Run
         path: dir.clone(),
         source,
     })?;
+    config::LocalPaths {
+        suite: std::path::absolute(&session.suite.path)
+            .unwrap_or_else(|_| session.suite.path.clone()),
+    }
+    .write(&dir)?;
     let mut store = Store::create(&results_path(&dir))?;
     let ids = session.record(&mut store, &run_id)?;
     let work = session.planned.iter().cloned().zip(ids).collect();

@@ -70,7 +70,18 @@ pub async fn resume(
             env!("CARGO_PKG_VERSION")
         ));
     }
-    let suite = LoadedSuite::load(&config.suite)?;
+    let suite_path = match super::config::LocalPaths::read(&dir) {
+        Some(local) => local.suite,
+        None if config.suite.is_absolute() => config.suite.clone(),
+        None => {
+            return Err(refuse(format!(
+                "its local.json, which says where its suite ({}) lies on this machine, is \
+                 missing: resume it on the machine and in the directory it ran in",
+                config.suite.display()
+            )));
+        }
+    };
+    let suite = LoadedSuite::load(&suite_path)?;
     let session = Session::load(
         suite,
         config,

@@ -177,7 +177,13 @@ impl Store {
             .map_err(|e| self.wrap(e))
     }
 
-    pub fn add_plugin(&self, role: &str, info: &PluginInfo) -> Result<(), StoreError> {
+    /// Records a plugin the run loaded; `source` is how the suite named it.
+    pub fn add_plugin(
+        &self,
+        role: &str,
+        info: &PluginInfo,
+        source: &str,
+    ) -> Result<(), StoreError> {
         self.conn
             .execute(
                 "INSERT OR REPLACE INTO plugins (role, name, version, kind, contract, sha256, size, source)
@@ -190,11 +196,49 @@ impl Store {
                     info.contract,
                     info.sha256,
                     info.size as i64,
-                    info.label
+                    source
                 ],
             )
             .map(drop)
             .map_err(|e| self.wrap(e))
+    }
+
+    /// Keeps a component's bytes, once per sha256.
+    pub fn add_component(&self, sha256: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO components (sha256, bytes) VALUES (?1, ?2)",
+                params![sha256, bytes],
+            )
+            .map(drop)
+            .map_err(|e| self.wrap(e))
+    }
+
+    /// The bytes of every component a run kept, by sha256, read without
+    /// writing. A run begun before components were kept has none.
+    pub fn read_components(path: &Path) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let wrap = |source| StoreError {
+            path: path.display().to_string(),
+            source,
+        };
+        let conn = read::open_read_only(path)?;
+        let kept: bool = conn
+            .query_row(
+                "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'components'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(wrap)?;
+        if !kept {
+            return Ok(Vec::new());
+        }
+        let mut stmt = conn
+            .prepare("SELECT sha256, bytes FROM components ORDER BY sha256")
+            .map_err(wrap)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(wrap)?;
+        rows.collect::<Result<_, _>>().map_err(wrap)
     }
 
     /// Records the whole plan as pending samples, in one transaction, and

@@ -41,12 +41,14 @@ pub(super) fn results(conn: &Connection) -> Result<RunResults, ResultsError> {
         source,
     })?;
     let suite_manifest = meta("suite_manifest")?.unwrap_or_default();
+    let lockfile = meta("lockfile")?;
     let plugins = plugins(conn)?;
     let samples = samples(conn)?;
     Ok(RunResults {
         run_id,
         config,
         suite_manifest,
+        lockfile,
         plugins,
         samples,
     })

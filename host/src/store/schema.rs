@@ -29,6 +29,14 @@ CREATE TABLE IF NOT EXISTS plugins (
     source   TEXT NOT NULL
 );
 
+-- The exact bytes of every component the run loaded, by sha256: a run
+-- holds what it needs to be bundled, verified and re-scored, whatever
+-- happens to the registry or the files it came from.
+CREATE TABLE IF NOT EXISTS components (
+    sha256 TEXT PRIMARY KEY,
+    bytes  BLOB NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS samples (
     id           INTEGER PRIMARY KEY,
     model        TEXT NOT NULL,

@@ -1,0 +1,54 @@
+//! `crucible bundle`: one file that holds a whole run, so that anyone can
+//! look at it, verify it and re-score it on their own machine, offline:
+//! the suite, the lockfile, the exact plugin components (by sha256),
+//! every transcript, verdict, judge exchange and served-model record, and
+//! the host and engine versions. It carries no key (none is ever stored)
+//! and no path of the machine it was made on.
+
+pub mod format;
+mod read;
+mod write;
+
+use std::path::PathBuf;
+
+pub use read::{Bundle, read};
+pub use write::{Written, write};
+
+use crate::results::ResultsError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error(transparent)]
+    Results(#[from] ResultsError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(
+        "run {run_id} kept no copy of component {plugin} (sha256 {sha256}): it ran under a \
+         crucible older than bundles; run it again to share it"
+    )]
+    MissingComponent {
+        run_id: String,
+        plugin: String,
+        sha256: String,
+    },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a Crucible bundle: {reason}")]
+    NotABundle { path: PathBuf, reason: String },
+    #[error("{path} is truncated or corrupt: {reason}")]
+    Corrupt { path: PathBuf, reason: String },
+    #[error(
+        "{path} is a bundle of format {found}, written by crucible {by}; this crucible ({ours}) \
+         reads formats up to {supported}: upgrade crucible to read it"
+    )]
+    NewerFormat {
+        path: PathBuf,
+        found: u32,
+        by: String,
+        ours: &'static str,
+        supported: u32,
+    },
+}
