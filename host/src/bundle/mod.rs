@@ -14,7 +14,30 @@ use std::path::PathBuf;
 pub use read::{Bundle, read};
 pub use write::{Written, write};
 
-use crate::results::ResultsError;
+use crate::results::{ResultsError, RunResults};
+
+/// The results of a run named by `path`: a run directory, its store, or a
+/// bundle file. What reads a run (summaries, reports, exports, diffs,
+/// rescoring) reads a colleague's bundle the same way.
+pub fn open_results(path: &std::path::Path) -> Result<RunResults, BundleError> {
+    if is_bundle(path) {
+        Ok(read(path)?.results)
+    } else {
+        Ok(RunResults::load(path)?)
+    }
+}
+
+/// Whether `path` is a file that starts as a bundle does (gzip), rather
+/// than a run's directory or store.
+pub fn is_bundle(path: &std::path::Path) -> bool {
+    use std::io::Read as _;
+    let mut magic = [0u8; 2];
+    path.is_file()
+        && std::fs::File::open(path)
+            .and_then(|mut f| f.read_exact(&mut magic))
+            .is_ok()
+        && magic == [0x1f, 0x8b]
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
