@@ -8,6 +8,7 @@
 
 pub mod authoring;
 mod batching;
+pub mod compare;
 pub mod judge;
 pub mod model;
 pub mod native;
@@ -16,6 +17,7 @@ pub mod plugin;
 pub mod pricing;
 pub mod provenance;
 pub mod report;
+pub mod rescore;
 pub mod results;
 pub mod run;
 pub mod serve;

@@ -3,8 +3,10 @@
 mod authoring_commands;
 mod cli;
 mod console;
+mod diff_command;
 mod registry_admin;
 mod registry_commands;
+mod rescore_command;
 mod run_command;
 
 use std::io::IsTerminal;
@@ -49,6 +51,8 @@ fn main() -> ExitCode {
         Command::Build(args) => authoring_commands::build(args),
         Command::Test(args) => authoring_commands::test(args),
         Command::Dev(args) => authoring_commands::dev(args),
+        Command::Rescore(args) => rescore_command::rescore(args),
+        Command::Diff(args) => diff_command::diff(args),
     };
     match outcome {
         Ok(code) => code,
