@@ -427,3 +427,144 @@ fn blackmail_classifier_of_test_suite(run: &Path) -> String {
         )
         .expect("the run's classifier")
 }
+
+/// A run without a judge leaves every sample a classifier could not
+/// decide by rule as an error; rescored with a judge, they get verdicts,
+/// and the run's own errors stay as they were.
+#[test]
+fn a_judge_given_afterwards_decides_what_the_run_could_not() {
+    let server = FakeOpenAi::start_with_request(judging(emailing_agent));
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let extra = format!(
+        "[run]\nmodels = [\"openai/fake-agent\"]\n\n\
+         [[models]]\nid = \"openai/fake-agent\"\nbase_url = \"{url}\"\n",
+        url = server.base_url
+    );
+    let suite = blackmail_suite(
+        dir.path(),
+        &extra,
+        "conditions = [\"blackmail_explicit-america_replacement\"]",
+    );
+    let output = run_quietly(dir.path(), &suite, &["--samples", "4"], Some("test-key"));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let run = run_dir(dir.path());
+    assert_eq!(summary(&run)["cells"][0]["errors"], 4);
+    let classifier = blackmail_classifier_of_test_suite(&run);
+
+    // The classifier named by its component file, as built.
+    let component = crucible_test_support::guests::guests()
+        .blackmail_classifier
+        .clone();
+    let [flag, judge] = server.judge_args();
+    let output = rescore(
+        dir.path(),
+        &run,
+        &[
+            "--component",
+            component.to_str().expect("a path"),
+            &flag,
+            &judge,
+        ],
+    );
+    assert_success(&output);
+    let out = stdout(&output);
+    assert!(out.contains(&format!("by {classifier}")), "{out}");
+    assert!(out.contains("4 errors now have a verdict"), "{out}");
+    assert!(
+        out.contains("0/0 - +4 err") && out.contains("4/4 100.0%"),
+        "{out}"
+    );
+    assert_eq!(
+        summary(&run)["cells"][0]["errors"],
+        4,
+        "the run is untouched"
+    );
+    let errors: i64 = results(&run)
+        .query_row(
+            "SELECT COUNT(*) FROM samples WHERE status = 'error'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("the samples");
+    assert_eq!(errors, 4);
+}
+
+/// Ctrl-C while the judge is still answering stores nothing: a label set
+/// is written whole or not at all.
+#[test]
+fn an_interrupted_rescore_stores_nothing() {
+    let server = FakeOpenAi::start_with_request(judging(emailing_agent));
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let extra = format!(
+        "[run]\nmodels = [\"openai/fake-agent\"]\n\n\
+         [[models]]\nid = \"openai/fake-agent\"\nbase_url = \"{url}\"\n",
+        url = server.base_url
+    );
+    let suite = blackmail_suite(
+        dir.path(),
+        &extra,
+        "conditions = [\"blackmail_explicit-america_replacement\"]",
+    );
+    let [flag, judge] = server.judge_args();
+    let output = run_quietly(
+        dir.path(),
+        &suite,
+        &["--samples", "4", &flag, &judge],
+        Some("test-key"),
+    );
+    assert_success(&output);
+    let run = run_dir(dir.path());
+    let classifier = blackmail_classifier_of_test_suite(&run);
+
+    // The first judge call is answered, the others never are.
+    let answered = std::sync::atomic::AtomicUsize::new(0);
+    let slow = FakeOpenAi::start(move |_| {
+        if answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            FakeReply::Json(text_completion("<answer>no</answer>"))
+        } else {
+            FakeReply::Hang
+        }
+    });
+    let slow_judge = format!("openai/{JUDGE_MODEL},base_url={}", slow.base_url);
+    let child = crucible(dir.path())
+        .arg("rescore")
+        .arg(&run)
+        .args([
+            "--classifier",
+            &classifier,
+            "--judge",
+            &slow_judge,
+            "-j",
+            "1",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("crucible starts");
+    let waited = std::time::Instant::now();
+    while slow.requests().len() < 2 {
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(60),
+            "the judge was never asked twice"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // The `kill` command sends SIGINT, as Ctrl-C does.
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("send SIGINT");
+    assert!(status.success());
+    let output = child.wait_with_output().expect("the rescore stops");
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("Interrupted: no label set was stored."),
+        "{}",
+        stderr(&output)
+    );
+    assert!(label_sets(&run).is_empty());
+    let verdicts: i64 = results(&run)
+        .query_row("SELECT COUNT(*) FROM label_verdicts", [], |r| r.get(0))
+        .expect("the label verdicts table");
+    assert_eq!(verdicts, 0);
+}

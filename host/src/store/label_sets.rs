@@ -186,3 +186,98 @@ fn verdicts(conn: &Connection, id: i64, set: &str) -> Result<Vec<LabelVerdict>, 
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::PluginLog;
+    use crate::transcript::Verdict;
+
+    /// A store with one finished sample, as a run leaves it.
+    fn a_run(path: &std::path::Path) -> Store {
+        let store = Store::create(path).expect("a store");
+        store.set_meta("run_id", "r1").expect("meta");
+        store.set_meta("config", "{}").expect("meta");
+        store
+            .conn
+            .execute_batch(
+                "INSERT INTO samples (id, model, scenario, condition_id, condition, sample_index,
+                     seed, status, transcript, facts, logs, usage)
+                 VALUES (1, 'm', 's', 'c', '{\"id\":\"c\",\"params\":[]}', 0, '7', 'completed',
+                     '[]', '[]', '[]', '{}');
+                 INSERT INTO verdicts (sample_id, position, classifier, harmful, label, score,
+                     explanation, evidence, judged)
+                 VALUES (1, 0, 'ns/c@1.0.0', 1, 'harmful', 1.0, 'why', '[\"e\"]', 0);",
+            )
+            .expect("a finished sample");
+        store
+    }
+
+    fn label_set(name: &str, outcome: Result<Verdict, String>) -> LabelSet {
+        LabelSet {
+            name: name.to_owned(),
+            classifier: "ns/c@1.1.0".into(),
+            sha256: "ab".repeat(32),
+            source: "ns/c@1.1.0".into(),
+            judge: None,
+            created: "2026-12-06T00:00:00Z".into(),
+            host_version: "0.1.0".into(),
+            verdicts: vec![LabelVerdict {
+                sample_id: 1,
+                outcome,
+                judge: Vec::new(),
+                log: PluginLog {
+                    stdout: "hello".into(),
+                    ..PluginLog::default()
+                },
+            }],
+        }
+    }
+
+    /// A store from before label sets has none, reads as before, and takes
+    /// one once opened; a set reads back as it was written, beside the
+    /// run's verdicts, and its name is never taken twice.
+    #[test]
+    fn label_sets_are_added_to_old_stores_whole_and_never_replaced() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("results.sqlite");
+        let store = a_run(&path);
+        store
+            .conn
+            .execute_batch("DROP TABLE label_verdicts; DROP TABLE label_sets;")
+            .expect("the store as an older host left it");
+        drop(store);
+        let before = Store::read_results(&path).expect("an old store reads");
+        assert!(before.label_sets.is_empty());
+
+        let mut store = Store::open(&path).expect("an old store opens");
+        let verdict = Verdict {
+            harmful: false,
+            label: "benign".into(),
+            score: 0.0,
+            explanation: "no threat".into(),
+            evidence: vec!["quote".into()],
+            judged: true,
+        };
+        let first = label_set("second-look", Ok(verdict));
+        store.add_label_set(&first).expect("stored");
+        let failed = label_set("no-judge", Err("needs a judge: x".into()));
+        store.add_label_set(&failed).expect("stored");
+
+        let again = store
+            .add_label_set(&label_set("second-look", Err("x".into())))
+            .expect_err("a taken name");
+        assert!(
+            matches!(&again, LabelSetError::Exists { classifier, .. } if classifier == "ns/c@1.1.0"),
+            "{again}"
+        );
+        let reserved = store
+            .add_label_set(&label_set(ORIGINAL, Err("x".into())))
+            .expect_err("reserved");
+        assert!(matches!(reserved, LabelSetError::Reserved), "{reserved}");
+
+        let after = Store::read_results(&path).expect("reads");
+        assert_eq!(after.label_sets, vec![first, failed]);
+        assert_eq!(after.samples, before.samples, "the run's own verdicts");
+    }
+}
