@@ -80,7 +80,8 @@ Sides:
   crucible diff RUN_A RUN_B --labels NAME      label set NAME of each run
   crucible diff RUN_A RUN_B --labels X Y       A's label set X against B's label set Y
 
-A run is its directory (or its results.sqlite). Samples pair when model, scenario,
+A run is its directory (or its results.sqlite); name the runs before --labels.
+Samples pair when model, scenario,
 condition, sample index and seed match: two label sets of one run always pair, two
 runs pair where their seeds match. The exit status is 0 whatever the difference, 2
 on bad input.";

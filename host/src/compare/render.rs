@@ -160,7 +160,7 @@ fn test(row: &Row) -> String {
 }
 
 /// `p=0.031`, `p<0.0001`.
-pub(crate) fn p_value(p: f64) -> String {
+fn p_value(p: f64) -> String {
     if p < 1e-4 {
         "p<0.0001".to_owned()
     } else if p < 0.01 {
