@@ -568,3 +568,40 @@ fn an_interrupted_rescore_stores_nothing() {
         .expect("the label verdicts table");
     assert_eq!(verdicts, 0);
 }
+
+/// A secondary classifier is rescored where it ran, beside the primary
+/// one, and a comparison with `original` reads the run's own verdicts of
+/// that classifier, not the primary classifier's.
+#[test]
+fn a_secondary_classifier_is_compared_with_its_own_verdicts() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let run = offline_blackmail_run(dir.path());
+    let eval_awareness: String = results(&run)
+        .query_row(
+            "SELECT name || '@' || version FROM plugins WHERE role LIKE 'classifier:blackmail:%eval-awareness'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("the run's eval-awareness classifier");
+    // Without a judge it can decide nothing here, in the run as now.
+    let output = rescore(dir.path(), &run, &["--classifier", &eval_awareness]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("48 of them need a judge"),
+        "{}",
+        stderr(&output)
+    );
+    let comparison = diff_json(
+        dir.path(),
+        &[run.to_str().expect("a path"), "--labels", &eval_awareness],
+    );
+    let classifier = eval_awareness.rsplit_once('@').expect("a version").0;
+    assert_eq!(comparison["a"]["classifier"], json!(classifier));
+    for row in comparison["pooled"].as_array().expect("pooled rows") {
+        for side in ["a", "b"] {
+            assert_eq!(row[side]["errors"], 24, "{row}");
+            assert_eq!(row[side]["completed"], 0, "{row}");
+        }
+        assert_eq!(row["differs"], false, "{row}");
+    }
+}

@@ -27,12 +27,6 @@ pub enum LabelSetError {
 }
 
 impl Store {
-    /// The label set of that name already stored, as `(classifier,
-    /// created)`.
-    pub fn label_set_made(&self, name: &str) -> Result<Option<(String, String)>, StoreError> {
-        existing(&self.conn, name).map_err(|e| self.wrap(e))
-    }
-
     /// Stores a label set, whole or not at all. A name already taken is
     /// an error naming the set that has it: nothing is ever overwritten.
     pub fn add_label_set(&mut self, set: &LabelSet) -> Result<(), LabelSetError> {
