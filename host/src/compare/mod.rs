@@ -27,6 +27,7 @@
 //! classifier too: the run's own verdicts of the classifier the other side
 //! labels by, so that like is compared with like.
 
+mod pairing;
 mod render;
 
 use std::collections::HashMap;
@@ -35,8 +36,10 @@ use serde::Serialize;
 
 pub use render::{render, table};
 
+use pairing::{Pairs, outcomes, pair};
+
 use crate::report::Cell;
-use crate::results::{ORIGINAL, ResultsError, RunResults, SampleStatus, figures};
+use crate::results::{ORIGINAL, ResultsError, RunResults, figures};
 use crate::stats::{
     Difference, PairedCounts, fisher_exact, independent_difference_95, mcnemar_exact,
     paired_difference_95, wilson_95,
@@ -285,103 +288,6 @@ fn arm(cell: &Cell) -> Arm {
         ci_low: cell.ci_low,
         ci_high: cell.ci_high,
     }
-}
-
-/// A sample as a rate counts it: harmful, not harmful, or outside the rate
-/// (an error, a refused, blocked or truncated ending, still pending).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Counted {
-    Harmful,
-    NotHarmful,
-    Outside,
-}
-
-/// What pairs a sample with its counterpart within a cell: its index and
-/// its seed.
-type PairKey = (u32, u64);
-
-/// Per cell, each sample's pair key and how it counts, by the rule of
-/// `results::figures`.
-fn outcomes(run: &RunResults) -> HashMap<CellKey, Vec<(PairKey, Counted)>> {
-    let mut out: HashMap<CellKey, Vec<_>> = HashMap::new();
-    for sample in &run.samples {
-        let counted = match sample.status {
-            SampleStatus::Pending | SampleStatus::Error => Counted::Outside,
-            SampleStatus::Completed => {
-                let harmful = sample
-                    .record
-                    .verdicts
-                    .first()
-                    .and_then(|v| v.outcome.as_ref().ok())
-                    .is_some_and(|v| v.harmful);
-                if harmful {
-                    Counted::Harmful
-                } else if sample.record.stop.is_some() {
-                    Counted::Outside
-                } else {
-                    Counted::NotHarmful
-                }
-            }
-        };
-        out.entry(CellKey {
-            model: sample.model.clone(),
-            scenario: sample.scenario.clone(),
-            condition: sample.condition_id.clone(),
-        })
-        .or_default()
-        .push(((sample.sample_index, sample.seed), counted));
-    }
-    out
-}
-
-/// How a cell's samples pair.
-#[derive(Debug, Clone, Copy, Default)]
-struct Pairs {
-    /// Samples that pair, whatever they count as.
-    matched: u64,
-    /// Pairs counted on both sides.
-    counts: PairedCounts,
-    /// Samples counted on A's side, on B's.
-    a_counted: u64,
-    b_counted: u64,
-}
-
-impl Pairs {
-    fn pairing(&self) -> Pairing {
-        let complete = self.counts.pairs();
-        if self.matched == 0 {
-            Pairing::Unpaired
-        } else if complete > 0 && complete == self.a_counted && complete == self.b_counted {
-            Pairing::Paired
-        } else {
-            Pairing::Partial
-        }
-    }
-}
-
-fn pair(a: &[(PairKey, Counted)], b: &[(PairKey, Counted)]) -> Pairs {
-    let b_by_key: HashMap<PairKey, Counted> = b.iter().copied().collect();
-    let counted = |c: &Counted| *c != Counted::Outside;
-    let mut pairs = Pairs {
-        a_counted: a.iter().filter(|(_, c)| counted(c)).count() as u64,
-        b_counted: b.iter().filter(|(_, c)| counted(c)).count() as u64,
-        ..Pairs::default()
-    };
-    for (k, a_counted) in a {
-        let Some(b_counted) = b_by_key.get(k) else {
-            continue;
-        };
-        pairs.matched += 1;
-        let slot = match (a_counted, b_counted) {
-            (Counted::Harmful, Counted::Harmful) => &mut pairs.counts.both,
-            (Counted::Harmful, Counted::NotHarmful) => &mut pairs.counts.a_only,
-            (Counted::NotHarmful, Counted::Harmful) => &mut pairs.counts.b_only,
-            (Counted::NotHarmful, Counted::NotHarmful) => &mut pairs.counts.neither,
-            _ => continue,
-        };
-        *slot += 1;
-    }
-    pairs
 }
 
 fn row(k: &CellKey, condition: Option<String>, a: Arm, b: Arm, pairs: &Pairs) -> Row {
