@@ -61,6 +61,15 @@ pub enum Command {
     /// Watch a project: on every change rebuild it, test it, and run a few
     /// samples against a model.
     Dev(DevArgs),
+    /// Run a classifier again over a finished run's stored transcripts and
+    /// keep its verdicts as a new label set beside the run's own
+    /// (`original`), which is never changed.
+    Rescore(RescoreArgs),
+    /// Compare two runs, or two label sets of one run, cell by cell: each
+    /// side's rate, the difference B − A with its 95% interval, and an exact
+    /// test, paired where the samples pair.
+    #[command(after_help = DIFF_EXAMPLES)]
+    Diff(DiffArgs),
     /// Pack a finished run into one file to share: the suite, the lockfile,
     /// the exact plugin components, every transcript, verdict and judge
     /// exchange. No key and no path of this machine goes in.
@@ -96,6 +105,20 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub no_compile_cache: bool,
 }
+
+const DIFF_EXAMPLES: &str = "\
+Sides:
+  crucible diff RUN_A RUN_B                    each run's own verdicts (`original`)
+  crucible diff RUN --labels NAME              RUN's `original` against its label set NAME
+  crucible diff RUN --labels NAME1 NAME2       two label sets of one run
+  crucible diff RUN_A RUN_B --labels NAME      label set NAME of each run
+  crucible diff RUN_A RUN_B --labels X Y       A's label set X against B's label set Y
+
+A run is its directory (or its results.sqlite); name the runs before --labels.
+Samples pair when model, scenario,
+condition, sample index and seed match: two label sets of one run always pair, two
+runs pair where their seeds match. The exit status is 0 whatever the difference, 2
+on bad input.";
 
 /// The two kinds of plugin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -550,6 +573,90 @@ pub struct RunArgs {
     /// the sampling each model will be sent) and send nothing.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RescoreArgs {
+    /// The finished run: its directory (or its results.sqlite).
+    pub run: PathBuf,
+
+    /// The classifier, as NAME@VERSION with an exact version: a package
+    /// name (or the key of the run's suite's [classifiers.KEY] entry), from
+    /// the registry the run's suite names. It judges every sample of the
+    /// scenarios that used a classifier of that name, in the position it
+    /// had there (primary or secondary).
+    #[arg(
+        long,
+        value_name = "NAME@VERSION",
+        required_unless_present = "component"
+    )]
+    pub classifier: Option<String>,
+
+    /// The classifier's component file instead of --classifier.
+    #[arg(long, value_name = "PATH.wasm", conflicts_with = "classifier")]
+    pub component: Option<PathBuf>,
+
+    /// The registry to fetch --classifier from instead of the run's
+    /// suite's: a directory or an http(s) URL.
+    #[arg(long, value_name = "DIR|URL", conflicts_with = "component")]
+    pub registry: Option<String>,
+
+    /// The model the classifier may consult, as for `crucible run --judge`.
+    /// Without one, a verdict that needs a judge is an error, except on the
+    /// offline reference models' samples, whose primary classifier is
+    /// answered by their known label as in a run.
+    #[arg(long, value_name = "PROVIDER/MODEL[,KEY=VALUE...]")]
+    pub judge: Option<String>,
+
+    /// The new label set's name (default: NAME@VERSION, or
+    /// NAME@VERSION+PROVIDER/MODEL with --judge). A name already taken is
+    /// an error: label sets are never replaced.
+    #[arg(long, value_name = "LABEL_SET")]
+    pub name: Option<String>,
+
+    /// Samples classified at once.
+    #[arg(short = 'j', long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=i64::from(crucible::suite::MAX_CONCURRENCY)))]
+    pub concurrency: u32,
+
+    /// Use only the local cache of an HTTP registry, never the network.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Send every judge call to its provider even when the response cache
+    /// holds its answer.
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// No progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Side A: a run directory (or its results.sqlite).
+    pub a: PathBuf,
+
+    /// Side B: another run. Without it, both sides are label sets of A
+    /// (see --labels).
+    pub b: Option<PathBuf>,
+
+    /// The label sets compared: two names, A's then B's; or one, which
+    /// with one run is compared with its `original`, and with two runs is
+    /// taken on both sides. Default: `original` on both sides.
+    #[arg(long, num_args = 1..=2, value_name = "LABEL_SET")]
+    pub labels: Vec<String>,
+
+    /// Show every cell, not only the cells that differ.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Print the comparison as JSON instead of tables.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

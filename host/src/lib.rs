@@ -9,6 +9,7 @@
 pub mod authoring;
 mod batching;
 pub mod bundle;
+pub mod compare;
 pub mod judge;
 pub mod model;
 pub mod native;
@@ -18,6 +19,7 @@ pub mod portable;
 pub mod pricing;
 pub mod provenance;
 pub mod report;
+pub mod rescore;
 pub mod results;
 pub mod run;
 pub mod serve;

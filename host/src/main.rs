@@ -4,8 +4,10 @@ mod authoring_commands;
 mod bundle_command;
 mod cli;
 mod console;
+mod diff_command;
 mod registry_admin;
 mod registry_commands;
+mod rescore_command;
 mod run_command;
 mod verify_command;
 
@@ -53,6 +55,8 @@ fn main() -> ExitCode {
         Command::Dev(args) => authoring_commands::dev(args),
         Command::Bundle(args) => bundle_command::bundle(args),
         Command::Verify(args) => verify_command::verify(args),
+        Command::Rescore(args) => rescore_command::rescore(args),
+        Command::Diff(args) => diff_command::diff(args),
     };
     match outcome {
         Ok(code) => code,

@@ -1,4 +1,13 @@
-//! Rates and their confidence intervals.
+//! Rates and their confidence intervals, differences of rates and their
+//! intervals, and the exact tests that compare two sets of labels.
+
+mod difference;
+mod fisher;
+mod mcnemar;
+
+pub use difference::{Difference, PairedCounts, independent_difference_95, paired_difference_95};
+pub use fisher::fisher_exact;
+pub use mcnemar::mcnemar_exact;
 
 /// z for a two-sided 95% interval.
 const Z95: f64 = 1.959_963_984_540_054;

@@ -4,12 +4,14 @@
 //! rescoring, comparisons) starts here rather than at the SQL.
 
 mod figures;
+mod label_set;
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 pub use figures::figures;
+pub use label_set::{LabelSet, LabelVerdict, ORIGINAL, classifier_name};
 
 use crate::run::SampleRecord;
 use crate::store::StoreError;
@@ -45,6 +47,18 @@ pub enum ResultsError {
         planned: usize,
         dir: String,
     },
+    #[error("run {run_id} has no label set `{name}`; it has: {known}")]
+    UnknownLabelSet {
+        run_id: String,
+        name: String,
+        known: String,
+    },
+    #[error("no classifier named `{name}` judged run {run_id}; its classifiers are: {known}")]
+    UnknownClassifier {
+        run_id: String,
+        name: String,
+        known: String,
+    },
 }
 
 /// A whole run.
@@ -61,6 +75,10 @@ pub struct RunResults {
     pub plugins: Vec<PluginRecord>,
     /// Every planned sample, in plan order.
     pub samples: Vec<SampleResult>,
+    /// Label sets made after the run (`crucible rescore`), beside its own
+    /// verdicts (`original`), oldest first.
+    #[serde(default)]
+    pub label_sets: Vec<LabelSet>,
 }
 
 /// A plugin the run loaded, under the role it played.

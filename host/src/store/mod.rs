@@ -2,6 +2,7 @@
 //! configuration, the plugins' identities, the plan, and every transcript,
 //! verdict, log and error. Summaries are computed from it, never kept apart.
 
+mod label_sets;
 mod read;
 mod schema;
 
@@ -11,6 +12,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::plugin::PluginInfo;
 use crate::run::{PlannedSample, SampleRecord, UsageByModel};
+
+pub use label_sets::LabelSetError;
 
 #[derive(Debug, thiserror::Error)]
 #[error("results store {path}: {source}")]

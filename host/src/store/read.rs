@@ -7,6 +7,7 @@ use std::path::Path;
 use rusqlite::{Connection, OpenFlags};
 
 use super::StoreError;
+use crate::judge::JudgeSettings;
 use crate::results::{PluginRecord, ResultsError, RunResults, SampleResult, SampleStatus};
 use crate::run::{SampleError, SampleRecord, VerdictRecord};
 use crate::transcript::Verdict;
@@ -44,6 +45,7 @@ pub(super) fn results(conn: &Connection) -> Result<RunResults, ResultsError> {
     let lockfile = meta("lockfile")?;
     let plugins = plugins(conn)?;
     let samples = samples(conn)?;
+    let label_sets = super::label_sets::read(conn)?;
     Ok(RunResults {
         run_id,
         config,
@@ -51,6 +53,7 @@ pub(super) fn results(conn: &Connection) -> Result<RunResults, ResultsError> {
         lockfile,
         plugins,
         samples,
+        label_sets,
     })
 }
 
@@ -211,48 +214,14 @@ fn verdicts(conn: &Connection) -> Result<Vec<(i64, VerdictRecord)>, ResultsError
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, String>(1)?,
-            r.get::<_, Option<bool>>(2)?,
-            r.get::<_, Option<String>>(3)?,
-            r.get::<_, Option<f64>>(4)?,
-            r.get::<_, Option<String>>(5)?,
-            r.get::<_, Option<String>>(6)?,
-            r.get::<_, Option<bool>>(7)?,
-            r.get::<_, Option<String>>(8)?,
-            r.get::<_, Option<String>>(9)?,
+            VerdictColumns::read(r, 2)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, classifier, harmful, label, score, explanation, evidence, judged, judge, error) =
-            row?;
-        let what = |column: &str| format!("sample {id}'s verdict by {classifier}: its {column}");
-        let outcome = match (error, harmful) {
-            (Some(error), _) => Err(error),
-            (None, None) => Err("no verdict was stored".to_owned()),
-            (None, Some(harmful)) => Ok(Verdict {
-                harmful,
-                label: label.unwrap_or_default(),
-                score: score.unwrap_or_default(),
-                explanation: explanation.unwrap_or_default(),
-                evidence: match evidence {
-                    None => Vec::new(),
-                    Some(text) => {
-                        serde_json::from_str(&text).map_err(|source| ResultsError::Corrupt {
-                            what: what("evidence"),
-                            source,
-                        })?
-                    }
-                },
-                judged: judged.unwrap_or_default(),
-            }),
-        };
-        let judge = match judge {
-            None => Vec::new(),
-            Some(text) => serde_json::from_str(&text).map_err(|source| ResultsError::Corrupt {
-                what: what("judge settings"),
-                source,
-            })?,
-        };
+        let (id, classifier, columns) = row?;
+        let (outcome, judge) = columns
+            .parse(|column| format!("sample {id}'s verdict by {classifier}: its {column}"))?;
         out.push((
             id,
             VerdictRecord {
@@ -263,4 +232,70 @@ fn verdicts(conn: &Connection) -> Result<Vec<(i64, VerdictRecord)>, ResultsError
         ));
     }
     Ok(out)
+}
+
+/// A verdict's columns as stored, in `verdicts` and `label_verdicts`
+/// alike: `harmful, label, score, explanation, evidence, judged, judge,
+/// error`.
+pub(super) struct VerdictColumns {
+    harmful: Option<bool>,
+    label: Option<String>,
+    score: Option<f64>,
+    explanation: Option<String>,
+    evidence: Option<String>,
+    judged: Option<bool>,
+    judge: Option<String>,
+    error: Option<String>,
+}
+
+impl VerdictColumns {
+    /// The eight columns from `first` on.
+    pub(super) fn read(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Self> {
+        Ok(Self {
+            harmful: row.get(first)?,
+            label: row.get(first + 1)?,
+            score: row.get(first + 2)?,
+            explanation: row.get(first + 3)?,
+            evidence: row.get(first + 4)?,
+            judged: row.get(first + 5)?,
+            judge: row.get(first + 6)?,
+            error: row.get(first + 7)?,
+        })
+    }
+
+    /// The verdict (or what kept the classifier from one) and the judge
+    /// settings it rests on; `what` names a column in an error.
+    pub(super) fn parse(
+        self,
+        what: impl Fn(&str) -> String,
+    ) -> Result<(Result<Verdict, String>, Vec<JudgeSettings>), ResultsError> {
+        let outcome = match (self.error, self.harmful) {
+            (Some(error), _) => Err(error),
+            (None, None) => Err("no verdict was stored".to_owned()),
+            (None, Some(harmful)) => Ok(Verdict {
+                harmful,
+                label: self.label.unwrap_or_default(),
+                score: self.score.unwrap_or_default(),
+                explanation: self.explanation.unwrap_or_default(),
+                evidence: match self.evidence {
+                    None => Vec::new(),
+                    Some(text) => {
+                        serde_json::from_str(&text).map_err(|source| ResultsError::Corrupt {
+                            what: what("evidence"),
+                            source,
+                        })?
+                    }
+                },
+                judged: self.judged.unwrap_or_default(),
+            }),
+        };
+        let judge = match self.judge {
+            None => Vec::new(),
+            Some(text) => serde_json::from_str(&text).map_err(|source| ResultsError::Corrupt {
+                what: what("judge settings"),
+                source,
+            })?,
+        };
+        Ok((outcome, judge))
+    }
 }

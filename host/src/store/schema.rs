@@ -80,6 +80,39 @@ CREATE TABLE IF NOT EXISTS verdicts (
     error       TEXT,
     PRIMARY KEY (sample_id, position)
 );
+
+-- Label sets made after the run (`crucible rescore`), beside the run's own
+-- verdicts above, which they never replace: one classifier's verdicts over
+-- the samples it judged, each set written whole in one transaction.
+CREATE TABLE IF NOT EXISTS label_sets (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE,
+    -- name@version of the classifier, and the sha256 of the component.
+    classifier   TEXT NOT NULL,
+    sha256       TEXT NOT NULL,
+    source       TEXT NOT NULL,
+    -- provider/model of the judge it could consult, or NULL.
+    judge        TEXT,
+    created      TEXT NOT NULL,
+    host_version TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS label_verdicts (
+    label_set   INTEGER NOT NULL REFERENCES label_sets (id),
+    sample_id   INTEGER NOT NULL REFERENCES samples (id),
+    -- As in `verdicts`.
+    harmful     INTEGER,
+    label       TEXT,
+    score       REAL,
+    explanation TEXT,
+    evidence    TEXT,
+    judged      INTEGER,
+    judge       TEXT,
+    error       TEXT,
+    -- The classifier's log (JSON), with every judge exchange.
+    logs        TEXT NOT NULL,
+    PRIMARY KEY (label_set, sample_id)
+);
 ";
 
 /// Columns added since the first schema, each with the statement that adds

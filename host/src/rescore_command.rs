@@ -1,0 +1,184 @@
+//! `crucible rescore`: a classifier run again over a finished run's
+//! transcripts, its verdicts stored as a new label set, and how they
+//! differ from the run's own. Ctrl-C stores nothing: a label set is
+//! written whole or not at all.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crucible::compare;
+use crucible::model::response_cache::ResponseCache;
+use crucible::plugin::{PluginSource, RuntimeConfig};
+use crucible::rescore::{self, ClassifierRef, LabelChanges, Lookup, RescoreOptions};
+use crucible::results::{LabelSet, ORIGINAL, RunResults};
+use crucible::run::{ResponseCacheSettings, results_path};
+use crucible::store::Store;
+
+use crate::cli::RescoreArgs;
+use crate::{EXIT_SAMPLES_FAILED, cache_dir, limits};
+
+/// Exit status of a rescore stopped by Ctrl-C, as a shell reports SIGINT.
+const EXIT_INTERRUPTED: u8 = 130;
+
+pub fn rescore(args: RescoreArgs) -> Result<ExitCode> {
+    let run = RunResults::load(&args.run)?;
+    run.require_finished(&args.run)?;
+    let component = match (&args.component, &args.classifier) {
+        (Some(path), _) => PluginSource::from_file(path, None)?,
+        (None, Some(text)) => {
+            let wanted: ClassifierRef = text.parse()?;
+            let lookup = Lookup {
+                registry: args.registry.clone(),
+                offline: args.offline,
+            };
+            rescore::resolve(&run, &wanted, &lookup)?
+        }
+        (None, None) => anyhow::bail!("name the classifier with --classifier NAME@VERSION"),
+    };
+    let options = RescoreOptions {
+        name: args.name.clone(),
+        judge: args.judge.clone(),
+        concurrency: args.concurrency,
+        limits: limits(&args.sandbox)?,
+        cache_dir: cache_dir(&args.sandbox),
+        responses: ResponseCacheSettings {
+            path: RuntimeConfig::default()
+                .cache_dir
+                .map(|dir| ResponseCache::path_in(&dir)),
+            refresh: args.no_cache,
+        },
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let bar = Bar::new(args.quiet);
+    let outcome = runtime.block_on(async {
+        tokio::select! {
+            set = rescore::rescore(&run, &component, &options, &bar) => Some(set),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    bar.finish();
+    // Samples abandoned by an interruption may still be on their threads.
+    runtime.shutdown_background();
+    let Some(set) = outcome else {
+        eprintln!("Interrupted: no label set was stored.");
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    };
+    let set = set?;
+    let store_path = if args.run.is_dir() {
+        results_path(&args.run)
+    } else {
+        args.run.clone()
+    };
+    Store::open(&store_path)?.add_label_set(&set)?;
+    let changes = rescore::changes(&run, &set);
+    print!("{}", summary(run, &set, &changes, &args.run)?);
+    if changes.errors > 0 {
+        eprintln!(
+            "{} of {} verdicts are errors; they are stored as errors, not counted as harmful or not.",
+            changes.errors, changes.samples
+        );
+        if changes.need_a_judge > 0 {
+            eprintln!(
+                "{} of them need a judge: rescore with --judge provider/model.",
+                changes.need_a_judge
+            );
+        }
+        return Ok(ExitCode::from(EXIT_SAMPLES_FAILED));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What was stored, its rates per model x scenario beside the run's own,
+/// and how its verdicts changed.
+fn summary(
+    mut run: RunResults,
+    set: &LabelSet,
+    changes: &LabelChanges,
+    dir: &Path,
+) -> Result<String> {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let judge = set.judge.as_deref().unwrap_or("none");
+    let _ = writeln!(
+        out,
+        "Stored label set `{}` in run {}: {} by {} (sha256 {}), judge {judge}.",
+        set.name,
+        run.run_id,
+        count(set.verdicts.len(), "verdict"),
+        set.classifier,
+        set.sha256.get(..12).unwrap_or(&set.sha256),
+    );
+    let _ = writeln!(
+        out,
+        "Against the run's own verdicts by {}: {} became harmful, {} became not harmful, \
+         {} became errors, {} errors now have a verdict.",
+        set.classifier_name(),
+        changes.became_harmful,
+        changes.became_not_harmful,
+        changes.became_errors,
+        changes.errors_resolved,
+    );
+    run.label_sets.push(set.clone());
+    let comparison = compare::compare(&run, ORIGINAL, &run, &set.name)?;
+    let _ = writeln!(
+        out,
+        "\nPer model x scenario, A = `original`, B = `{}` (B − A in percentage points, 95% interval):",
+        set.name
+    );
+    out.push_str(&compare::table(&comparison.pooled, false));
+    let _ = writeln!(
+        out,
+        "Cell by cell: crucible diff {} --labels {ORIGINAL} {}",
+        dir.display(),
+        set.name
+    );
+    Ok(out)
+}
+
+fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// A progress bar on a terminal; nothing elsewhere.
+struct Bar(Option<ProgressBar>);
+
+impl Bar {
+    fn new(quiet: bool) -> Self {
+        if quiet || !std::io::stderr().is_terminal() {
+            return Self(None);
+        }
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+        let style =
+            ProgressStyle::with_template("{bar:30} {pos}/{len} samples rescored  {msg}  ETA {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
+        bar.set_style(style);
+        Self(Some(bar))
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl rescore::Progress for Bar {
+    fn progress(&self, done: usize, total: usize, errors: usize) {
+        if let Some(bar) = &self.0 {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            bar.set_message(format!("{errors} errors"));
+        }
+    }
+}
