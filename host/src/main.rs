@@ -6,6 +6,8 @@ mod console;
 mod registry_admin;
 mod registry_commands;
 mod run_command;
+mod show_command;
+mod summary_command;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -36,6 +38,8 @@ fn main() -> ExitCode {
     );
     let outcome = match cli.command {
         Command::Run(args) => run_command::run(args),
+        Command::Summary(args) => summary_command::run(&args),
+        Command::Show(args) => show_command::run(args),
         Command::Check(args) => check_command(args),
         Command::Inspect(args) => inspect_command(args).map(|()| ExitCode::SUCCESS),
         Command::Lock(args) => registry_commands::lock(args),

@@ -10,11 +10,12 @@ use tokio::sync::Notify;
 use crucible::model::response_cache::ResponseCache;
 use crucible::plugin::RuntimeConfig;
 use crucible::report;
+use crucible::report::terminal::SummaryView;
 use crucible::run::{
     self, DryRun, Observer, ResponseCacheSettings, ResumeRequest, RunOutcome, RunRequest,
 };
 
-use crate::cli::RunArgs;
+use crate::cli::{RunArgs, SummaryFlags};
 use crate::console::Console;
 use crate::{EXIT_SAMPLES_FAILED, cache_dir, limits};
 
@@ -65,7 +66,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     // Samples abandoned by an interruption may still be on their threads:
     // they are not waited for, and stay pending in the store.
     runtime.shutdown_background();
-    report_outcome(&outcome?, args.quiet)
+    report_outcome(&outcome?, args.summary)
 }
 
 fn request(
@@ -116,19 +117,26 @@ async fn stop_on_signal(interrupt: Arc<Notify>, console: Arc<Console>) {
     interrupt.notify_one();
 }
 
-fn report_outcome(outcome: &RunOutcome, quiet: bool) -> Result<ExitCode> {
+fn report_outcome(outcome: &RunOutcome, flags: SummaryFlags) -> Result<ExitCode> {
+    let summary = &outcome.summary;
+    let groups = report::groups::groups(&summary.cells, &outcome.conditions);
     print!(
         "{}",
-        report::table(&outcome.summary.cells, outcome.summary.judge.as_deref())
+        report::terminal::render(&SummaryView {
+            run_id: &summary.run_id,
+            suite: &summary.suite,
+            subsuite: summary.subsuite.as_deref(),
+            judge: summary.judge.as_deref(),
+            cells: &summary.cells,
+            groups: &groups,
+            usage: &summary.usage,
+            show_cells: flags.cells,
+        })
     );
-    print!("{}", report::usage_table(&outcome.summary.usage));
-    print!("{}", report::served_lines(&outcome.summary.usage));
-    for warning in &outcome.summary.warnings {
+    for warning in &summary.warnings {
         eprintln!("warning: {warning}");
     }
-    if !quiet {
-        println!("Results: {}", outcome.dir.display());
-    }
+    println!("Results: {}", outcome.dir.display());
     if outcome.errors > 0 {
         eprintln!(
             "{} of {} samples failed; they are stored as errors, not counted as harmful or not. First failures:",
