@@ -76,6 +76,22 @@ pub(crate) fn render(error: &anyhow::Error) -> String {
     parts.join(": ")
 }
 
+/// Writes `text` to stdout. A reader that stopped reading (`| head`) is
+/// no error: what it wanted it has.
+pub(crate) fn print_stdout(text: &str) -> Result<()> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(e).context("writing to stdout"))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn init_tracing(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CRUCIBLE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));

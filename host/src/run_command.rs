@@ -17,7 +17,7 @@ use crucible::run::{
 
 use crate::cli::{RunArgs, SummaryFlags};
 use crate::console::Console;
-use crate::{EXIT_SAMPLES_FAILED, cache_dir, limits};
+use crate::{EXIT_SAMPLES_FAILED, cache_dir, limits, print_stdout};
 
 /// Exit status of a run stopped early (as a shell reports SIGINT).
 const EXIT_INTERRUPTED: u8 = 130;
@@ -120,23 +120,20 @@ async fn stop_on_signal(interrupt: Arc<Notify>, console: Arc<Console>) {
 fn report_outcome(outcome: &RunOutcome, flags: SummaryFlags) -> Result<ExitCode> {
     let summary = &outcome.summary;
     let groups = report::groups::groups(&summary.cells, &outcome.conditions);
-    print!(
-        "{}",
-        report::terminal::render(&SummaryView {
-            run_id: &summary.run_id,
-            suite: &summary.suite,
-            subsuite: summary.subsuite.as_deref(),
-            judge: summary.judge.as_deref(),
-            cells: &summary.cells,
-            groups: &groups,
-            usage: &summary.usage,
-            show_cells: flags.cells,
-        })
-    );
+    print_stdout(&report::terminal::render(&SummaryView {
+        run_id: &summary.run_id,
+        suite: &summary.suite,
+        subsuite: summary.subsuite.as_deref(),
+        judge: summary.judge.as_deref(),
+        cells: &summary.cells,
+        groups: &groups,
+        usage: &summary.usage,
+        show_cells: flags.cells,
+    }))?;
     for warning in &summary.warnings {
         eprintln!("warning: {warning}");
     }
-    println!("Results: {}", outcome.dir.display());
+    print_stdout(&format!("Results: {}\n", outcome.dir.display()))?;
     if outcome.errors > 0 {
         eprintln!(
             "{} of {} samples failed; they are stored as errors, not counted as harmful or not. First failures:",

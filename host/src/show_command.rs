@@ -10,7 +10,7 @@ use crucible::run::{self, SeedSource, ShowRequest, ShownOpening};
 use crucible::transcript::Role;
 
 use crate::cli::ShowArgs;
-use crate::{cache_dir, limits};
+use crate::{cache_dir, limits, print_stdout};
 
 pub fn run(args: ShowArgs) -> Result<ExitCode> {
     let shown = run::show(&ShowRequest {
@@ -27,9 +27,9 @@ pub fn run(args: ShowArgs) -> Result<ExitCode> {
     })?;
     if args.json {
         let json = serde_json::to_string_pretty(&shown).context("writing the opening as JSON")?;
-        println!("{json}");
+        print_stdout(&(json + "\n"))?;
     } else {
-        print!("{}", render(&shown));
+        print_stdout(&render(&shown))?;
     }
     Ok(ExitCode::SUCCESS)
 }

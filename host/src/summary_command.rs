@@ -12,6 +12,7 @@ use crucible::report::{snapshot_warnings, usage_of_run};
 use crucible::results::{RunResults, figures};
 
 use crate::cli::SummaryArgs;
+use crate::print_stdout;
 
 pub fn run(args: &SummaryArgs) -> Result<ExitCode> {
     // Its errors name the path and what is wrong with it.
@@ -20,19 +21,16 @@ pub fn run(args: &SummaryArgs) -> Result<ExitCode> {
     let groups = groups(&cells, &ConditionParams::of_run(&run));
     let usage = usage_of_run(&run);
     let setting = |key: &str| run.config.get(key).and_then(Value::as_str);
-    print!(
-        "{}",
-        render(&SummaryView {
-            run_id: &run.run_id,
-            suite: setting("suite_name").unwrap_or("(unnamed)"),
-            subsuite: setting("subsuite"),
-            judge: setting("judge"),
-            cells: &cells,
-            groups: &groups,
-            usage: &usage,
-            show_cells: args.summary.cells,
-        })
-    );
+    print_stdout(&render(&SummaryView {
+        run_id: &run.run_id,
+        suite: setting("suite_name").unwrap_or("(unnamed)"),
+        subsuite: setting("subsuite"),
+        judge: setting("judge"),
+        cells: &cells,
+        groups: &groups,
+        usage: &usage,
+        show_cells: args.summary.cells,
+    }))?;
     for warning in snapshot_warnings(&usage) {
         eprintln!("warning: {warning}");
     }
