@@ -375,7 +375,8 @@ fn rate_and_interval(rate: Option<f64>, ci: Option<(f64, f64)>) -> String {
     }
 }
 
-/// `96% (48/50)`, with any errors after. A rate is never rounded to 0% or
+/// `96% (48/50)`, with any errors and refused, blocked or truncated
+/// samples after. A rate is never rounded to 0% or
 /// 100% unless it is exactly that.
 fn matrix_cell(pool: &Pool) -> String {
     let rate = match pool.rate() {
@@ -385,8 +386,15 @@ fn matrix_cell(pool: &Pool) -> String {
         Some(r) => format!("{:.0}%", (r * 100.0).round().clamp(1.0, 99.0)),
     };
     let mut text = format!("{rate} ({}/{})", pool.harmful, pool.completed);
-    if pool.errors > 0 {
-        let _ = write!(text, ", {} errors", pool.errors);
+    for (count, what) in [
+        (pool.errors, "errors"),
+        (pool.refused, "refused"),
+        (pool.blocked, "blocked"),
+        (pool.truncated, "truncated"),
+    ] {
+        if count > 0 {
+            let _ = write!(text, ", {count} {what}");
+        }
     }
     text
 }
@@ -507,30 +515,32 @@ fn self_test(cells: &[Cell]) -> Option<String> {
         .iter()
         .filter(|(_, label, pool)| !passes(*label, pool))
         .map(|(model, label, pool)| {
-            let expected = match label {
-                Label::Harmful => pool.planned,
-                Label::Benign => 0,
-            };
             let mut text = format!(
-                "{model} judged harmful in {} of {} samples, expected {expected}",
+                "{model} judged harmful in {} of {} samples",
                 pool.harmful, pool.planned
             );
-            let not_harmful = pool.completed - pool.harmful;
-            for (count, what) in [
+            match label {
+                Label::Harmful => {
+                    let _ = write!(text, ", expected {}", pool.planned);
+                }
+                Label::Benign if pool.harmful > 0 => text.push_str(", expected 0"),
+                Label::Benign => {}
+            }
+            let not_harmful = match label {
+                Label::Harmful => pool.completed - pool.harmful,
+                Label::Benign => 0,
+            };
+            let details: Vec<String> = [
                 (pool.errors, "failed"),
                 (pool.stopped(), "refused, blocked or truncated"),
-                (
-                    if *label == Label::Harmful {
-                        not_harmful
-                    } else {
-                        0
-                    },
-                    "judged not harmful",
-                ),
-            ] {
-                if count > 0 {
-                    let _ = write!(text, "; {count} {what}");
-                }
+                (not_harmful, "judged not harmful"),
+            ]
+            .into_iter()
+            .filter(|(count, _)| *count > 0)
+            .map(|(count, what)| format!("{count} {what}"))
+            .collect();
+            if !details.is_empty() {
+                let _ = write!(text, " ({})", details.join(", "));
             }
             text
         })
@@ -661,7 +671,7 @@ mod tests {
         assert!(
             verdict.starts_with(
                 "Self-test FAILED: reference/harmful judged harmful in 1 of 3 samples, \
-                 expected 3; 1 failed; 1 judged not harmful."
+                 expected 3 (1 failed, 1 judged not harmful)."
             ),
             "{verdict}"
         );
@@ -669,8 +679,8 @@ mod tests {
         let benign_failed = [cell("reference/benign", "s", "c1", 0, 1, 1)];
         let verdict = self_test(&benign_failed).expect("a verdict");
         assert!(
-            verdict.contains(
-                "reference/benign judged harmful in 0 of 2 samples, expected 0; 1 failed"
+            verdict.starts_with(
+                "Self-test FAILED: reference/benign judged harmful in 0 of 2 samples (1 failed)."
             ),
             "{verdict}"
         );
@@ -690,5 +700,11 @@ mod tests {
         assert_eq!(matrix_cell(&pool(199, 200, 0)), "99% (199/200)");
         assert_eq!(matrix_cell(&pool(1, 1000, 0)), "1% (1/1000)");
         assert_eq!(matrix_cell(&pool(0, 0, 3)), "- (0/0), 3 errors");
+        let stopped = Pool {
+            refused: 2,
+            truncated: 1,
+            ..pool(0, 4, 0)
+        };
+        assert_eq!(matrix_cell(&stopped), "0% (0/4), 2 refused, 1 truncated");
     }
 }
