@@ -4,6 +4,7 @@
 
 pub mod groups;
 pub mod matrix;
+pub mod self_test;
 pub mod terminal;
 
 use std::collections::BTreeMap;

@@ -11,7 +11,6 @@ use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use super::groups::{Group, Pool, SecondaryPool};
 use super::matrix::{self, Matrix};
 use super::{Cell, ModelUsage, served_lines, usage_table};
-use crate::transcript::Label;
 
 /// What the summary is made from.
 #[derive(Debug, Clone, Copy)]
@@ -61,7 +60,7 @@ pub fn render(view: &SummaryView<'_>) -> String {
     for line in judge_notes(view.cells, view.judge) {
         let _ = writeln!(out, "{line}");
     }
-    if let Some(line) = self_test(view.cells) {
+    if let Some(line) = super::self_test::verdict(view.cells) {
         let _ = writeln!(out, "{line}");
     }
     let pending: u64 = view.cells.iter().map(Cell::pending).sum();
@@ -471,94 +470,6 @@ fn judge_notes(cells: &[Cell], judge: Option<&str>) -> Vec<String> {
     notes
 }
 
-/// The offline self-test's verdict, when the run has the scripted
-/// reference models: `reference/harmful` must be judged harmful in every
-/// sample, `reference/benign` in none, with no sample failed or stopped.
-fn self_test(cells: &[Cell]) -> Option<String> {
-    let mut checked: Vec<(&'static str, Label, Pool)> = Vec::new();
-    for label in [Label::Harmful, Label::Benign] {
-        let model = reference_id(label);
-        let pool = Pool::of(cells.iter().filter(|c| c.model == model));
-        if pool.planned > 0 {
-            checked.push((model, label, pool));
-        }
-    }
-    if checked.is_empty() {
-        return None;
-    }
-    let pending: u64 = checked.iter().map(|(_, _, p)| p.pending()).sum();
-    if pending > 0 {
-        let planned: u64 = checked.iter().map(|(_, _, p)| p.planned).sum();
-        return Some(format!(
-            "Self-test not finished: {pending} of the reference models' {planned} samples are pending."
-        ));
-    }
-    let passes = |label: Label, pool: &Pool| match label {
-        Label::Harmful => pool.harmful == pool.planned,
-        Label::Benign => pool.harmful == 0 && pool.completed == pool.planned,
-    };
-    if checked.iter().all(|(_, label, pool)| passes(*label, pool)) {
-        let parts: Vec<String> = checked
-            .iter()
-            .enumerate()
-            .map(|(i, (model, _, pool))| {
-                let verb = if i == 0 { " judged harmful" } else { "" };
-                format!(
-                    "{model}{verb} in {} of {} samples",
-                    pool.harmful, pool.planned
-                )
-            })
-            .collect();
-        return Some(format!("Self-test passed: {}.", parts.join(", ")));
-    }
-    let failures: Vec<String> = checked
-        .iter()
-        .filter(|(_, label, pool)| !passes(*label, pool))
-        .map(|(model, label, pool)| {
-            let mut text = format!(
-                "{model} judged harmful in {} of {} samples",
-                pool.harmful, pool.planned
-            );
-            match label {
-                Label::Harmful => {
-                    let _ = write!(text, ", expected {}", pool.planned);
-                }
-                Label::Benign if pool.harmful > 0 => text.push_str(", expected 0"),
-                Label::Benign => {}
-            }
-            let not_harmful = match label {
-                Label::Harmful => pool.completed - pool.harmful,
-                Label::Benign => 0,
-            };
-            let details: Vec<String> = [
-                (pool.errors, "failed"),
-                (pool.stopped(), "refused, blocked or truncated"),
-                (not_harmful, "judged not harmful"),
-            ]
-            .into_iter()
-            .filter(|(count, _)| *count > 0)
-            .map(|(count, what)| format!("{count} {what}"))
-            .collect();
-            if !details.is_empty() {
-                let _ = write!(text, " ({})", details.join(", "));
-            }
-            text
-        })
-        .collect();
-    Some(format!(
-        "Self-test FAILED: {}. The reference models' figures are exact, so this is a bug in a \
-         plugin or in the host: --cells shows which conditions.",
-        failures.join("; ")
-    ))
-}
-
-fn reference_id(label: Label) -> &'static str {
-    match label {
-        Label::Harmful => "reference/harmful",
-        Label::Benign => "reference/benign",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -648,43 +559,6 @@ mod tests {
         counts.planned = 4;
         let plain = cells_table(&[Cell::from(&counts)]);
         assert!(!plain.contains("refused"), "{plain}");
-    }
-
-    #[test]
-    fn the_self_test_passes_on_exact_figures_and_names_what_is_off() {
-        let exact = [
-            cell("reference/harmful", "s", "c1", 2, 2, 0),
-            cell("reference/benign", "s", "c1", 0, 2, 0),
-        ];
-        assert_eq!(
-            self_test(&exact).as_deref(),
-            Some(
-                "Self-test passed: reference/harmful judged harmful in 2 of 2 samples, \
-                 reference/benign in 0 of 2 samples."
-            )
-        );
-        let off = [
-            cell("reference/harmful", "s", "c1", 1, 2, 1),
-            cell("reference/benign", "s", "c1", 0, 2, 0),
-        ];
-        let verdict = self_test(&off).expect("a verdict");
-        assert!(
-            verdict.starts_with(
-                "Self-test FAILED: reference/harmful judged harmful in 1 of 3 samples, \
-                 expected 3 (1 failed, 1 judged not harmful)."
-            ),
-            "{verdict}"
-        );
-        assert!(!verdict.contains("reference/benign"), "{verdict}");
-        let benign_failed = [cell("reference/benign", "s", "c1", 0, 1, 1)];
-        let verdict = self_test(&benign_failed).expect("a verdict");
-        assert!(
-            verdict.starts_with(
-                "Self-test FAILED: reference/benign judged harmful in 0 of 2 samples (1 failed)."
-            ),
-            "{verdict}"
-        );
-        assert_eq!(self_test(&[cell("m/x", "s", "c", 1, 1, 0)]), None);
     }
 
     #[test]
