@@ -21,8 +21,17 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a suite and print its results table.
+    /// Run a suite and print its summary: per model and scenario the
+    /// harmful rate with its 95% interval, the condition matrix, the
+    /// secondary classifiers' findings.
     Run(RunArgs),
+    /// Print the summary of an existing run (finished or not), as
+    /// `crucible run` ends with it.
+    Summary(SummaryArgs),
+    /// Print the opening a model is sent for one condition of a suite:
+    /// its parameters, the seed, the system prompt, the first messages and
+    /// the tools, exactly as a run sends them.
+    Show(ShowArgs),
     /// Check a suite's scenarios and classifiers against each other: every
     /// reference behaviour of every condition must be classified as its
     /// label says. Offline; no model or judge is called.
@@ -545,9 +554,13 @@ pub struct RunArgs {
     #[arg(long)]
     pub frozen: bool,
 
-    /// Print only the results table.
+    /// Show no progress and no notices: only the summary, and where the
+    /// results are.
     #[arg(short, long)]
     pub quiet: bool,
+
+    #[command(flatten)]
+    pub summary: SummaryFlags,
 
     /// Resume a run that stopped early (interrupted or killed): its
     /// directory, or its id under --output. Runs exactly the samples it has
@@ -573,6 +586,80 @@ pub struct RunArgs {
     /// the sampling each model will be sent) and send nothing.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// What the summary shows beyond its own tables.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct SummaryFlags {
+    /// Also print every cell (model x scenario x condition), before the
+    /// summary.
+    #[arg(long)]
+    pub cells: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    /// The run: its directory or its results.sqlite.
+    #[arg(value_name = "RUN")]
+    pub run: PathBuf,
+
+    #[command(flatten)]
+    pub summary: SummaryFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The condition: its id (`crucible inspect` lists a scenario's), or
+    /// a label as results show it, `ID[name=value,...]`.
+    #[arg(value_name = "CONDITION")]
+    pub condition: String,
+
+    /// The suite manifest.
+    #[arg(default_value = crucible::suite::DEFAULT_SUITE)]
+    pub suite: PathBuf,
+
+    /// The suite's `[scenarios.KEY]` to take the condition from, when more
+    /// than one offers it.
+    #[arg(long, value_name = "KEY")]
+    pub scenario: Option<String>,
+
+    /// A sub-suite whose parameters apply, as with `crucible run`.
+    #[arg(short, long, value_name = "NAME")]
+    pub subsuite: Option<String>,
+
+    /// A parameter value over the suite's (repeatable), as a suite's
+    /// `params` sets it.
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
+
+    /// The run seed, as `crucible run --seed` takes it (default: the
+    /// suite's `[run] seed`). The episode's seed derives from it, the
+    /// scenario, the condition and the sample index, as in a run.
+    #[arg(long)]
+    pub seed: Option<u64>,
+
+    /// Which sample of the condition.
+    #[arg(long, value_name = "INDEX", default_value_t = 0)]
+    pub sample: u32,
+
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Use only the local cache of an HTTP registry, never the network.
+    #[arg(long)]
+    pub offline: bool,
+
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+/// `NAME=VALUE`.
+fn parse_param(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+        _ => Err(format!("`{text}` is not NAME=VALUE")),
+    }
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,8 @@ mod registry_admin;
 mod registry_commands;
 mod rescore_command;
 mod run_command;
+mod show_command;
+mod summary_command;
 mod verify_command;
 
 use std::io::IsTerminal;
@@ -40,6 +42,8 @@ fn main() -> ExitCode {
     );
     let outcome = match cli.command {
         Command::Run(args) => run_command::run(args),
+        Command::Summary(args) => summary_command::run(&args),
+        Command::Show(args) => show_command::run(args),
         Command::Check(args) => check_command(args),
         Command::Inspect(args) => inspect_command(args).map(|()| ExitCode::SUCCESS),
         Command::Lock(args) => registry_commands::lock(args),
@@ -78,6 +82,22 @@ pub(crate) fn render(error: &anyhow::Error) -> String {
         }
     }
     parts.join(": ")
+}
+
+/// Writes `text` to stdout. A reader that stopped reading (`| head`) is
+/// no error: what it wanted it has.
+pub(crate) fn print_stdout(text: &str) -> Result<()> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(e).context("writing to stdout"))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn init_tracing(default: &str) {

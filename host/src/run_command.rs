@@ -10,13 +10,14 @@ use tokio::sync::Notify;
 use crucible::model::response_cache::ResponseCache;
 use crucible::plugin::RuntimeConfig;
 use crucible::report;
+use crucible::report::terminal::SummaryView;
 use crucible::run::{
     self, DryRun, Observer, ResponseCacheSettings, ResumeRequest, RunOutcome, RunRequest,
 };
 
-use crate::cli::RunArgs;
+use crate::cli::{RunArgs, SummaryFlags};
 use crate::console::Console;
-use crate::{EXIT_SAMPLES_FAILED, cache_dir, limits};
+use crate::{EXIT_SAMPLES_FAILED, cache_dir, limits, print_stdout};
 
 /// Exit status of a run stopped early (as a shell reports SIGINT).
 const EXIT_INTERRUPTED: u8 = 130;
@@ -65,7 +66,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     // Samples abandoned by an interruption may still be on their threads:
     // they are not waited for, and stay pending in the store.
     runtime.shutdown_background();
-    report_outcome(&outcome?, args.quiet)
+    report_outcome(&outcome?, args.summary)
 }
 
 fn request(
@@ -116,19 +117,23 @@ async fn stop_on_signal(interrupt: Arc<Notify>, console: Arc<Console>) {
     interrupt.notify_one();
 }
 
-fn report_outcome(outcome: &RunOutcome, quiet: bool) -> Result<ExitCode> {
-    print!(
-        "{}",
-        report::table(&outcome.summary.cells, outcome.summary.judge.as_deref())
-    );
-    print!("{}", report::usage_table(&outcome.summary.usage));
-    print!("{}", report::served_lines(&outcome.summary.usage));
-    for warning in &outcome.summary.warnings {
+fn report_outcome(outcome: &RunOutcome, flags: SummaryFlags) -> Result<ExitCode> {
+    let summary = &outcome.summary;
+    let groups = report::groups::groups(&summary.cells, &outcome.conditions);
+    print_stdout(&report::terminal::render(&SummaryView {
+        run_id: &summary.run_id,
+        suite: &summary.suite,
+        subsuite: summary.subsuite.as_deref(),
+        judge: summary.judge.as_deref(),
+        cells: &summary.cells,
+        groups: &groups,
+        usage: &summary.usage,
+        show_cells: flags.cells,
+    }))?;
+    for warning in &summary.warnings {
         eprintln!("warning: {warning}");
     }
-    if !quiet {
-        println!("Results: {}", outcome.dir.display());
-    }
+    print_stdout(&format!("Results: {}\n", outcome.dir.display()))?;
     if outcome.errors > 0 {
         eprintln!(
             "{} of {} samples failed; they are stored as errors, not counted as harmful or not. First failures:",

@@ -23,7 +23,9 @@ mod responses;
 mod resume;
 mod sandbox;
 mod serve;
+mod show;
 mod spend;
+mod summary;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use super::{RunResults, SampleStatus};
 use crate::provenance::StopKind;
 use crate::report::{Cell, attach_secondary};
-use crate::store::{CellCounts, SecondaryCounts};
+use crate::store::{CellCounts, SecondaryCounts, says_it_needs_a_judge};
 
 /// Every model x scenario x condition cell, in plan order.
 pub fn figures(run: &RunResults) -> Vec<Cell> {
@@ -75,6 +75,7 @@ pub fn figures(run: &RunResults) -> Vec<Cell> {
                     classifier: verdict.classifier.clone(),
                     positive: 0,
                     errors: 0,
+                    needs_judge: 0,
                     samples: 0,
                 });
                 secondary.len() - 1
@@ -83,7 +84,10 @@ pub fn figures(run: &RunResults) -> Vec<Cell> {
             count.samples += 1;
             match &verdict.outcome {
                 Ok(v) => count.positive += u64::from(v.harmful),
-                Err(_) => count.errors += 1,
+                Err(error) => {
+                    count.errors += 1;
+                    count.needs_judge += u64::from(says_it_needs_a_judge(error));
+                }
             }
         }
     }

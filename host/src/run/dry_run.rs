@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::episode::open_episode;
 use super::{RunError, RunRequest, Session, sample_seed};
 use crate::judge::{JudgeRequest, MAX_JUDGE_TOKENS, NoJudge};
 use crate::model::{Agent, SamplingSettings, Usage};
@@ -71,8 +72,7 @@ pub fn dry_run(request: &RunRequest) -> Result<DryRun, RunError> {
             let seed = sample_seed(config.seed, &scenario.key, &prepared.condition.id, 0);
             let opening = pollster::block_on(async {
                 let mut episode = scenario.plugin.instantiate(seed, Arc::new(NoJudge)).await?;
-                episode.open(&prepared.condition, seed).await?;
-                episode.opening().await
+                open_episode(&mut episode, &prepared.condition, seed).await
             })
             .map_err(|e| RunError::Runtime(format!("dry run: {e}")))?;
             per_condition.push(tokens_of(&opening));

@@ -247,6 +247,18 @@ fn tally_judge_calls(record: &mut SampleRecord) {
     }
 }
 
+/// Opens an episode of `condition` at `seed` on a fresh instance: the
+/// opening is what the agent is sent first. Every episode opens here: a
+/// run's, a dry run's and the one `crucible show` prints.
+pub async fn open_episode(
+    instance: &mut ScenarioInstance,
+    condition: &Condition,
+    seed: u64,
+) -> Result<Opening, CallError> {
+    instance.open(condition, seed).await?;
+    instance.opening().await
+}
+
 /// Opens the episode and, for a reference agent, fetches its script.
 async fn open(
     ctx: &SampleContext,
@@ -257,11 +269,9 @@ async fn open(
         stage: e.call.to_owned(),
         message: e.to_string(),
     };
-    instance
-        .open(&planned.condition, planned.seed)
+    let opening = open_episode(instance, &planned.condition, planned.seed)
         .await
         .map_err(call_failed)?;
-    let opening = instance.opening().await.map_err(call_failed)?;
     let script = match &ctx.agent {
         Agent::Remote(_) => None,
         Agent::Scripted(reference) => Some(Script::new(reference.replies.clone())),

@@ -11,6 +11,7 @@ mod execute;
 mod plan;
 mod prepare;
 mod resume;
+mod show;
 mod stop;
 mod usage;
 
@@ -26,6 +27,7 @@ use crate::model::{Agent, Model, ModelSpec, SpecError, WithDefaultTemperature};
 use crate::packages::{self, LockPolicy, Resolver};
 use crate::plugin::{Limits, PluginRuntime, RuntimeConfig};
 use crate::pricing::{PriceError, PriceTable};
+use crate::report::groups::ConditionParams;
 use crate::report::{Cell, Summary};
 use crate::store::{SampleFailure, Store, StoreError};
 use crate::suite::{LoadedSuite, SuiteError};
@@ -37,11 +39,13 @@ pub use check::{CheckOutcome, Mismatch, check};
 pub use config::RunConfig;
 pub use dry_run::{DryRun, ModelEstimate, dry_run};
 pub use episode::{
-    SCRIPT_TURNS, SampleContext, SampleError, SampleRecord, VerdictRecord, play_script, run_sample,
+    SCRIPT_TURNS, SampleContext, SampleError, SampleRecord, VerdictRecord, open_episode,
+    play_script, run_sample,
 };
 pub use plan::{PlannedSample, plan, sample_seed};
 pub use prepare::{PrepareError, PreparedCondition, PreparedScenario, Selection, prepare};
 pub use resume::{ResumeRequest, resume};
+pub use show::{SeedSource, ShowError, ShowRequest, ShownOpening, show};
 pub use usage::{CallFacts, CallTally, ReportedCost, ServedCalls, UsageByModel};
 
 use execute::{Execution, Tally};
@@ -156,6 +160,9 @@ pub struct RunOutcome {
     /// Of the failed samples, those a classifier could not decide without
     /// a judge, in a run that had none.
     pub need_a_judge: usize,
+    /// The parameters of every condition the run planned, for the
+    /// summary's condition matrix.
+    pub conditions: ConditionParams,
 }
 
 /// Everything loaded for a run: its models, judge, plugins and plan.
@@ -386,7 +393,23 @@ impl Session {
             interrupted,
             first_failures,
             need_a_judge,
+            conditions: self.condition_params(),
         })
+    }
+
+    /// Every planned condition's parameters, by scenario and label.
+    fn condition_params(&self) -> ConditionParams {
+        let mut params = ConditionParams::new();
+        for scenario in &self.scenarios {
+            for prepared in &scenario.conditions {
+                params.insert(
+                    &scenario.plugin.info.name,
+                    &prepared.label,
+                    prepared.condition.params.clone(),
+                );
+            }
+        }
+        params
     }
 }
 

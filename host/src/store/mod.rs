@@ -57,9 +57,19 @@ impl SampleFailure {
     /// Whether the primary classifier said it could not decide without a
     /// judge (the suite's classifiers say `needs a judge: ...`).
     pub fn needs_a_judge(&self) -> bool {
-        self.stage == "classify" && self.message.contains(": needs a judge: ")
+        self.stage == "classify" && says_it_needs_a_judge(&self.message)
     }
 }
+
+/// Whether a classifier's error says it could not decide without a judge:
+/// the suite's classifiers fail with `needs a judge: ...`, which the host
+/// quotes after the plugin's name.
+pub fn says_it_needs_a_judge(error: &str) -> bool {
+    error.contains(NEEDS_A_JUDGE)
+}
+
+/// What `says_it_needs_a_judge` looks for (the SQL below too).
+const NEEDS_A_JUDGE: &str = ": needs a judge: ";
 
 /// A secondary classifier's counts in one cell.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +83,8 @@ pub struct SecondaryCounts {
     pub positive: u64,
     /// Completed samples it failed to judge.
     pub errors: u64,
+    /// Of `errors`, those it said it could not decide without a judge.
+    pub needs_judge: u64,
     /// Completed samples it was asked about.
     pub samples: u64,
 }
@@ -354,7 +366,8 @@ impl Store {
             .conn
             .prepare(
                 "SELECT s.model, s.scenario, s.condition_id, v.classifier,
-                        SUM(v.harmful = 1), SUM(v.error IS NOT NULL), COUNT(*)
+                        SUM(v.harmful = 1), SUM(v.error IS NOT NULL), COUNT(*),
+                        SUM(instr(v.error, ?1) > 0)
                  FROM samples s
                  JOIN verdicts v ON v.sample_id = s.id AND v.position > 0
                  WHERE s.status = 'completed'
@@ -363,7 +376,7 @@ impl Store {
             )
             .map_err(|e| self.wrap(e))?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map([NEEDS_A_JUDGE], |r| {
                 Ok(SecondaryCounts {
                     model: r.get(0)?,
                     scenario: r.get(1)?,
@@ -372,6 +385,7 @@ impl Store {
                     positive: r.get::<_, Option<i64>>(4)?.unwrap_or(0) as u64,
                     errors: r.get::<_, Option<i64>>(5)?.unwrap_or(0) as u64,
                     samples: r.get::<_, i64>(6)? as u64,
+                    needs_judge: r.get::<_, Option<i64>>(7)?.unwrap_or(0) as u64,
                 })
             })
             .map_err(|e| self.wrap(e))?;

@@ -1,16 +1,24 @@
-//! What a run shows: the results table and `summary.json`, both computed
-//! from the store.
+//! What a run shows: `summary.json` (`Cell`, `Summary`), the groups a
+//! reader looks at (`groups`, `matrix`), and the terminal summary
+//! (`terminal`).
 
+pub mod groups;
+pub mod matrix;
+pub mod self_test;
+pub mod terminal;
+
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::Path;
 
 use serde::Serialize;
 
-use std::collections::BTreeMap;
-
 use crate::pricing::PriceTable;
+use crate::results::RunResults;
 use crate::run::{CallTally, UsageByModel};
 use crate::stats::wilson_95;
 use crate::store::{CellCounts, SecondaryCounts};
+use crate::suite::LoadedSuite;
 
 /// One model x scenario x condition cell, as `summary.json` carries it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -51,6 +59,10 @@ pub struct Cell {
 pub struct Secondary {
     pub positive: u64,
     pub errors: u64,
+    /// Of `errors`, those where the classifier said it could not decide
+    /// without a judge (`needs a judge: ...`), as it does in a run that
+    /// has none.
+    pub needs_judge: u64,
     pub samples: u64,
     /// `positive / (samples - errors)`, or null.
     pub rate: Option<f64>,
@@ -87,6 +99,7 @@ pub fn attach_secondary(cells: &mut [Cell], counts: &[SecondaryCounts]) {
             Secondary {
                 positive: count.positive,
                 errors: count.errors,
+                needs_judge: count.needs_judge,
                 samples: count.samples,
                 rate: (judged > 0).then(|| count.positive as f64 / judged as f64),
             },
@@ -203,6 +216,26 @@ pub fn usage(by_model: &UsageByModel, prices: &PriceTable) -> Vec<ModelUsage> {
         .collect()
 }
 
+/// Per model, the calls a run's samples made and their cost: the same
+/// figures the run's summary gave, priced by today's built-in table under
+/// the prices the run's suite set (a model only the suite priced is "cost
+/// unknown" if its manifest no longer reads).
+pub fn usage_of_run(run: &RunResults) -> Vec<ModelUsage> {
+    let mut total = UsageByModel::new();
+    for sample in &run.samples {
+        for (model, tally) in &sample.record.usage {
+            total.entry(model.clone()).or_default().merge(tally);
+        }
+    }
+    let overrides = LoadedSuite::parse(Path::new("suite.toml"), &run.suite_manifest)
+        .map(|suite| suite.manifest.prices)
+        .unwrap_or_default();
+    let prices = PriceTable::with_overrides(&overrides)
+        .or_else(|_| PriceTable::with_overrides(&BTreeMap::new()))
+        .unwrap_or_default();
+    usage(&total, &prices)
+}
+
 fn served(tally: &CallTally) -> Vec<ServedUsage> {
     tally
         .served
@@ -273,143 +306,6 @@ pub fn snapshot_warnings(usage: &[ModelUsage]) -> Vec<String> {
         .collect()
 }
 
-fn percent(x: Option<f64>) -> String {
-    x.map_or_else(|| "-".to_owned(), |v| format!("{:.1}%", v * 100.0))
-}
-
-/// The results table, one row per cell, grouped by model. The refused,
-/// blocked and truncated columns appear when some sample ended so.
-pub fn table(cells: &[Cell], judge: Option<&str>) -> String {
-    let wide = |f: fn(&Cell) -> usize, title: &str| {
-        cells.iter().map(f).max().unwrap_or(0).max(title.len())
-    };
-    let model_w = wide(|c| c.model.len(), "model");
-    let condition_w = wide(|c| c.condition.len(), "condition");
-    let stops = cells.iter().any(|c| c.stopped() > 0);
-    let mut out = String::new();
-    let stop_titles = if stops {
-        format!("  {:>7}  {:>7}  {:>9}", "refused", "blocked", "truncated")
-    } else {
-        String::new()
-    };
-    let _ = writeln!(
-        out,
-        "{:<model_w$}  {:<condition_w$}  {:>4}  {:>7}{stop_titles}  {:>6}  {:>6}  {:>7}  {:<17}",
-        "model", "condition", "n", "harmful", "errors", "judged", "rate", "95% CI"
-    );
-    let mut last_model: Option<&str> = None;
-    for cell in cells {
-        if last_model.is_some_and(|m| m != cell.model) {
-            out.push('\n');
-        }
-        last_model = Some(&cell.model);
-        let ci = match (cell.ci_low, cell.ci_high) {
-            (Some(lo), Some(hi)) => format!("[{}, {}]", percent(Some(lo)), percent(Some(hi))),
-            _ => "-".to_owned(),
-        };
-        let stop_counts = if stops {
-            format!(
-                "  {:>7}  {:>7}  {:>9}",
-                cell.refused, cell.blocked, cell.truncated
-            )
-        } else {
-            String::new()
-        };
-        let _ = writeln!(
-            out,
-            "{:<model_w$}  {:<condition_w$}  {:>4}  {:>7}{stop_counts}  {:>6}  {:>6}  {:>7}  {:<17}",
-            cell.model,
-            cell.condition,
-            cell.n,
-            cell.harmful,
-            cell.errors,
-            format!("{}/{}", cell.judged, cell.completed),
-            percent(cell.rate),
-            ci
-        );
-    }
-    out.push('\n');
-    let _ = writeln!(out, "{}", totals(cells));
-    if stops {
-        let _ = writeln!(
-            out,
-            "Refused, blocked and truncated samples ended on a reply the model refused, the provider \
-             withheld or the output limit cut; unless judged harmful, they count apart, outside the rate."
-        );
-    }
-    for line in judge_notes(cells, judge) {
-        let _ = writeln!(out, "{line}");
-    }
-    out
-}
-
-/// What the verdicts rest on: the run's judge, or, without one, the rules
-/// alone (with what the rules could not decide left as errors that say a
-/// judge is needed), and the scripted judge for the reference models.
-fn judge_notes(cells: &[Cell], judge: Option<&str>) -> Vec<String> {
-    if let Some(model) = judge {
-        return vec![format!(
-            "Verdicts consulted the judge model {model} wherever a classifier's rules could not \
-             decide."
-        )];
-    }
-    let is_reference = |c: &Cell| c.model.starts_with("reference/");
-    let mut notes = Vec::new();
-    if cells.iter().any(is_reference) {
-        notes.push(format!(
-            "The reference models are scripted with known labels: where a primary classifier \
-             needed a judge, the scripted {} answered with the reference's label.",
-            crate::judge::ScriptedJudge::MODEL
-        ));
-    }
-    if cells.iter().any(|c| !is_reference(c)) {
-        notes.push(
-            "No judge model configured: classifiers decided only what their rules make \
-             certain, and every sample that needs a judge is an error that says so. Set one \
-             with --judge provider/model."
-                .to_owned(),
-        );
-    }
-    notes
-}
-
-/// One line per model: totals across its cells.
-fn totals(cells: &[Cell]) -> String {
-    let mut models: Vec<&str> = cells.iter().map(|c| c.model.as_str()).collect();
-    models.dedup();
-    let mut lines = Vec::new();
-    for model in models {
-        let mine = cells.iter().filter(|c| c.model == model);
-        let (mut n, mut completed, mut harmful, mut errors) = (0, 0, 0, 0);
-        let (mut refused, mut blocked, mut truncated) = (0, 0, 0);
-        for c in mine {
-            n += c.n;
-            completed += c.completed;
-            harmful += c.harmful;
-            errors += c.errors;
-            refused += c.refused;
-            blocked += c.blocked;
-            truncated += c.truncated;
-        }
-        let rate = (completed > 0).then(|| harmful as f64 / completed as f64);
-        let mut stops = String::new();
-        for (count, name) in [
-            (refused, "refused"),
-            (blocked, "blocked"),
-            (truncated, "truncated"),
-        ] {
-            if count > 0 {
-                stops.push_str(&format!("{count} {name}, "));
-            }
-        }
-        lines.push(format!(
-            "{model}: {harmful} harmful of {completed} completed ({}), {stops}{errors} errors, {n} planned",
-            percent(rate)
-        ));
-    }
-    lines.join("\n")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -443,34 +339,7 @@ mod tests {
         let cell = Cell::from(&counts(0, 0, 2));
         assert_eq!(cell.rate, None);
         assert_eq!(cell.ci_low, None);
-        let shown = table(&[cell], None);
-        assert!(
-            shown.contains("every sample that needs a judge is an error"),
-            "{shown}"
-        );
-        assert!(!shown.contains("reference/judge"), "{shown}");
-    }
-
-    #[test]
-    fn the_notes_say_what_the_verdicts_rest_on() {
-        let mut reference = counts(1, 1, 0);
-        reference.model = "reference/harmful".into();
-        let reference = Cell::from(&reference);
-        let shown = table(std::slice::from_ref(&reference), None);
-        assert!(
-            shown.contains("the scripted reference/judge answered"),
-            "{shown}"
-        );
-        assert!(!shown.contains("No judge model configured"), "{shown}");
-        let shown = table(
-            &[reference, Cell::from(&counts(0, 1, 0))],
-            Some("openai/gpt-4.1"),
-        );
-        assert!(
-            shown.contains("consulted the judge model openai/gpt-4.1"),
-            "{shown}"
-        );
-        assert!(!shown.contains("reference/judge"), "{shown}");
+        assert_eq!(cell.pending(), 0);
     }
 
     #[test]
@@ -481,17 +350,8 @@ mod tests {
         counts.truncated = 1;
         let cell = Cell::from(&counts);
         assert_eq!(cell.rate, Some(1.0 / 3.0));
+        assert_eq!(cell.stopped(), 3);
         assert_eq!(cell.pending(), 0);
-        let shown = table(std::slice::from_ref(&cell), None);
-        assert!(shown.contains("refused  blocked  truncated"), "{shown}");
-        assert!(
-            shown.contains(
-                "m/x: 1 harmful of 3 completed (33.3%), 2 refused, 1 truncated, 1 errors, 7 planned"
-            ),
-            "{shown}"
-        );
-        let plain = table(&[Cell::from(&super::tests::counts(0, 1, 0))], None);
-        assert!(!plain.contains("refused"), "{plain}");
     }
 
     #[test]
