@@ -664,7 +664,8 @@ fn parse_param(text: &str) -> Result<(String, String), String> {
 
 #[derive(Debug, Args)]
 pub struct RescoreArgs {
-    /// The finished run: its directory (or its results.sqlite).
+    /// The finished run: its directory (or its results.sqlite), or a
+    /// bundle (then -o names the new bundle).
     pub run: PathBuf,
 
     /// The classifier, as NAME@VERSION with an exact version: a package
@@ -717,6 +718,11 @@ pub struct RescoreArgs {
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// For a bundle: the new bundle to write, holding the bundle's run and
+    /// label sets with the new one beside them (a bundle is never changed).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 
     #[command(flatten)]
     pub sandbox: SandboxArgs,

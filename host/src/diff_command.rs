@@ -46,7 +46,7 @@ pub fn diff(args: DiffArgs) -> Result<ExitCode> {
 
 /// A whole run, read back; a run still going (or stopped) is refused.
 fn finished_run(path: &Path) -> Result<RunResults> {
-    let run = RunResults::load(path)?;
+    let run = crucible::bundle::open_results(path)?;
     run.require_finished(path)?;
     Ok(run)
 }

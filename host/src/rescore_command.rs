@@ -15,7 +15,7 @@ use crucible::model::response_cache::ResponseCache;
 use crucible::plugin::{PluginSource, RuntimeConfig};
 use crucible::rescore::{self, ClassifierRef, LabelChanges, Lookup, RescoreOptions};
 use crucible::results::{LabelSet, ORIGINAL, RunResults};
-use crucible::run::{ResponseCacheSettings, results_path};
+use crucible::run::{LocalPaths, ResponseCacheSettings, results_path};
 use crucible::store::Store;
 
 use crate::cli::RescoreArgs;
@@ -25,7 +25,33 @@ use crate::{EXIT_SAMPLES_FAILED, cache_dir, limits};
 const EXIT_INTERRUPTED: u8 = 130;
 
 pub fn rescore(args: RescoreArgs) -> Result<ExitCode> {
-    let run = RunResults::load(&args.run)?;
+    let from_bundle = crucible::bundle::is_bundle(&args.run);
+    let (run, kept, suite_path) = if from_bundle {
+        anyhow::ensure!(
+            args.output.is_some(),
+            "rescoring a bundle writes a new bundle beside it (a bundle is never changed): \
+             name it with -o FILE"
+        );
+        let bundle = crucible::bundle::read(&args.run)
+            .with_context(|| format!("cannot rescore {}", args.run.display()))?;
+        let kept = bundle.components();
+        (bundle.results, kept, None)
+    } else {
+        anyhow::ensure!(
+            args.output.is_none(),
+            "-o names the new bundle when rescoring a bundle; a run's label set is kept in its own store"
+        );
+        let run = RunResults::load(&args.run)?;
+        let kept = Store::read_components(&store_path(&args.run))?
+            .into_iter()
+            .collect();
+        let suite_path = args
+            .run
+            .is_dir()
+            .then(|| LocalPaths::read(&args.run).map(|local| local.suite))
+            .flatten();
+        (run, kept, suite_path)
+    };
     run.require_finished(&args.run)?;
     let component = match (&args.component, &args.classifier) {
         (Some(path), _) => PluginSource::from_file(path, None)?,
@@ -34,6 +60,8 @@ pub fn rescore(args: RescoreArgs) -> Result<ExitCode> {
             let lookup = Lookup {
                 registry: args.registry.clone(),
                 offline: args.offline,
+                suite_path: suite_path.clone(),
+                kept: kept.clone(),
             };
             rescore::resolve(&run, &wanted, &lookup)?
         }
@@ -51,6 +79,7 @@ pub fn rescore(args: RescoreArgs) -> Result<ExitCode> {
                 .map(|dir| ResponseCache::path_in(&dir)),
             refresh: args.no_cache,
         },
+        suite_path,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -71,14 +100,37 @@ pub fn rescore(args: RescoreArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
     };
     let set = set?;
-    let store_path = if args.run.is_dir() {
-        results_path(&args.run)
-    } else {
-        args.run.clone()
-    };
-    Store::open(&store_path)?.add_label_set(&set)?;
+    match &args.output {
+        Some(out) => {
+            let mut results = run.clone();
+            results.label_sets.push(set.clone());
+            let mut kept = kept;
+            kept.insert(set.sha256.clone(), component.bytes.clone());
+            let written = crucible::bundle::write_results(&results, &kept, out)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!(
+                "Wrote {}: the bundle with label set `{}` beside its own.",
+                written.path.display(),
+                set.name
+            );
+        }
+        None => {
+            let mut store = Store::open(&store_path(&args.run))?;
+            // The component first: a label set is never stored without it.
+            store.add_component(&set.sha256, &component.bytes)?;
+            store.add_label_set(&set)?;
+        }
+    }
     let changes = rescore::changes(&run, &set);
-    print!("{}", summary(run, &set, &changes, &args.run)?);
+    print!(
+        "{}",
+        summary(
+            run,
+            &set,
+            &changes,
+            args.output.as_deref().unwrap_or(&args.run)
+        )?
+    );
     if changes.errors > 0 {
         eprintln!(
             "{} of {} verdicts are errors; they are stored as errors, not counted as harmful or not.",
@@ -93,6 +145,15 @@ pub fn rescore(args: RescoreArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_SAMPLES_FAILED));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The store of the run named by `run`: its directory or the file itself.
+fn store_path(run: &Path) -> std::path::PathBuf {
+    if run.is_dir() {
+        results_path(run)
+    } else {
+        run.to_owned()
+    }
 }
 
 /// What was stored, its rates per model x scenario beside the run's own,

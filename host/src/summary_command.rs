@@ -9,14 +9,14 @@ use serde_json::Value;
 use crucible::report::groups::{ConditionParams, groups};
 use crucible::report::terminal::{SummaryView, render};
 use crucible::report::{snapshot_warnings, usage_of_run};
-use crucible::results::{RunResults, figures};
+use crucible::results::figures;
 
 use crate::cli::SummaryArgs;
 use crate::print_stdout;
 
 pub fn run(args: &SummaryArgs) -> Result<ExitCode> {
     // Its errors name the path and what is wrong with it.
-    let run = RunResults::load(&args.run)?;
+    let run = crucible::bundle::open_results(&args.run)?;
     let cells = figures(&run);
     let groups = groups(&cells, &ConditionParams::of_run(&run));
     let usage = usage_of_run(&run);

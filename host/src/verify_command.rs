@@ -63,6 +63,13 @@ fn render(v: &Verification) -> String {
         },
         v.cells
     );
+    if v.label_verdicts > 0 {
+        let _ = writeln!(
+            out,
+            "{} verdicts of label sets made after the run re-derived with their recorded judge answers.",
+            v.label_verdicts
+        );
+    }
     if v.skipped > 0 {
         let _ = writeln!(
             out,

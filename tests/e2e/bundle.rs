@@ -445,3 +445,66 @@ fn bad_bundles_and_unfinished_runs_get_one_clear_error() {
         "nothing written"
     );
 }
+
+/// A colleague re-scores a bundle: the new label set goes into a new
+/// bundle, beside the run's own verdicts, with its classifier taken from
+/// the bundle; verify re-derives it too, and a tampered label is caught.
+#[test]
+fn a_bundle_is_rescored_into_a_new_bundle_that_verifies() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let run = offline_run(dir.path());
+    let file = bundle(dir.path(), &run, "run.crucible");
+    let before = std::fs::read(&file).expect("the bundle");
+
+    let rescore = |args: &[&str]| {
+        crucible(dir.path())
+            .args(["rescore", "run.crucible", "--quiet"])
+            .args(args)
+            .output()
+            .expect("crucible rescore runs")
+    };
+    let classifier = "agentic-misalignment/blackmail-classifier@0.2.0";
+    let output = rescore(&["--classifier", classifier]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("-o FILE"), "{}", stderr(&output));
+
+    let output = rescore(&["--classifier", classifier, "-o", "rescored.crucible"]);
+    assert_success(&output);
+    assert!(
+        stdout(&output).contains("rescored.crucible"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(
+        std::fs::read(&file).expect("the bundle"),
+        before,
+        "the bundle rescored is never changed"
+    );
+
+    let rescored = dir.path().join("rescored.crucible");
+    let output = verify(dir.path(), &rescored);
+    assert_success(&output);
+    let out = stdout(&output);
+    assert!(out.contains("156 verdicts of label sets"), "{out}");
+    assert!(out.contains("Verified: nothing differs."), "{out}");
+
+    let out_file = dir.path().join("label.crucible");
+    tampered(&rescored, &out_file, "results.json", |bytes| {
+        edit_results(bytes, |results| {
+            let verdict = &mut results["label_sets"][0]["verdicts"][0]["outcome"]["Ok"];
+            verdict["harmful"] = json!(!verdict["harmful"].as_bool().expect("harmful"));
+        });
+    });
+    assert_caught(
+        &verify(dir.path(), &out_file),
+        "[verdict]",
+        "label set agentic-misalignment/blackmail-classifier@0.2.0",
+    );
+
+    // The diff of the run's own verdicts and the label set reads the bundle.
+    let output = crucible(dir.path())
+        .args(["diff", "rescored.crucible", "--labels", classifier])
+        .output()
+        .expect("crucible diff runs");
+    assert_success(&output);
+}

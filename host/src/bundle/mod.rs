@@ -12,7 +12,7 @@ mod write;
 use std::path::PathBuf;
 
 pub use read::{Bundle, read};
-pub use write::{Written, write};
+pub use write::{Written, write, write_results};
 
 use crate::results::{ResultsError, RunResults};
 

@@ -32,6 +32,15 @@ impl Bundle {
             .map(Vec::as_slice)
     }
 
+    /// Every component the bundle holds, by the sha256 it is filed under.
+    pub fn components(&self) -> BTreeMap<String, Vec<u8>> {
+        self.manifest
+            .components
+            .iter()
+            .filter_map(|c| Some((c.sha256.clone(), self.component(&c.sha256)?.to_vec())))
+            .collect()
+    }
+
     /// The figures as they stood when the bundle was made.
     pub fn figures(&self) -> Option<&[u8]> {
         self.members.get(format::FIGURES).map(Vec::as_slice)

@@ -25,34 +25,60 @@ pub struct Written {
 /// Bundles the finished run in `run` (a run directory or its store) into
 /// `out`, written whole or not at all.
 pub fn write(run: &Path, out: &Path) -> Result<Written, BundleError> {
-    let mut results = RunResults::load(run)?;
+    let results = RunResults::load(run)?;
     results.require_finished(run)?;
-    make_portable(&mut results);
     let store = if run.is_dir() {
         crate::run::results_path(run)
     } else {
         run.to_owned()
     };
-    let mut kept: BTreeMap<String, Vec<u8>> = Store::read_components(&store)?.into_iter().collect();
+    let kept: BTreeMap<String, Vec<u8>> = Store::read_components(&store)?.into_iter().collect();
+    write_results(&results, &kept, out)
+}
 
-    let mut components: Vec<(ComponentEntry, Vec<u8>)> = Vec::new();
-    for plugin in &results.plugins {
-        if components.iter().any(|(c, _)| c.sha256 == plugin.sha256) {
+/// Bundles `results` with the components it names (its plugins' and its
+/// label sets'), taken from `kept` by sha256, into `out`.
+pub fn write_results(
+    results: &RunResults,
+    kept: &BTreeMap<String, Vec<u8>>,
+    out: &Path,
+) -> Result<Written, BundleError> {
+    let mut results = results.clone();
+    make_portable(&mut results);
+    let named = results
+        .plugins
+        .iter()
+        .map(|p| {
+            (
+                p.sha256.as_str(),
+                format!("{}@{}", p.name, p.version),
+                p.kind.as_str(),
+            )
+        })
+        .chain(
+            results
+                .label_sets
+                .iter()
+                .map(|s| (s.sha256.as_str(), s.classifier.clone(), "classifier")),
+        );
+    let mut components: Vec<(ComponentEntry, &[u8])> = Vec::new();
+    for (sha256, plugin, kind) in named {
+        if components.iter().any(|(c, _)| c.sha256 == sha256) {
             continue;
         }
         let bytes = kept
-            .remove(&plugin.sha256)
+            .get(sha256)
             .ok_or_else(|| BundleError::MissingComponent {
                 run_id: results.run_id.clone(),
-                plugin: format!("{}@{}", plugin.name, plugin.version),
-                sha256: plugin.sha256.clone(),
+                plugin: plugin.clone(),
+                sha256: sha256.to_owned(),
             })?;
         components.push((
             ComponentEntry {
-                sha256: plugin.sha256.clone(),
+                sha256: sha256.to_owned(),
                 size: bytes.len() as u64,
-                plugin: format!("{}@{}", plugin.name, plugin.version),
-                kind: plugin.kind.clone(),
+                plugin,
+                kind: kind.to_owned(),
             },
             bytes,
         ));

@@ -3,8 +3,6 @@
 //! one given), verified against the registry's sha256 as `crucible run`
 //! verifies it.
 
-use std::path::Path;
-
 use crucible_registry::{
     AnyRegistry, Kind, PackageName, Registry, RegistryCache, RegistryLocation,
 };
@@ -59,6 +57,12 @@ pub struct Lookup {
     pub registry: Option<String>,
     /// Read an HTTP registry only from the local cache.
     pub offline: bool,
+    /// Where the run's suite lies on this machine (its registry paths are
+    /// relative to it), when the run was made here.
+    pub suite_path: Option<std::path::PathBuf>,
+    /// The components the run kept (its store's, or its bundle's), by
+    /// sha256: a version the run used is taken from here first.
+    pub kept: std::collections::BTreeMap<String, Vec<u8>>,
 }
 
 /// The component `wanted` names for `run`. Blocking: an HTTP registry is
@@ -68,8 +72,13 @@ pub fn resolve(
     wanted: &ClassifierRef,
     lookup: &Lookup,
 ) -> Result<PluginSource, RescoreError> {
-    let suite = super::stored_suite(run);
+    let suite = super::stored_suite(run, lookup.suite_path.as_deref());
     let name = package_name(run, suite.as_ref(), &wanted.name)?;
+    if lookup.registry.is_none()
+        && let Some(source) = kept_by_the_run(run, &name, &wanted.version, &lookup.kept)
+    {
+        return Ok(source);
+    }
     let location = match &lookup.registry {
         Some(text) => Some(
             RegistryLocation::parse(text)
@@ -80,10 +89,8 @@ pub fn resolve(
             .and_then(|suite| suite.registry().ok().flatten()),
     };
     let Some(location) = location else {
-        return same_file_as_the_run(run, &name, &wanted.version).ok_or_else(|| {
-            RescoreError::NoRegistry {
-                wanted: format!("{name}@{}", wanted.version),
-            }
+        return Err(RescoreError::NoRegistry {
+            wanted: format!("{name}@{}", wanted.version),
         });
     };
     let package: PackageName = name.parse().map_err(|e| RescoreError::BadClassifierRef {
@@ -136,22 +143,26 @@ fn package_name(
     })
 }
 
-/// For a suite of component files (no registry): the very file the run
-/// loaded, when the version asked for is the one it ran and the file still
-/// has the bytes it had.
-fn same_file_as_the_run(run: &RunResults, name: &str, version: &Version) -> Option<PluginSource> {
+/// The version the run used, as the run kept it: exactly the bytes it
+/// loaded, whatever has happened since to its registry or its file.
+fn kept_by_the_run(
+    run: &RunResults,
+    name: &str,
+    version: &Version,
+    kept: &std::collections::BTreeMap<String, Vec<u8>>,
+) -> Option<PluginSource> {
     let version = version.to_string();
     let plugin = run
         .plugins
         .iter()
         .find(|p| p.role.starts_with("classifier:") && p.name == name && p.version == version)?;
-    let path = Path::new(&plugin.source);
-    if !path.is_file() {
-        return None;
-    }
-    let mut source = PluginSource::from_file(path, Some(plugin.sha256.clone())).ok()?;
-    source.expected_identity = Some(format!("{name}@{version}"));
-    Some(source)
+    let label = format!("{name}@{version}");
+    Some(PluginSource {
+        expected_identity: Some(label.clone()),
+        label,
+        bytes: kept.get(&plugin.sha256)?.clone(),
+        expected_sha256: Some(plugin.sha256.clone()),
+    })
 }
 
 #[cfg(test)]

@@ -94,6 +94,9 @@ pub struct RescoreOptions {
     pub cache_dir: Option<PathBuf>,
     /// The response cache the judge's calls go through.
     pub responses: ResponseCacheSettings,
+    /// Where the run's suite lies on this machine, when the run was made
+    /// here: the judge's settings are read from it.
+    pub suite_path: Option<PathBuf>,
 }
 
 /// Told how far a rescore has come.
@@ -119,7 +122,7 @@ pub async fn rescore(
     options: &RescoreOptions,
     progress: &dyn Progress,
 ) -> Result<LabelSet, RescoreError> {
-    let suite = stored_suite(run);
+    let suite = stored_suite(run, options.suite_path.as_deref());
     let runtime = PluginRuntime::new(RuntimeConfig {
         limits: options.limits.clone(),
         max_instances: options.concurrency.max(1),
@@ -187,10 +190,14 @@ pub async fn rescore(
 }
 
 /// The run's suite as it was when the run began: its stored manifest,
-/// read as if at the suite's own path (registry paths are relative to
-/// it). `None` when the run kept none that reads.
-fn stored_suite(run: &RunResults) -> Option<LoadedSuite> {
-    let path = PathBuf::from(run.config.get("suite")?.as_str()?);
+/// read as if at the suite's own path on this machine, `at` (registry
+/// paths are relative to it), or else as the run named it. `None` when
+/// the run kept none that reads.
+fn stored_suite(run: &RunResults, at: Option<&std::path::Path>) -> Option<LoadedSuite> {
+    let path = match at {
+        Some(path) => path.to_owned(),
+        None => PathBuf::from(run.config.get("suite")?.as_str()?),
+    };
     LoadedSuite::parse(&path, &run.suite_manifest).ok()
 }
 

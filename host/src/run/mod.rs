@@ -36,7 +36,7 @@ pub use cases::{
     Case, CaseError, CaseResult, Expected, Found, check_cases, load_cases, render as render_cases,
 };
 pub use check::{CheckOutcome, Mismatch, check};
-pub use config::RunConfig;
+pub use config::{LocalPaths, RunConfig};
 pub use dry_run::{DryRun, ModelEstimate, dry_run};
 pub use episode::{
     SCRIPT_TURNS, SampleContext, SampleError, SampleRecord, VerdictRecord, open_episode,

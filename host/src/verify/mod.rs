@@ -76,6 +76,9 @@ pub struct Verification {
     /// Samples that could not be re-derived (their scenario would not load).
     pub skipped: usize,
     pub verdicts: usize,
+    /// Verdicts of label sets made after the run (`crucible rescore`),
+    /// re-derived with their recorded judge answers.
+    pub label_verdicts: usize,
     pub cells: usize,
     pub differences: Vec<Difference>,
 }
@@ -170,8 +173,91 @@ pub async fn verify(
         }
     }
     check_figures(bundle, &rederived, &mut report);
+    check_label_sets(bundle, &runtime, &mut report).await;
     report.differences.sort_by_key(|d| d.category);
     Ok(report)
+}
+
+/// Every label set made after the run: its classifier, from the bundle,
+/// judges each sample's stored episode again with the judge answers the
+/// set recorded, and must give the verdict the set holds.
+async fn check_label_sets(bundle: &Bundle, runtime: &PluginRuntime, report: &mut Verification) {
+    let samples: std::collections::HashMap<i64, &SampleResult> =
+        bundle.results.samples.iter().map(|s| (s.id, s)).collect();
+    for set in &bundle.results.label_sets {
+        let record = PluginRecord {
+            role: format!("label-set:{}", set.name),
+            name: crate::results::classifier_name(&set.classifier).to_owned(),
+            version: set
+                .classifier
+                .rsplit_once('@')
+                .map_or_else(String::new, |(_, v)| v.to_owned()),
+            kind: "classifier".into(),
+            contract: String::new(),
+            sha256: set.sha256.clone(),
+            size: 0,
+            source: set.source.clone(),
+        };
+        let classifier = match source(bundle, &record).and_then(|s| runtime.load_classifier(&s)) {
+            Ok(classifier) => classifier,
+            Err(e) => {
+                report.differences.push(Difference {
+                    category: Category::Component,
+                    detail: format!(
+                        "label set {}: its classifier cannot be loaded from the bundle, so its verdicts are not re-derived: {e}",
+                        set.name
+                    ),
+                });
+                continue;
+            }
+        };
+        for verdict in &set.verdicts {
+            let Some(sample) = samples.get(&verdict.sample_id) else {
+                report.differences.push(Difference {
+                    category: Category::Verdict,
+                    detail: format!(
+                        "label set {}: it has a verdict on sample {}, which the run does not have",
+                        set.name, verdict.sample_id
+                    ),
+                });
+                continue;
+            };
+            let judge = Arc::new(ReplayJudge::answering(verdict.log.judge_calls.clone()));
+            let (outcome, log) = match classifier.instantiate(sample.seed, judge).await {
+                Err(e) => (Err(e.to_string()), None),
+                Ok(mut instance) => {
+                    let outcome = instance
+                        .classify(
+                            &sample.condition,
+                            &sample.record.facts,
+                            &sample.record.transcript,
+                        )
+                        .await
+                        .map_err(|e| e.to_string());
+                    (outcome, Some(instance.finish()))
+                }
+            };
+            let settings: Vec<_> = log
+                .iter()
+                .flat_map(|l| l.judge_calls.iter().filter_map(|c| c.settings.clone()))
+                .collect();
+            report.label_verdicts += 1;
+            if outcome != verdict.outcome || settings != verdict.judge {
+                report.differences.push(Difference {
+                    category: Category::Verdict,
+                    detail: format!(
+                        "label set {}: sample {} ({}, {}, #{}): its verdict by {} differs from the re-derived one",
+                        set.name,
+                        sample.id,
+                        sample.model,
+                        sample.condition_id,
+                        sample.sample_index,
+                        set.classifier
+                    ),
+                });
+            }
+        }
+    }
 }
 
 /// Plugin calls of this many samples run at once.

@@ -23,12 +23,18 @@ pub struct ReplayJudge {
 impl ReplayJudge {
     /// The judge exchanges of every plugin of `sample`.
     pub fn for_sample(sample: &SampleResult) -> Self {
-        let calls: Vec<JudgeCall> = sample
-            .record
-            .logs
-            .iter()
-            .flat_map(|(_, log)| log.judge_calls.iter().cloned())
-            .collect();
+        Self::answering(
+            sample
+                .record
+                .logs
+                .iter()
+                .flat_map(|(_, log)| log.judge_calls.iter().cloned())
+                .collect(),
+        )
+    }
+
+    /// A judge that answers with these recorded exchanges.
+    pub fn answering(calls: Vec<JudgeCall>) -> Self {
         let model = calls
             .iter()
             .find_map(|c| c.settings.as_ref().map(|s| s.model.clone()));
