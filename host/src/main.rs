@@ -5,6 +5,7 @@ mod cli;
 mod console;
 mod registry_admin;
 mod registry_commands;
+mod report_command;
 mod run_command;
 
 use std::io::IsTerminal;
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run_command::run(args),
         Command::Check(args) => check_command(args),
         Command::Inspect(args) => inspect_command(args).map(|()| ExitCode::SUCCESS),
+        Command::Report(args) => report_command::report(args),
         Command::Lock(args) => registry_commands::lock(args),
         Command::Update(args) => registry_commands::update(args),
         Command::Publish(args) => registry_commands::publish(args),

@@ -15,6 +15,7 @@ mod provenance;
 mod providers;
 mod registry;
 mod registry_http;
+mod report;
 mod reproducible;
 mod responses;
 mod resume;

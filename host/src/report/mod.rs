@@ -1,5 +1,7 @@
 //! What a run shows: the results table and `summary.json`, both computed
-//! from the store.
+//! from the store, and the HTML report (`html`).
+
+pub mod html;
 
 use std::fmt::Write as _;
 
