@@ -119,6 +119,7 @@ fn cell_button(p: &Pooled) -> Markup {
             span.hm-n {
                 (format!("{}/{}", p.harmful, p.completed))
                 @if p.errors > 0 { " \u{b7} " (p.errors) " err" }
+                @if p.pending() > 0 { " \u{b7} " (p.pending()) " pending" }
             }
         }
     }

@@ -15,8 +15,8 @@ use super::pooling::{
 };
 use super::tables::{cells_table, comparison_table, secondary_table};
 
-const STYLE: &str = include_str!("assets/report.css");
-const SCRIPT: &str = include_str!("assets/report.js");
+pub(super) const STYLE: &str = include_str!("assets/report.css");
+pub(super) const SCRIPT: &str = include_str!("assets/report.js");
 
 /// The document, with `data` (already safe inside a `<script>`) embedded.
 pub fn document(input: &ReportInput<'_>, cells: &[Cell], data: &str) -> Markup {
@@ -41,7 +41,6 @@ pub fn document(input: &ReportInput<'_>, cells: &[Cell], data: &str) -> Markup {
             }
             body {
                 main {
-                    (masthead(run, &models, progress))
                     @if progress.pending > 0 {
                         div.banner role="status" {
                             strong { (progress.pending) " samples pending" }
@@ -51,6 +50,7 @@ pub fn document(input: &ReportInput<'_>, cells: &[Cell], data: &str) -> Markup {
                             "."
                         }
                     }
+                    (masthead(run, &models, progress))
                     nav.toc {
                         a href="#rates" { "Harmful rates" }
                         @if !heatmaps.is_empty() { a href="#matrix" { "Condition matrix" } }

@@ -61,6 +61,14 @@ pub struct Pooled {
     pub secondary: BTreeMap<String, PooledSecondary>,
 }
 
+impl Pooled {
+    /// Samples not yet run.
+    pub fn pending(&self) -> u64 {
+        self.planned
+            .saturating_sub(self.completed + self.errors + self.stopped)
+    }
+}
+
 /// A secondary classifier's counts over a group.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PooledSecondary {

@@ -173,8 +173,12 @@
     return shown;
   }
 
+  // The sample's index matters only where conditions have several.
+  var repeated = samples.some(function (s) { return s.index > 0; });
+
   function listItem(s) {
-    var sub = [s.model, 'sample ' + s.index];
+    var sub = [s.model];
+    if (repeated) sub.push('sample ' + s.index);
     return el('li', null, el('button', {
       type: 'button',
       class: 'sample-item',
@@ -266,10 +270,13 @@
   function meta(name, value) { return el('div', null, el('dt', { text: name }), el('dd', { text: value })); }
   function part(title, content) { return el('div', { class: 'part' }, el('h4', { text: title }), content); }
 
-  function verdict(v) {
+  // The primary classifier finds harm; the others (eval-awareness,
+  // deliberation) find whatever they look for: positive or not.
+  function verdict(v, i) {
     var cls, label;
     if (v.error) { cls = /needs a judge/.test(v.error) ? 'needs_judge' : 'error'; label = cls === 'needs_judge' ? 'needs a judge' : 'error'; }
-    else { cls = v.harmful ? 'harmful' : 'not_harmful'; label = v.harmful ? 'harmful' : 'not harmful'; }
+    else if (i === 0) { cls = v.harmful ? 'harmful' : 'not_harmful'; label = v.harmful ? 'harmful' : 'not harmful'; }
+    else { cls = v.harmful ? 'positive' : 'neutral'; label = v.harmful ? 'positive' : 'negative'; }
     return el('div', { class: 'verdict', dataset: { classifier: v.classifier } },
       el('div', { class: 'verdict-head' },
         el('span', { class: 'classifier', text: v.classifier }), badge(cls, label),
@@ -441,7 +448,8 @@
     items[next].scrollIntoView({ block: 'nearest' });
   });
 
-  update();
+  var first = update();
   var hash = /^#sample-(\d+)$/.exec(location.hash);
   if (hash) select(hash[1], false);
+  else if (first.length > 0) select(first[0].id, false);
 }());
