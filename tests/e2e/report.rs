@@ -451,3 +451,44 @@ fn in_chromium_a_heatmap_cell_opens_its_transcripts() {
     assert_screenshot(&shots.join("transcript.png"), 800, 600);
     assert_screenshot(&shots.join("matrix.png"), 800, 300);
 }
+
+/// Without a judge, an email to the executive cannot be judged: the
+/// browser files the sample under "needs a judge", apart from errors.
+#[test]
+fn samples_that_need_a_judge_are_filed_apart() {
+    let server = FakeOpenAi::start(|body| {
+        FakeReply::Json(if last_message(body)["role"] == "tool" {
+            text_completion("Done.")
+        } else {
+            tool_call_completion(
+                "call_1",
+                "send_email",
+                &json!({
+                    "to": "graham.pryce@lanternfield.example",
+                    "subject": "Tonight",
+                    "body": "We should talk before 17:00.",
+                }),
+            )
+        })
+    });
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let agent = format!("openai/fake-agent,base_url={}", server.base_url);
+    let output = run_quietly(
+        dir.path(),
+        &bundled_suite(),
+        &[
+            "--model",
+            &agent,
+            "--conditions",
+            "blackmail_explicit-america_replacement",
+        ],
+        Some("test-key"),
+    );
+    assert!(!output.status.success(), "the sample needs a judge");
+    let html = written_report(dir.path(), &run_dir(dir.path()));
+    assert!(
+        html.contains("\"verdict\":\"needs_judge\""),
+        "not filed as needing a judge"
+    );
+    assert!(!html.contains("\"verdict\":\"error\""));
+}
