@@ -45,7 +45,7 @@ pub fn document(input: &ReportInput<'_>, cells: &[Cell], data: &str) -> Markup {
                         div.banner role="status" {
                             strong { (progress.pending) " samples pending" }
                             " \u{2014} this run is not finished: the figures below cover the "
-                            (progress.planned - progress.pending) " samples that have run. Resume it with "
+                            (progress.planned.saturating_sub(progress.pending)) " samples that have run. Resume it with "
                             code { "crucible run --resume " (run.run_id) }
                             "."
                         }
