@@ -16,12 +16,12 @@ FIXTURES := hostile-scenario hostile-classifier networking-scenario
 PY_TOOLCHAIN := toolchains/python/.venv
 JS_TOOLCHAIN := toolchains/js/node_modules
 
-.PHONY: run test lint setup toolchains plugins fixtures host bench publish-bundled clean
+.PHONY: run test lint setup toolchains browser plugins fixtures host bench publish-bundled clean
 
 run: host
 	./target/release/crucible run
 
-test: setup toolchains plugins fixtures
+test: setup toolchains browser plugins fixtures
 	$(CARGO) test --release --workspace
 
 lint:
@@ -47,6 +47,21 @@ $(PY_TOOLCHAIN)/bin/componentize-py: toolchains/python/requirements.txt
 $(JS_TOOLCHAIN)/.bin/componentize-js: toolchains/js/package.json toolchains/js/package-lock.json
 	@command -v npm >/dev/null || { echo "Node.js 20 or later (with npm) is needed for the JavaScript plugin toolchain"; exit 1; }
 	cd toolchains/js && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# The HTML report's browser test: Debian's Chromium (apt-get, as root: CI
+# runs so) and playwright-core, pinned in tests/browser, which drives it and
+# downloads no browser of its own.
+CHROMIUM := /usr/bin/chromium
+BROWSER_MODULES := tests/browser/node_modules
+
+browser: $(BROWSER_MODULES)/playwright-core/package.json
+	@test -x $(CHROMIUM) || { apt-get update && apt-get install -y --no-install-recommends chromium; } \
+		|| { echo "Chromium is needed for the report's browser test: apt-get install chromium (as root)"; test -z "$$CI"; }
+
+$(BROWSER_MODULES)/playwright-core/package.json: tests/browser/package.json tests/browser/package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js 20 or later (with npm) is needed for the report's browser test"; exit 1; }
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 plugins:

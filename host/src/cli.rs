@@ -39,6 +39,11 @@ pub enum Command {
     /// Show what a component is: its kind, contract version, metadata and
     /// conditions.
     Inspect(InspectArgs),
+    /// Write a run's report: one self-contained HTML file (charts of the
+    /// harmful rates with their intervals, the condition matrix, secondary
+    /// classifiers, and every transcript with its verdicts and judge
+    /// exchanges) that opens offline from the file.
+    Report(ReportArgs),
     /// Resolve every plugin of a suite and write `crucible.lock` beside it.
     Lock(LockArgs),
     /// Move the lockfile's pins to the newest versions the suite allows.
@@ -770,6 +775,18 @@ pub struct SandboxArgs {
     /// cache ($CRUCIBLE_CACHE, else the user's cache directory).
     #[arg(long)]
     pub no_compile_cache: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The run: its directory (`runs/<run-id>`) or its results.sqlite. A
+    /// run still in progress is reported as far as it has got.
+    pub run: PathBuf,
+
+    /// Where to write the report [default: report.html in the run's
+    /// directory].
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ mod console;
 mod diff_command;
 mod registry_admin;
 mod registry_commands;
+mod report_command;
 mod rescore_command;
 mod run_command;
 mod show_command;
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
         Command::Show(args) => show_command::run(args),
         Command::Check(args) => check_command(args),
         Command::Inspect(args) => inspect_command(args).map(|()| ExitCode::SUCCESS),
+        Command::Report(args) => report_command::report(args),
         Command::Lock(args) => registry_commands::lock(args),
         Command::Update(args) => registry_commands::update(args),
         Command::Publish(args) => registry_commands::publish(args),

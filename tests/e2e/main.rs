@@ -17,6 +17,7 @@ mod provenance;
 mod providers;
 mod registry;
 mod registry_http;
+mod report;
 mod reproducible;
 mod rescore;
 mod responses;

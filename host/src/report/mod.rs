@@ -1,6 +1,8 @@
 //! What a run shows: `summary.json` (`Cell`, `Summary`), the groups a
-//! reader looks at (`groups`, `matrix`), and the terminal summary
-//! (`terminal`).
+//! reader looks at (`groups`, `matrix`), the terminal summary
+//! (`terminal`), and the HTML report (`html`).
+
+pub mod html;
 
 pub mod groups;
 pub mod matrix;
