@@ -8,6 +8,7 @@
 
 pub mod authoring;
 mod batching;
+pub mod export;
 pub mod judge;
 pub mod model;
 pub mod native;

@@ -3,6 +3,7 @@
 mod authoring_commands;
 mod cli;
 mod console;
+mod export_command;
 mod registry_admin;
 mod registry_commands;
 mod run_command;
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
     );
     let outcome = match cli.command {
         Command::Run(args) => run_command::run(args),
+        Command::Export(args) => export_command::export(args),
         Command::Check(args) => check_command(args),
         Command::Inspect(args) => inspect_command(args).map(|()| ExitCode::SUCCESS),
         Command::Lock(args) => registry_commands::lock(args),

@@ -7,6 +7,7 @@ mod authoring;
 mod bad_input;
 mod conformance;
 mod determinism;
+mod export;
 mod faults;
 mod native;
 mod offline;
