@@ -225,3 +225,35 @@ pub(crate) fn agent_usage(sample: &SampleResult) -> Usage {
     }
     usage
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifier_names_are_short_unless_two_would_share_one() {
+        let names = ClassifierNames { names: Vec::new() };
+        assert_eq!(names.short("x/y@1"), "x/y@1", "unknown ids stay whole");
+        let verdict = |id: &str| VerdictRecord {
+            classifier: id.to_owned(),
+            outcome: Err(String::new()),
+            judge: Vec::new(),
+        };
+        let verdicts = [
+            verdict("am/blackmail-classifier@0.2.0"),
+            verdict("am/deliberation@0.2.0"),
+            verdict("other/deliberation@1.0.0"),
+            verdict("am/blackmail-classifier@0.2.0"),
+        ];
+        let names = ClassifierNames::from_ids(verdicts.iter());
+        let short: Vec<(&str, &str)> = names.iter().collect();
+        assert_eq!(
+            short,
+            [
+                ("am/blackmail-classifier@0.2.0", "blackmail-classifier"),
+                ("am/deliberation@0.2.0", "am-deliberation-0.2.0"),
+                ("other/deliberation@1.0.0", "other-deliberation-1.0.0"),
+            ]
+        );
+    }
+}
