@@ -15,13 +15,15 @@ FIXTURES := hostile-scenario hostile-classifier networking-scenario
 # toolchains/ (see toolchains/README.md).
 PY_TOOLCHAIN := toolchains/python/.venv
 JS_TOOLCHAIN := toolchains/js/node_modules
+# The pinned Inspect AI that reads `crucible export --format inspect` back.
+INSPECT_VENV := tests/inspect/.venv
 
-.PHONY: run test lint setup toolchains browser plugins fixtures host bench publish-bundled clean
+.PHONY: run test lint setup toolchains browser inspect plugins fixtures host bench publish-bundled clean
 
 run: host
 	./target/release/crucible run
 
-test: setup toolchains browser plugins fixtures
+test: setup toolchains browser inspect plugins fixtures
 	$(CARGO) test --release --workspace
 
 lint:
@@ -62,6 +64,14 @@ browser: $(BROWSER_MODULES)/playwright-core/package.json
 $(BROWSER_MODULES)/playwright-core/package.json: tests/browser/package.json tests/browser/package-lock.json
 	@command -v npm >/dev/null || { echo "Node.js 20 or later (with npm) is needed for the report's browser test"; exit 1; }
 	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+inspect: $(INSPECT_VENV)/bin/inspect
+
+$(INSPECT_VENV)/bin/inspect: tests/inspect/requirements.txt
+	@command -v python3 >/dev/null || { echo "Python 3.11 or later is needed for the Inspect AI export test"; exit 1; }
+	python3 -m venv $(INSPECT_VENV)
+	$(INSPECT_VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/inspect/requirements.txt
 	@touch $@
 
 plugins:

@@ -32,6 +32,9 @@ pub enum Command {
     /// its parameters, the seed, the system prompt, the first messages and
     /// the tools, exactly as a run sends them.
     Show(ShowArgs),
+    /// Write a run's samples for other tools: a CSV table, JSON Lines with
+    /// everything, or Inspect AI's eval logs (`inspect view`).
+    Export(ExportArgs),
     /// Check a suite's scenarios and classifiers against each other: every
     /// reference behaviour of every condition must be classified as its
     /// label says. Offline; no model or judge is called.
@@ -133,6 +136,44 @@ Samples pair when model, scenario,
 condition, sample index and seed match: two label sets of one run always pair, two
 runs pair where their seeds match. The exit status is 0 whatever the difference, 2
 on bad input.";
+
+/// What `crucible export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// One row per sample: condition parameters, outcome, the primary
+    /// verdict, errors, each secondary classifier's finding, agent tokens.
+    /// No transcripts.
+    Csv,
+    /// One JSON object per sample with everything (transcript, facts,
+    /// verdicts, judge exchanges, logs, usage), `format`
+    /// "crucible.sample/1" on each line.
+    Jsonl,
+    /// Inspect AI's `.eval` logs, one per model x scenario, into the -o
+    /// directory: open them with `inspect view --log-dir DIR`.
+    Inspect,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The run: its directory or its results.sqlite.
+    pub run: PathBuf,
+
+    /// What to write.
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+
+    /// Where to write: a file for csv and jsonl (default: standard
+    /// output); a directory for inspect (required; created if missing).
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+
+    /// Export a run that is still in progress or was stopped, as it
+    /// stands. Without it such a run is refused. Its pending samples are
+    /// rows with status `pending` in csv and jsonl, and are left out of
+    /// Inspect logs, which are then marked cancelled.
+    #[arg(long)]
+    pub partial: bool,
+}
 
 /// The two kinds of plugin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -10,6 +10,7 @@ pub mod authoring;
 mod batching;
 pub mod bundle;
 pub mod compare;
+pub mod export;
 pub mod judge;
 pub mod model;
 pub mod native;

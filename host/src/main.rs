@@ -5,6 +5,7 @@ mod bundle_command;
 mod cli;
 mod console;
 mod diff_command;
+mod export_command;
 mod registry_admin;
 mod registry_commands;
 mod report_command;
@@ -45,6 +46,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run_command::run(args),
         Command::Summary(args) => summary_command::run(&args),
         Command::Show(args) => show_command::run(args),
+        Command::Export(args) => export_command::export(args),
         Command::Check(args) => check_command(args),
         Command::Inspect(args) => inspect_command(args).map(|()| ExitCode::SUCCESS),
         Command::Report(args) => report_command::report(args),

@@ -6,12 +6,11 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use crucible::report::html::{ReportInput, render};
-use crucible::results::RunResults;
 
 use crate::cli::ReportArgs;
 
 pub fn report(args: ReportArgs) -> Result<ExitCode> {
-    let run = RunResults::load(&args.run)?;
+    let run = crucible::bundle::open_results(&args.run)?;
     let page = render(&ReportInput {
         run: &run,
         comparison: None,
@@ -32,8 +31,11 @@ pub fn report(args: ReportArgs) -> Result<ExitCode> {
 }
 
 /// `report.html` in the run's directory, whether the run was named by its
-/// directory or by its results.sqlite.
+/// directory or by its results.sqlite; for a bundle, its name with `.html`.
 fn default_output(run: &Path) -> PathBuf {
+    if crucible::bundle::is_bundle(run) {
+        return run.with_extension("html");
+    }
     let dir = if run.is_dir() {
         run
     } else {

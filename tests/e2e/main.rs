@@ -9,6 +9,7 @@ mod bundle;
 mod conformance;
 mod determinism;
 mod diff;
+mod export;
 mod faults;
 mod native;
 mod offline;
