@@ -776,10 +776,10 @@ pub struct RescoreArgs {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// Side A: a run directory (or its results.sqlite).
+    /// Side A: a run directory (or its results.sqlite), or a bundle.
     pub a: PathBuf,
 
-    /// Side B: another run. Without it, both sides are label sets of A
+    /// Side B: another run or bundle. Without it, both sides are label sets of A
     /// (see --labels).
     pub b: Option<PathBuf>,
 
@@ -796,6 +796,11 @@ pub struct DiffArgs {
     /// Print the comparison as JSON instead of tables.
     #[arg(long)]
     pub json: bool,
+
+    /// Also write side A's HTML report with the comparison in it (the
+    /// pooled rows, and the cells shown in the terminal).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

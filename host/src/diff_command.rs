@@ -41,6 +41,16 @@ pub fn diff(args: DiffArgs) -> Result<ExitCode> {
     } else {
         print!("{}", compare::render(&comparison, args.all));
     }
+    if let Some(path) = &args.report {
+        let section = crucible::report::html::Comparison::of(&comparison, args.all);
+        let page = crucible::report::html::render(&crucible::report::html::ReportInput {
+            run: &a,
+            comparison: Some(&section),
+        })?;
+        std::fs::write(path, page)
+            .with_context(|| format!("writing the report to {}", path.display()))?;
+        eprintln!("Report with the comparison: {}", path.display());
+    }
     Ok(ExitCode::SUCCESS)
 }
 

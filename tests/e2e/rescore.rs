@@ -394,6 +394,25 @@ fn another_judge_gives_another_label_set_and_the_diff_shows_it() {
     let p = pooled["test"]["p_value"].as_f64().expect("a p-value");
     assert!((p - 2.0 / 64.0).abs() < 1e-12, "{p}");
 
+    // The same comparison in the run's HTML report.
+    let report = dir.path().join("diff.html");
+    let output = crucible(dir.path())
+        .arg("diff")
+        .arg(&run)
+        .args(["--labels", "original", &name, "--report"])
+        .arg(&report)
+        .output()
+        .expect("crucible runs");
+    assert_success(&output);
+    let page = std::fs::read_to_string(&report).expect("the report");
+    assert!(page.contains("id=\"comparison\""), "a comparison section");
+    assert!(page.contains("McNemar exact (paired)"), "its test");
+    assert!(page.contains("0.031"), "its p-value");
+    assert!(
+        page.contains("\u{2212}100.0 pp") || page.contains("-100.0 pp"),
+        "its difference"
+    );
+
     // No judge: the classifier can decide none of these by rule.
     let output = rescore(
         dir.path(),

@@ -12,6 +12,7 @@
 //! only, never parsing data as markup.
 
 mod charts;
+mod comparison;
 mod data;
 mod format;
 mod header;
