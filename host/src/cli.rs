@@ -155,7 +155,7 @@ pub enum ExportFormat {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// The run: its directory or its results.sqlite.
+    /// The run: its directory or its results.sqlite, or a bundle.
     pub run: PathBuf,
 
     /// What to write.
@@ -645,7 +645,7 @@ pub struct SummaryFlags {
 
 #[derive(Debug, Args)]
 pub struct SummaryArgs {
-    /// The run: its directory or its results.sqlite.
+    /// The run: its directory or its results.sqlite, or a bundle.
     #[arg(value_name = "RUN")]
     pub run: PathBuf,
 
@@ -825,12 +825,12 @@ pub struct SandboxArgs {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// The run: its directory (`runs/<run-id>`) or its results.sqlite. A
-    /// run still in progress is reported as far as it has got.
+    /// The run: its directory (`runs/<run-id>`) or its results.sqlite, or
+    /// a bundle. A run still in progress is reported as far as it has got.
     pub run: PathBuf,
 
     /// Where to write the report [default: report.html in the run's
-    /// directory].
+    /// directory; for a bundle, its name with .html].
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
