@@ -210,6 +210,32 @@ fn a_bundle_verifies_offline_and_carries_no_key_and_no_path() {
         assert!(!contains(&store, &path), "the store names {path}");
     }
 
+    // A colleague reads the bundle as they would the run.
+    let read = |args: &[&str]| {
+        let output = crucible(dir.path())
+            .args(args)
+            .output()
+            .expect("crucible runs");
+        assert_success(&output);
+        stdout(&output)
+    };
+    assert_eq!(
+        read(&["summary", "run.crucible"]),
+        read(&["summary", run.to_str().expect("a path")]),
+        "the bundle's summary is the run's"
+    );
+    read(&["report", "run.crucible"]);
+    assert!(
+        dir.path().join("run.html").is_file(),
+        "report beside the bundle"
+    );
+    let csv = read(&["export", "run.crucible", "--format", "csv"]);
+    assert_eq!(
+        csv.lines().count(),
+        1 + 156,
+        "a header and a row per sample"
+    );
+
     // The same run makes the same bytes.
     let again = bundle(dir.path(), &run, "again.crucible");
     assert_eq!(
