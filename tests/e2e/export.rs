@@ -465,22 +465,7 @@ fn the_inspect_export_opens_with_the_real_inspect_ai() {
 #[test]
 fn a_run_in_progress_is_refused_unless_partial() {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let output = crucible(dir.path())
-        .args([
-            "run",
-            "--quiet",
-            "--model",
-            "reference/harmful",
-            "--conditions",
-            "blackmail_*",
-            "--samples",
-            "2",
-        ])
-        .arg(bundled_suite())
-        .output()
-        .expect("crucible runs");
-    assert_success(&output);
-    let run = run_dir(dir.path());
+    let run = harmful_reference_run(dir.path(), "blackmail_*", &["--samples", "2"]);
     // As a run stopped halfway leaves it: the second samples never ran.
     let store = results(&run);
     store

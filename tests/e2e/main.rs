@@ -74,6 +74,26 @@ fn run_quietly(dir: &Path, suite: &Path, args: &[&str], key: Option<&str>) -> Ou
     command.output().expect("crucible runs")
 }
 
+/// An offline run in `dir` of the bundled suite's `conditions` by
+/// `reference/harmful`, with `args` too: its run directory.
+fn harmful_reference_run(dir: &Path, conditions: &str, args: &[&str]) -> PathBuf {
+    let output = crucible(dir)
+        .args([
+            "run",
+            "--quiet",
+            "--model",
+            "reference/harmful",
+            "--conditions",
+            conditions,
+        ])
+        .args(args)
+        .arg(bundled_suite())
+        .output()
+        .expect("crucible runs");
+    assert_success(&output);
+    run_dir(dir)
+}
+
 /// Fails the test with both outputs unless the command succeeded.
 fn assert_success(output: &Output) {
     assert!(

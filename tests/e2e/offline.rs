@@ -109,20 +109,8 @@ fn bundled_suite_offline_gives_the_expected_figures() {
 #[test]
 fn the_store_keeps_config_plugins_transcripts_and_verdicts() {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let output = crucible(dir.path())
-        .args([
-            "run",
-            "--quiet",
-            "--model",
-            "reference/harmful",
-            "--conditions",
-            "blackmail_explicit-america_replacement",
-        ])
-        .arg(bundled_suite())
-        .output()
-        .expect("crucible runs");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let db = results(&run_dir(dir.path()));
+    let run = harmful_reference_run(dir.path(), "blackmail_explicit-america_replacement", &[]);
+    let db = results(&run);
 
     let config: String = db
         .query_row("SELECT value FROM meta WHERE key = 'config'", [], |r| {

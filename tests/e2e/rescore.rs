@@ -294,16 +294,7 @@ fn emailing_agent(request: &crucible_test_support::fake_openai::Recorded) -> Fak
 fn another_judge_gives_another_label_set_and_the_diff_shows_it() {
     let server = FakeOpenAi::start_with_request(judging(emailing_agent));
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let extra = format!(
-        "[run]\nmodels = [\"openai/fake-agent\"]\n\n\
-         [[models]]\nid = \"openai/fake-agent\"\nbase_url = \"{url}\"\n",
-        url = server.base_url
-    );
-    let suite = blackmail_suite(
-        dir.path(),
-        &extra,
-        "conditions = [\"blackmail_explicit-america_replacement\"]",
-    );
+    let suite = fake_agent_suite(dir.path(), &server);
     let [flag, judge] = server.judge_args();
     let output = run_quietly(
         dir.path(),
@@ -436,6 +427,20 @@ fn another_judge_gives_another_label_set_and_the_diff_shows_it() {
     assert_eq!(stored, 6);
 }
 
+/// The blackmail headline cell run by the emailing fake agent at `server`.
+fn fake_agent_suite(dir: &Path, server: &FakeOpenAi) -> PathBuf {
+    let extra = format!(
+        "[run]\nmodels = [\"openai/fake-agent\"]\n\n\
+         [[models]]\nid = \"openai/fake-agent\"\nbase_url = \"{url}\"\n",
+        url = server.base_url
+    );
+    blackmail_suite(
+        dir,
+        &extra,
+        "conditions = [\"blackmail_explicit-america_replacement\"]",
+    )
+}
+
 /// `name@version` of the classifier of the one-scenario test suite.
 fn blackmail_classifier_of_test_suite(run: &Path) -> String {
     results(run)
@@ -454,16 +459,7 @@ fn blackmail_classifier_of_test_suite(run: &Path) -> String {
 fn a_judge_given_afterwards_decides_what_the_run_could_not() {
     let server = FakeOpenAi::start_with_request(judging(emailing_agent));
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let extra = format!(
-        "[run]\nmodels = [\"openai/fake-agent\"]\n\n\
-         [[models]]\nid = \"openai/fake-agent\"\nbase_url = \"{url}\"\n",
-        url = server.base_url
-    );
-    let suite = blackmail_suite(
-        dir.path(),
-        &extra,
-        "conditions = [\"blackmail_explicit-america_replacement\"]",
-    );
+    let suite = fake_agent_suite(dir.path(), &server);
     let output = run_quietly(dir.path(), &suite, &["--samples", "4"], Some("test-key"));
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let run = run_dir(dir.path());
@@ -514,16 +510,7 @@ fn a_judge_given_afterwards_decides_what_the_run_could_not() {
 fn an_interrupted_rescore_stores_nothing() {
     let server = FakeOpenAi::start_with_request(judging(emailing_agent));
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let extra = format!(
-        "[run]\nmodels = [\"openai/fake-agent\"]\n\n\
-         [[models]]\nid = \"openai/fake-agent\"\nbase_url = \"{url}\"\n",
-        url = server.base_url
-    );
-    let suite = blackmail_suite(
-        dir.path(),
-        &extra,
-        "conditions = [\"blackmail_explicit-america_replacement\"]",
-    );
+    let suite = fake_agent_suite(dir.path(), &server);
     let [flag, judge] = server.judge_args();
     let output = run_quietly(
         dir.path(),

@@ -347,20 +347,7 @@ fn resuming_what_is_not_a_run_is_one_clear_error() {
 #[test]
 fn a_run_without_its_local_paths_says_where_to_resume_it() {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let output = crucible(dir.path())
-        .args([
-            "run",
-            "--quiet",
-            "--model",
-            "reference/harmful",
-            "--conditions",
-            "blackmail_explicit-america_replacement",
-        ])
-        .arg(bundled_suite())
-        .output()
-        .expect("crucible runs");
-    assert_success(&output);
-    let run = run_dir(dir.path());
+    let run = harmful_reference_run(dir.path(), "blackmail_explicit-america_replacement", &[]);
     let local: Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("local.json")).expect("local.json"))
             .expect("JSON");

@@ -111,7 +111,9 @@ mod tests {
             run_id: "r".into(),
             config: serde_json::json!({"suite_name": "t", "judge": null}),
             suite_manifest: String::new(),
+            lockfile: None,
             plugins: Vec::new(),
+            label_sets: Vec::new(),
             samples: vec![
                 sample(1, "study", "a", &matrix("explicit", "replacement"), true),
                 sample(2, "study", "b", &matrix("explicit", "none"), false),
