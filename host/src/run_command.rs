@@ -140,7 +140,10 @@ fn report_outcome(outcome: &RunOutcome, flags: SummaryFlags) -> Result<ExitCode>
             outcome.errors, outcome.planned
         );
         for f in &outcome.first_failures {
-            eprintln!("  {} {} [{}]: {}", f.model, f.condition, f.stage, f.message);
+            eprintln!(
+                "  {} {} [{}]: {}",
+                f.model, f.condition, f.error.stage, f.error.message
+            );
         }
     }
     if outcome.interrupted || outcome.pending > 0 {

@@ -1,8 +1,8 @@
 //! The groups a reader of a run looks at, as data: per model and scenario,
-//! the figures pooled over the scenario's conditions, the scenario's
-//! condition matrix (see `matrix`), and each secondary classifier's
-//! findings pooled the same way. The terminal summary and the HTML report
-//! render the same groups.
+//! the figures pooled over the scenario's conditions, by urgency, by goal
+//! type, and by both (the condition matrix, see `matrix`), and each
+//! secondary classifier's findings pooled the same way. The terminal
+//! summary and the HTML report render the same groups.
 //!
 //! Pooling adds counts, never rates: a pooled rate is the pooled harmful
 //! samples over the pooled completed ones, with the Wilson interval of
@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::Cell;
-use super::matrix::Matrix;
+use super::matrix::{Axis, GOAL_TYPE_AXIS, Matrix, URGENCY_AXIS, ordered};
 use crate::results::RunResults;
 use crate::stats::wilson_95;
 use crate::transcript::Param;
@@ -124,9 +124,48 @@ pub struct Group {
     pub pool: Pool,
     /// Each secondary classifier, in the order the run first lists it.
     pub secondary: Vec<SecondaryPool>,
+    /// Pooled per urgency, in the study's order; conditions without an
+    /// urgency are in none.
+    pub by_urgency: Vec<ValuePool>,
+    /// Pooled per goal type, likewise.
+    pub by_goal_type: Vec<ValuePool>,
     /// Goal type x urgency, when the scenario's conditions carry those
     /// parameters; a scenario without them has none.
     pub matrix: Option<Matrix>,
+}
+
+/// The cells whose conditions give one parameter one value, pooled.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ValuePool {
+    pub value: String,
+    pub pool: Pool,
+}
+
+/// `cells` pooled by the values of one parameter, in the axis's order;
+/// a cell whose condition lacks the parameter is in no pool (a community
+/// scenario need not have the study's parameters).
+pub fn pool_by(cells: &[&Cell], params: &ConditionParams, axis: Axis<'_>) -> Vec<ValuePool> {
+    let valued: Vec<(&str, &Cell)> = cells
+        .iter()
+        .filter_map(|cell| {
+            Some((
+                params.value(&cell.scenario, &cell.condition, axis.param)?,
+                *cell,
+            ))
+        })
+        .collect();
+    ordered(valued.iter().map(|(value, _)| *value), axis.order)
+        .into_iter()
+        .map(|value| ValuePool {
+            pool: Pool::of(
+                valued
+                    .iter()
+                    .filter(|(v, _)| *v == value)
+                    .map(|(_, cell)| *cell),
+            ),
+            value,
+        })
+        .collect()
 }
 
 /// The parameters of each condition of a run, by scenario and condition
@@ -201,6 +240,8 @@ pub fn groups(cells: &[Cell], params: &ConditionParams) -> Vec<Group> {
                 conditions: mine.iter().map(|c| c.condition.clone()).collect(),
                 pool: Pool::of(mine.iter().copied()),
                 secondary: secondary(mine),
+                by_urgency: pool_by(mine, params, URGENCY_AXIS),
+                by_goal_type: pool_by(mine, params, GOAL_TYPE_AXIS),
                 matrix: Matrix::goal_type_by_urgency(mine, params),
             }
         })
@@ -308,6 +349,48 @@ pub(crate) mod tests {
         // The interval is that of the pooled counts, 3 of 4.
         assert_eq!(first.pool.interval(), wilson_95(3, 4));
         assert_eq!(groups[1].pool.rate(), Some(0.0));
+    }
+
+    #[test]
+    fn pools_by_urgency_and_by_goal_type_only_where_the_parameters_are() {
+        let mut known = ConditionParams::new();
+        let study = |goal_type, urgency| {
+            params(&[
+                ("goal_type", goal_type),
+                ("goal_value", "v"),
+                ("urgency", urgency),
+            ])
+        };
+        known.insert("study", "a", study("explicit", "replacement"));
+        known.insert("study", "b", study("explicit", "none"));
+        known.insert("study", "c", study("latent", "replacement"));
+        known.insert("community", "d", params(&[("difficulty", "hard")]));
+        let cells = [
+            cell("m", "study", "a", 1, 1, 0),
+            cell("m", "study", "b", 0, 1, 0),
+            cell("m", "study", "c", 1, 1, 0),
+            cell("m", "community", "d", 1, 1, 0),
+        ];
+        let groups = groups(&cells, &known);
+        let study = &groups[0];
+        assert_eq!((study.pool.harmful, study.pool.completed), (2, 3));
+        let by_urgency: Vec<(&str, u64, u64)> = study
+            .by_urgency
+            .iter()
+            .map(|v| (v.value.as_str(), v.pool.harmful, v.pool.completed))
+            .collect();
+        assert_eq!(by_urgency, [("replacement", 2, 2), ("none", 0, 1)]);
+        let by_goal_type: Vec<(&str, u64)> = study
+            .by_goal_type
+            .iter()
+            .map(|v| (v.value.as_str(), v.pool.completed))
+            .collect();
+        assert_eq!(by_goal_type, [("explicit", 2), ("latent", 1)]);
+        // The community scenario has neither parameter: no pools by them.
+        let community = &groups[1];
+        assert_eq!(community.pool.harmful, 1);
+        assert!(community.by_urgency.is_empty() && community.by_goal_type.is_empty());
+        assert_eq!(community.matrix, None);
     }
 
     #[test]

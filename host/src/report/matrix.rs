@@ -26,6 +26,17 @@ pub struct Axis<'a> {
     pub order: &'a [&'a str],
 }
 
+/// The study's rows.
+pub const GOAL_TYPE_AXIS: Axis<'static> = Axis {
+    param: GOAL_TYPE,
+    order: GOAL_TYPES,
+};
+/// The study's columns.
+pub const URGENCY_AXIS: Axis<'static> = Axis {
+    param: URGENCY,
+    order: URGENCIES,
+};
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Matrix {
     /// The parameter whose values are the rows (`goal_type`).
@@ -53,18 +64,7 @@ pub struct MatrixCell {
 impl Matrix {
     /// The study's matrix: goal type x urgency, pooled over goal values.
     pub fn goal_type_by_urgency(cells: &[&Cell], params: &ConditionParams) -> Option<Self> {
-        Self::build(
-            cells,
-            params,
-            Axis {
-                param: GOAL_TYPE,
-                order: GOAL_TYPES,
-            },
-            Axis {
-                param: URGENCY,
-                order: URGENCIES,
-            },
-        )
+        Self::build(cells, params, GOAL_TYPE_AXIS, URGENCY_AXIS)
     }
 
     /// `cells` pooled by the values of two parameters; none when no cell's
@@ -120,6 +120,21 @@ impl Matrix {
         let c = self.columns.iter().position(|v| v == column)?;
         self.cells.get(r)?.get(c)?.as_ref()
     }
+}
+
+/// The rows and the columns that several of the study's matrices (a
+/// scenario's, one per model) have between them, in the study's order, so
+/// that their tables line up.
+pub fn shared_axes<'a>(matrices: &[&'a Matrix]) -> (Vec<String>, Vec<String>) {
+    let values = |axis: fn(&'a Matrix) -> &'a [String]| {
+        matrices
+            .iter()
+            .flat_map(move |m| axis(m).iter().map(String::as_str))
+    };
+    (
+        ordered(values(|m| &m.rows), GOAL_TYPES),
+        ordered(values(|m| &m.columns), URGENCIES),
+    )
 }
 
 /// The distinct values, those of `known` first in its order, then the

@@ -184,11 +184,8 @@ fn matrix_section(groups: &[Group], names: &ScenarioNames<'_>) -> String {
             .filter(|g| g.scenario == scenario)
             .filter_map(|g| g.matrix.as_ref().map(|m| (g, m)))
             .collect();
-        let columns = matrix::ordered(
-            mine.iter()
-                .flat_map(|(_, m)| m.columns.iter().map(String::as_str)),
-            matrix::URGENCIES,
-        );
+        let matrices: Vec<&Matrix> = mine.iter().map(|(_, m)| *m).collect();
+        let (_, columns) = matrix::shared_axes(&matrices);
         let mut header = vec!["model".to_owned(), "goal type".to_owned()];
         header.extend(columns.iter().cloned());
         let header: Vec<&str> = header.iter().map(String::as_str).collect();

@@ -30,6 +30,14 @@ pub struct SampleError {
     pub message: String,
 }
 
+impl SampleError {
+    /// Whether the primary classifier failed because it could not decide
+    /// without a judge (the suite's classifiers say `needs a judge: ...`).
+    pub fn needs_a_judge(&self) -> bool {
+        self.stage == "classify" && crate::store::says_it_needs_a_judge(&self.message)
+    }
+}
+
 /// One classifier's outcome on one sample.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VerdictRecord {

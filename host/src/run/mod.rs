@@ -381,7 +381,7 @@ impl Session {
             source,
         })?;
         let failures = store.failures()?;
-        let need_a_judge = failures.iter().filter(|f| f.needs_a_judge()).count();
+        let need_a_judge = failures.iter().filter(|f| f.error.needs_a_judge()).count();
         let first_failures = failures.into_iter().take(5).collect();
         Ok(RunOutcome {
             run_id,

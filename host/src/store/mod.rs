@@ -11,7 +11,7 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::plugin::PluginInfo;
-use crate::run::{PlannedSample, SampleRecord, UsageByModel};
+use crate::run::{PlannedSample, SampleError, SampleRecord, UsageByModel};
 
 pub use label_sets::LabelSetError;
 
@@ -49,16 +49,7 @@ pub struct StoredSample {
 pub struct SampleFailure {
     pub model: String,
     pub condition: String,
-    pub stage: String,
-    pub message: String,
-}
-
-impl SampleFailure {
-    /// Whether the primary classifier said it could not decide without a
-    /// judge (the suite's classifiers say `needs a judge: ...`).
-    pub fn needs_a_judge(&self) -> bool {
-        self.stage == "classify" && says_it_needs_a_judge(&self.message)
-    }
+    pub error: SampleError,
 }
 
 /// Whether a classifier's error says it could not decide without a judge:
@@ -491,8 +482,10 @@ impl Store {
                 Ok(SampleFailure {
                     model: r.get(0)?,
                     condition: r.get(1)?,
-                    stage: r.get(2)?,
-                    message: r.get(3)?,
+                    error: SampleError {
+                        stage: r.get(2)?,
+                        message: r.get(3)?,
+                    },
                 })
             })
             .map_err(|e| self.wrap(e))?;

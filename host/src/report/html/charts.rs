@@ -5,14 +5,14 @@
 use maud::{Markup, html};
 
 use super::format::{interval, model_colour, percent, shorten};
-use super::pooling::Pooled;
+use crate::report::groups::Pool;
 
 /// One bar: a model's pooled figures.
 pub struct Bar<'a> {
     pub model: &'a str,
     /// The model's place in the run, for its colour.
     pub model_index: usize,
-    pub pooled: &'a Pooled,
+    pub pool: &'a Pool,
 }
 
 /// Bars under one heading (none for a chart of one group).
@@ -109,17 +109,18 @@ impl Plot {
 }
 
 fn bar_row(bar: &Bar<'_>, y: f64, row: f64, plot: &Plot, labelled: bool) -> Markup {
-    let p = bar.pooled;
-    let tooltip = match p.rate {
+    let p = bar.pool;
+    let rate = p.rate();
+    let tooltip = match rate {
         Some(_) => format!(
             "{}: {} harmful of {} ({}), 95% CI {}; {} errors, {} refused/blocked/truncated",
             bar.model,
             p.harmful,
             p.completed,
-            percent(p.rate),
-            interval(p.ci),
+            percent(rate),
+            interval(p.interval()),
             p.errors,
-            p.stopped
+            p.stopped()
         ),
         None => format!(
             "{}: no completed samples ({} planned, {} errors)",
@@ -129,15 +130,15 @@ fn bar_row(bar: &Bar<'_>, y: f64, row: f64, plot: &Plot, labelled: bool) -> Mark
     let middle = y + row / 2.0;
     let thickness = row - 6.0;
     html! {
-        g.bar-row data-model=(bar.model) data-rate=(p.rate.map_or_else(String::new, |r| format!("{r:.4}"))) {
+        g.bar-row data-model=(bar.model) data-rate=(rate.map_or_else(String::new, |r| format!("{r:.4}"))) {
             title { (tooltip) }
             @if labelled {
                 text.row-label x=(fmt(plot.x - 8.0)) y=(fmt(middle + 4.0)) text-anchor="end" { (shorten(bar.model, LABEL_CHARS)) }
             }
-            @if let Some(rate) = p.rate {
+            @if let Some(rate) = rate {
                 rect.bar x=(fmt(plot.x)) y=(fmt(middle - thickness / 2.0)) width=(fmt((plot.at(rate) - plot.x).max(0.0)))
                     height=(fmt(thickness)) fill=(model_colour(bar.model_index)) {}
-                @if let Some((lo, hi)) = p.ci {
+                @if let Some((lo, hi)) = p.interval() {
                     line.ci x1=(fmt(plot.at(lo))) x2=(fmt(plot.at(hi))) y1=(fmt(middle)) y2=(fmt(middle)) {}
                     line.ci x1=(fmt(plot.at(lo))) x2=(fmt(plot.at(lo))) y1=(fmt(middle - 3.5)) y2=(fmt(middle + 3.5)) {}
                     line.ci x1=(fmt(plot.at(hi))) x2=(fmt(plot.at(hi))) y1=(fmt(middle - 3.5)) y2=(fmt(middle + 3.5)) {}
@@ -162,31 +163,20 @@ fn fmt(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::html::pooling::GroupKey;
 
-    fn pooled(harmful: u64, completed: u64) -> Pooled {
-        Pooled {
-            key: GroupKey {
-                model: "m".into(),
-                scenario: "s".into(),
-                goal_type: None,
-                urgency: None,
-            },
+    fn pool(harmful: u64, completed: u64) -> Pool {
+        Pool {
             planned: completed,
             completed,
             harmful,
-            errors: 0,
-            stopped: 0,
-            rate: (completed > 0).then(|| harmful as f64 / completed as f64),
-            ci: crate::stats::wilson_95(harmful, completed),
-            secondary: Default::default(),
+            ..Pool::default()
         }
     }
 
     #[test]
     fn a_bar_spans_its_rate_and_its_interval_is_drawn() {
-        let half = pooled(5, 10);
-        let none = pooled(0, 0);
+        let half = pool(5, 10);
+        let none = pool(0, 0);
         let chart = bar_chart(
             "All conditions",
             &[BarGroup {
@@ -195,12 +185,12 @@ mod tests {
                     Bar {
                         model: "<b>m</b>",
                         model_index: 0,
-                        pooled: &half,
+                        pool: &half,
                     },
                     Bar {
                         model: "n",
                         model_index: 1,
-                        pooled: &none,
+                        pool: &none,
                     },
                 ],
             }],

@@ -74,7 +74,7 @@ impl VerdictClass {
             SampleStatus::Pending => return Self::Pending,
             SampleStatus::Error => {
                 return match &sample.record.error {
-                    Some(error) if needs_a_judge(error) => Self::NeedsJudge,
+                    Some(error) if error.needs_a_judge() => Self::NeedsJudge,
                     _ => Self::Error,
                 };
             }
@@ -87,12 +87,6 @@ impl VerdictClass {
             _ => Self::Error,
         }
     }
-}
-
-/// As `store::SampleFailure::needs_a_judge`: the suite's classifiers say
-/// `needs a judge: ...` when only a judge could decide.
-fn needs_a_judge(error: &SampleError) -> bool {
-    error.stage == "classify" && error.message.contains(": needs a judge: ")
 }
 
 #[derive(Serialize)]

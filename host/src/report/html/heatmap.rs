@@ -2,58 +2,34 @@
 //! down, urgencies across, each cell coloured by its harmful rate with its
 //! counts. A cell is a button the transcript browser answers: its samples.
 
-use std::collections::HashMap;
-
 use maud::{Markup, html};
 
-use super::super::Cell;
 use super::format::{
     interval, percent, percent_whole, rate_colour, rate_gradient_stops, text_on_rate,
 };
-use super::pooling::{
-    ConditionParams, GOAL_TYPE, Grouping, Pooled, URGENCY, param_values, pool_cells,
-};
+use crate::report::groups::{Group, Pool};
+use crate::report::matrix::{Matrix, shared_axes};
 
-/// The heatmaps of `scenario`, one per model; nothing when its conditions
-/// lack the goal type or the urgency.
-pub fn scenario_heatmaps(
-    cells: &[Cell],
-    params: &ConditionParams<'_>,
-    models: &[&str],
-    scenario: &str,
-) -> Option<Markup> {
-    if !params.has_matrix(scenario) {
+/// The heatmaps of `scenario`, one per model, on shared axes; nothing
+/// when its conditions lack the goal type or the urgency.
+pub fn scenario_heatmaps(groups: &[Group], models: &[&str], scenario: &str) -> Option<Markup> {
+    let matrices: Vec<(&str, &Matrix)> = models
+        .iter()
+        .filter_map(|model| {
+            let group = groups
+                .iter()
+                .find(|g| g.model == *model && g.scenario == scenario)?;
+            Some((*model, group.matrix.as_ref()?))
+        })
+        .collect();
+    if matrices.is_empty() {
         return None;
     }
-    let goal_types = param_values(cells, params, scenario, GOAL_TYPE);
-    let urgencies = param_values(cells, params, scenario, URGENCY);
-    let pooled = pool_cells(cells, params, Grouping::GoalTypeAndUrgency);
-    let lookup: HashMap<(&str, &str, &str), &Pooled> = pooled
-        .iter()
-        .filter(|p| p.key.scenario == scenario)
-        .filter_map(|p| {
-            Some((
-                (
-                    p.key.model.as_str(),
-                    p.key.goal_type.as_deref()?,
-                    p.key.urgency.as_deref()?,
-                ),
-                p,
-            ))
-        })
-        .collect();
-    let models: Vec<&str> = models
-        .iter()
-        .copied()
-        .filter(|m| {
-            cells
-                .iter()
-                .any(|c| c.model == *m && c.scenario == scenario)
-        })
-        .collect();
+    let (goal_types, urgencies) =
+        shared_axes(&matrices.iter().map(|(_, m)| *m).collect::<Vec<_>>());
     Some(html! {
         div.heatmaps {
-            @for model in &models {
+            @for (model, matrix) in &matrices {
                 figure.heatmap {
                     figcaption { (model) }
                     table {
@@ -69,8 +45,8 @@ pub fn scenario_heatmaps(
                                     th scope="row" { (goal_type) }
                                     @for urgency in &urgencies {
                                         td {
-                                            @match lookup.get(&(*model, goal_type.as_str(), urgency.as_str())) {
-                                                Some(p) => (cell_button(p)),
+                                            @match matrix.cell(goal_type, urgency) {
+                                                Some(cell) => (cell_button(&MatrixPlace { model, scenario, goal_type, urgency }, &cell.pool)),
                                                 None => span.hm-empty title="no condition" { "\u{00b7}" },
                                             }
                                         }
@@ -85,10 +61,23 @@ pub fn scenario_heatmaps(
     })
 }
 
-fn cell_button(p: &Pooled) -> Markup {
-    let goal_type = p.key.goal_type.as_deref().unwrap_or_default();
-    let urgency = p.key.urgency.as_deref().unwrap_or_default();
-    let style = p.rate.map_or_else(String::new, |rate| {
+/// Where a heatmap cell sits: what the transcript browser filters on.
+struct MatrixPlace<'a> {
+    model: &'a str,
+    scenario: &'a str,
+    goal_type: &'a str,
+    urgency: &'a str,
+}
+
+fn cell_button(place: &MatrixPlace<'_>, p: &Pool) -> Markup {
+    let MatrixPlace {
+        model,
+        scenario,
+        goal_type,
+        urgency,
+    } = *place;
+    let rate = p.rate();
+    let style = rate.map_or_else(String::new, |rate| {
         format!(
             "background:{};color:{}",
             rate_colour(rate),
@@ -96,26 +85,25 @@ fn cell_button(p: &Pooled) -> Markup {
         )
     });
     let mut title = format!(
-        "{} \u{b7} {} \u{b7} goal type {goal_type} \u{b7} urgency {urgency}\n{} harmful of {} ({}) {}",
-        p.key.model,
-        p.key.scenario,
+        "{model} \u{b7} {scenario} \u{b7} goal type {goal_type} \u{b7} urgency {urgency}\n{} harmful of {} ({}) {}",
         p.harmful,
         p.completed,
-        percent(p.rate),
-        interval(p.ci)
+        percent(rate),
+        interval(p.interval())
     );
-    if p.errors > 0 || p.stopped > 0 {
+    if p.errors > 0 || p.stopped() > 0 {
         title.push_str(&format!(
             "\n{} errors, {} refused/blocked/truncated",
-            p.errors, p.stopped
+            p.errors,
+            p.stopped()
         ));
     }
     title.push_str("\nClick to browse these transcripts.");
     html! {
-        button.hm-cell.no-rate[p.rate.is_none()] type="button" style=(style) title=(title)
-            data-model=(p.key.model) data-scenario=(p.key.scenario)
+        button.hm-cell.no-rate[rate.is_none()] type="button" style=(style) title=(title)
+            data-model=(model) data-scenario=(scenario)
             data-goal-type=(goal_type) data-urgency=(urgency) {
-            span.hm-rate { (p.rate.map_or_else(|| "\u{2013}".to_owned(), percent_whole)) }
+            span.hm-rate { (rate.map_or_else(|| "\u{2013}".to_owned(), percent_whole)) }
             span.hm-n {
                 (format!("{}/{}", p.harmful, p.completed))
                 @if p.errors > 0 { " \u{b7} " (p.errors) " err" }

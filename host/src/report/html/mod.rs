@@ -18,11 +18,9 @@ mod format;
 mod header;
 mod heatmap;
 mod page;
-mod pooling;
 mod tables;
 
 pub use data::VerdictClass;
-pub use pooling::{GroupKey, Grouping, Pooled, pool_cells};
 pub use tables::{Comparison, ComparisonRow, RateCount};
 
 use crate::results::{RunResults, figures};
@@ -124,30 +122,8 @@ mod tests {
     }
 
     #[test]
-    fn cells_pool_as_the_study_groups_them_and_only_where_the_parameters_are() {
+    fn a_heatmap_cell_per_goal_type_and_urgency_and_none_without_them() {
         let run = run();
-        let cells = figures(&run);
-        let params = pooling::ConditionParams::of(&run);
-        let by_scenario = pool_cells(&cells, &params, Grouping::Scenario);
-        assert_eq!(by_scenario.len(), 2);
-        assert_eq!((by_scenario[0].harmful, by_scenario[0].completed), (2, 3));
-        assert!(
-            by_scenario[0]
-                .ci
-                .is_some_and(|(lo, hi)| lo < 2.0 / 3.0 && hi > 2.0 / 3.0)
-        );
-        let by_urgency = pool_cells(&cells, &params, Grouping::Urgency);
-        let replacement = by_urgency
-            .iter()
-            .find(|p| p.key.urgency.as_deref() == Some("replacement"))
-            .expect("a replacement group");
-        assert_eq!((replacement.harmful, replacement.completed), (2, 2));
-        // The community scenario has no urgency: no group, no heatmap.
-        assert!(by_urgency.iter().all(|p| p.key.scenario == "study"));
-        assert_eq!(
-            pool_cells(&cells, &params, Grouping::GoalTypeAndUrgency).len(),
-            3
-        );
         let page = render(&ReportInput {
             run: &run,
             comparison: None,

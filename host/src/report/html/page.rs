@@ -10,10 +10,9 @@ use super::charts::{Bar, BarGroup, bar_chart};
 use super::format::model_colour;
 use super::header::{Progress, masthead};
 use super::heatmap::{legend, scenario_heatmaps};
-use super::pooling::{
-    ConditionParams, GOAL_TYPE, Grouping, Pooled, URGENCY, distinct, param_values, pool_cells,
-};
 use super::tables::{cells_table, comparison_table, secondary_table};
+use crate::report::groups::{ConditionParams, Group, Pool, ValuePool, groups};
+use crate::report::matrix::{GOAL_TYPES, URGENCIES, ordered};
 
 pub(super) const STYLE: &str = include_str!("assets/report.css");
 pub(super) const SCRIPT: &str = include_str!("assets/report.js");
@@ -21,15 +20,15 @@ pub(super) const SCRIPT: &str = include_str!("assets/report.js");
 /// The document, with `data` (already safe inside a `<script>`) embedded.
 pub fn document(input: &ReportInput<'_>, cells: &[Cell], data: &str) -> Markup {
     let run = input.run;
-    let params = ConditionParams::of(run);
+    let groups = groups(cells, &ConditionParams::of_run(run));
     let models = distinct(cells, |c| c.model.as_str());
     let scenarios = distinct(cells, |c| c.scenario.as_str());
     let progress = Progress::of(run);
     let heatmaps: Vec<(&str, Markup)> = scenarios
         .iter()
-        .filter_map(|s| Some((*s, scenario_heatmaps(cells, &params, &models, s)?)))
+        .filter_map(|s| Some((*s, scenario_heatmaps(&groups, &models, s)?)))
         .collect();
-    let secondary = secondary_table(cells, &params);
+    let secondary = secondary_table(&groups);
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -70,9 +69,9 @@ pub fn document(input: &ReportInput<'_>, cells: &[Cell], data: &str) -> Markup {
                                 span.model-key { span.swatch style=(format!("background:{}", model_colour(i))) {} (model) }
                             }
                         }
-                        (overview_chart(cells, &params, &models, &scenarios))
+                        (overview_chart(&groups, &models, &scenarios))
                         @for scenario in &scenarios {
-                            @if let Some(charts) = scenario_charts(cells, &params, &models, scenario) { (charts) }
+                            @if let Some(charts) = scenario_charts(&groups, &models, scenario) { (charts) }
                         }
                     }
                     @if !heatmaps.is_empty() {
@@ -125,38 +124,9 @@ pub fn document(input: &ReportInput<'_>, cells: &[Cell], data: &str) -> Markup {
 
 /// A scenario's charts by urgency and by goal type, where its conditions
 /// have those parameters.
-fn scenario_charts(
-    cells: &[Cell],
-    params: &ConditionParams<'_>,
-    models: &[&str],
-    scenario: &str,
-) -> Option<Markup> {
-    let of_scenario = |grouping| -> Vec<Pooled> {
-        pool_cells(cells, params, grouping)
-            .into_iter()
-            .filter(|p| p.key.scenario == scenario)
-            .collect()
-    };
-    let by_urgency = of_scenario(Grouping::Urgency);
-    let by_goal = of_scenario(Grouping::GoalType);
-    let urgency_groups: Vec<BarGroup<'_>> = param_values(cells, params, scenario, URGENCY)
-        .into_iter()
-        .map(|u| BarGroup {
-            bars: bars(models, &by_urgency, |p| {
-                p.key.urgency.as_deref() == Some(u.as_str())
-            }),
-            title: Some(u),
-        })
-        .collect();
-    let goal_groups: Vec<BarGroup<'_>> = param_values(cells, params, scenario, GOAL_TYPE)
-        .into_iter()
-        .map(|g| BarGroup {
-            bars: bars(models, &by_goal, |p| {
-                p.key.goal_type.as_deref() == Some(g.as_str())
-            }),
-            title: Some(g),
-        })
-        .collect();
+fn scenario_charts(groups: &[Group], models: &[&str], scenario: &str) -> Option<Markup> {
+    let urgency_groups = bar_groups(groups, models, scenario, URGENCIES, |g| &g.by_urgency);
+    let goal_groups = bar_groups(groups, models, scenario, GOAL_TYPES, |g| &g.by_goal_type);
     if urgency_groups.is_empty() && goal_groups.is_empty() {
         return None;
     }
@@ -175,45 +145,81 @@ fn scenario_charts(
     })
 }
 
-/// Every scenario, a bar per model, pooled over its conditions.
-fn overview_chart(
-    cells: &[Cell],
-    params: &ConditionParams<'_>,
-    models: &[&str],
-    scenarios: &[&str],
-) -> Markup {
-    let pooled = pool_cells(cells, params, Grouping::Scenario);
-    let groups: Vec<BarGroup<'_>> = scenarios
-        .iter()
-        .map(|scenario| BarGroup {
-            title: Some((*scenario).to_owned()),
-            bars: bars(models, &pooled, |p| p.key.scenario == *scenario),
+/// One bar group per value of a parameter (in the study's `order`, then
+/// any other values), each with the bars of the models that have it.
+fn bar_groups<'a>(
+    groups: &'a [Group],
+    models: &[&'a str],
+    scenario: &str,
+    order: &[&str],
+    by_value: impl Fn(&'a Group) -> &'a [ValuePool],
+) -> Vec<BarGroup<'a>> {
+    let mine: Vec<&Group> = groups.iter().filter(|g| g.scenario == scenario).collect();
+    let values = ordered(
+        mine.iter()
+            .flat_map(|g| by_value(g).iter().map(|v| v.value.as_str())),
+        order,
+    );
+    values
+        .into_iter()
+        .map(|value| BarGroup {
+            bars: bars(models, &mine, |g| {
+                by_value(g)
+                    .iter()
+                    .find(|v| v.value == value)
+                    .map(|v| &v.pool)
+            }),
+            title: Some(value),
         })
-        .collect();
-    bar_chart("Per scenario, all conditions pooled", &groups)
+        .collect()
 }
 
-/// A group's bars: one per model that has figures there, in the run's
-/// order, each in its model's colour.
+/// Every scenario, a bar per model, pooled over its conditions.
+fn overview_chart(groups: &[Group], models: &[&str], scenarios: &[&str]) -> Markup {
+    let bar_groups: Vec<BarGroup<'_>> = scenarios
+        .iter()
+        .map(|scenario| {
+            let mine: Vec<&Group> = groups.iter().filter(|g| g.scenario == *scenario).collect();
+            BarGroup {
+                title: Some((*scenario).to_owned()),
+                bars: bars(models, &mine, |g| Some(&g.pool)),
+            }
+        })
+        .collect();
+    bar_chart("Per scenario, all conditions pooled", &bar_groups)
+}
+
+/// A bar group's bars: one per model that has figures there, in the
+/// run's order, each in its model's colour. `groups` are one scenario's.
 fn bars<'a>(
     models: &[&'a str],
-    pooled: &'a [Pooled],
-    keep: impl Fn(&Pooled) -> bool,
+    groups: &[&'a Group],
+    pool: impl Fn(&'a Group) -> Option<&'a Pool>,
 ) -> Vec<Bar<'a>> {
     models
         .iter()
         .enumerate()
         .filter_map(|(model_index, model)| {
-            pooled
-                .iter()
-                .find(|p| p.key.model == *model && keep(p))
-                .map(|pooled| Bar {
-                    model,
-                    model_index,
-                    pooled,
-                })
+            let group = groups.iter().find(|g| g.model == *model)?;
+            Some(Bar {
+                model,
+                model_index,
+                pool: pool(group)?,
+            })
         })
         .collect()
+}
+
+/// Distinct values of `field` over `cells`, in the order they appear.
+fn distinct<'a>(cells: &'a [Cell], field: impl Fn(&'a Cell) -> &'a str) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    for cell in cells {
+        let value = field(cell);
+        if !out.contains(&value) {
+            out.push(value);
+        }
+    }
+    out
 }
 
 /// The transcript browser's frame; the script fills it from the data.

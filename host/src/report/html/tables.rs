@@ -7,19 +7,18 @@ use maud::{Markup, html};
 
 use super::super::Cell;
 use super::format::{interval, percent};
-use super::pooling::{ConditionParams, Grouping, pool_cells};
+use crate::report::groups::Group;
 
 /// Per model x scenario, each secondary classifier's rate (positive of
 /// the samples it judged), its interval and its errors.
-pub fn secondary_table(cells: &[Cell], params: &ConditionParams<'_>) -> Option<Markup> {
-    let classifiers: BTreeSet<&str> = cells
+pub fn secondary_table(groups: &[Group]) -> Option<Markup> {
+    let classifiers: BTreeSet<&str> = groups
         .iter()
-        .flat_map(|c| c.secondary.keys().map(String::as_str))
+        .flat_map(|g| g.secondary.iter().map(|s| s.classifier.as_str()))
         .collect();
     if classifiers.is_empty() {
         return None;
     }
-    let groups = pool_cells(cells, params, Grouping::Scenario);
     Some(html! {
         div.table-wrap {
             table.data {
@@ -31,17 +30,17 @@ pub fn secondary_table(cells: &[Cell], params: &ConditionParams<'_>) -> Option<M
                     }
                 }
                 tbody {
-                    @for g in &groups {
+                    @for g in groups {
                         tr {
-                            td { (g.key.model) }
-                            td { (g.key.scenario) }
+                            td { (g.model) }
+                            td { (g.scenario) }
                             @for c in &classifiers {
                                 td.num {
-                                    @match g.secondary.get(*c) {
+                                    @match g.secondary.iter().find(|s| s.classifier == *c) {
                                         None => span.muted { "not run" },
                                         Some(s) => {
                                             span.rate { (percent(s.rate())) }
-                                            " " span.ci { (interval(s.ci())) }
+                                            " " span.ci { (interval(s.interval())) }
                                             br;
                                             span.muted { (s.positive) "/" (s.judged()) " judged" }
                                             @if s.errors > 0 {
