@@ -82,19 +82,6 @@ pub struct PluginInfo {
     pub imports: Vec<String>,
     pub sha256: String,
     pub size: usize,
-    /// The component's exact bytes, which a run keeps in its store.
-    #[serde(skip)]
-    pub bytes: ComponentBytes,
-}
-
-/// A component's bytes, shared rather than copied; shown by size only.
-#[derive(Clone, Default)]
-pub struct ComponentBytes(pub Arc<[u8]>);
-
-impl std::fmt::Debug for ComponentBytes {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "<{} bytes>", self.0.len())
-    }
 }
 
 impl PluginInfo {
@@ -269,7 +256,6 @@ impl PluginRuntime {
             imports,
             sha256,
             size: source.bytes.len(),
-            bytes: ComponentBytes(Arc::from(source.bytes.as_slice())),
             cache,
             memories,
         })
@@ -308,7 +294,6 @@ struct Checked {
     imports: Vec<String>,
     sha256: String,
     size: usize,
-    bytes: ComponentBytes,
     cache: CacheOutcome,
     /// Linear memories per instance.
     memories: u32,
@@ -381,7 +366,6 @@ impl Checked {
             imports: self.imports.clone(),
             sha256: self.sha256.clone(),
             size: self.size,
-            bytes: self.bytes.clone(),
         }
     }
 }

@@ -324,9 +324,17 @@ impl Session {
         if let Ok(lockfile) = std::fs::read_to_string(crate::packages::lockfile_path(&self.suite)) {
             store.set_meta("lockfile", &crate::portable::toml(&lockfile))?;
         }
-        for (role, info) in self.plugin_roles() {
-            store.add_plugin(&role, info, &crate::portable::path(&info.label))?;
-            store.add_component(&info.sha256, &info.bytes.0)?;
+        let roles = self.plugin_roles();
+        for (role, info) in &roles {
+            store.add_plugin(role, info, &crate::portable::path(&info.label))?;
+        }
+        // Each component's bytes, where they still hash as loaded (a local
+        // file rewritten meanwhile is not kept, and its run not bundled).
+        for source in prepare::component_sources(&self.suite, &self.resolver, &self.scenarios)? {
+            let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&source.bytes));
+            if roles.iter().any(|(_, info)| info.sha256 == sha256) {
+                store.add_component(&sha256, &source.bytes)?;
+            }
         }
         Ok(store.insert_plan(&self.planned, |i| {
             self.scenarios[i].plugin.info.name.clone()

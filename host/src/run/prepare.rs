@@ -156,6 +156,35 @@ pub fn prepare(
     Ok(prepared)
 }
 
+/// The components of `scenarios` (and their classifiers), read again from
+/// where the suite names them, to be kept with the run: read once more
+/// rather than held in memory for the whole run.
+pub(super) fn component_sources(
+    suite: &LoadedSuite,
+    resolver: &Resolver,
+    scenarios: &[Arc<PreparedScenario>],
+) -> Result<Vec<crate::plugin::PluginSource>, PrepareError> {
+    let mut sources = Vec::new();
+    for scenario in scenarios {
+        let Some(entry) = suite.manifest.scenarios.get(&scenario.key) else {
+            continue;
+        };
+        let invalid = |message: String| PrepareError::Invalid {
+            scenario: scenario.key.clone(),
+            message,
+        };
+        let plugin_ref = entry.plugin(&scenario.key).map_err(invalid)?;
+        sources.push(resolver.source(&plugin_ref, entry.sha256.as_deref())?);
+        for name in &entry.classifiers {
+            if let Some(classifier) = suite.manifest.classifiers.get(name) {
+                let plugin_ref = classifier.plugin(name).map_err(invalid)?;
+                sources.push(resolver.source(&plugin_ref, classifier.sha256.as_deref())?);
+            }
+        }
+    }
+    Ok(sources)
+}
+
 fn load_scenario(
     runtime: &PluginRuntime,
     resolver: &Resolver,
