@@ -32,9 +32,32 @@ pub enum Command {
     /// its parameters, the seed, the system prompt, the first messages and
     /// the tools, exactly as a run sends them.
     Show(ShowArgs),
+    /// Write a run's report: one self-contained HTML file (charts of the
+    /// harmful rates with their intervals, the condition matrix, secondary
+    /// classifiers, and every transcript with its verdicts and judge
+    /// exchanges) that opens offline from the file.
+    Report(ReportArgs),
     /// Write a run's samples for other tools: a CSV table, JSON Lines with
     /// everything, or Inspect AI's eval logs (`inspect view`).
     Export(ExportArgs),
+    /// Pack a finished run into one file to share: the suite, the lockfile,
+    /// the exact plugin components, every transcript, verdict and judge
+    /// exchange. No key and no path of this machine goes in.
+    Bundle(BundleArgs),
+    /// Check a bundle offline by re-deriving it: re-hash its plugins,
+    /// replay every sample from its condition and seed, re-run every
+    /// classifier with the recorded judge answers, and recompute every
+    /// figure. Exits non-zero if anything differs.
+    Verify(VerifyArgs),
+    /// Run a classifier again over a finished run's stored transcripts and
+    /// keep its verdicts as a new label set beside the run's own
+    /// (`original`), which is never changed.
+    Rescore(RescoreArgs),
+    /// Compare two runs, or two label sets of one run, cell by cell: each
+    /// side's rate, the difference B − A with its 95% interval, and an exact
+    /// test, paired where the samples pair.
+    #[command(after_help = DIFF_EXAMPLES)]
+    Diff(DiffArgs),
     /// Check a suite's scenarios and classifiers against each other: every
     /// reference behaviour of every condition must be classified as its
     /// label says. Offline; no model or judge is called.
@@ -42,11 +65,6 @@ pub enum Command {
     /// Show what a component is: its kind, contract version, metadata and
     /// conditions.
     Inspect(InspectArgs),
-    /// Write a run's report: one self-contained HTML file (charts of the
-    /// harmful rates with their intervals, the condition matrix, secondary
-    /// classifiers, and every transcript with its verdicts and judge
-    /// exchanges) that opens offline from the file.
-    Report(ReportArgs),
     /// Resolve every plugin of a suite and write `crucible.lock` beside it.
     Lock(LockArgs),
     /// Move the lockfile's pins to the newest versions the suite allows.
@@ -78,24 +96,6 @@ pub enum Command {
     /// Watch a project: on every change rebuild it, test it, and run a few
     /// samples against a model.
     Dev(DevArgs),
-    /// Run a classifier again over a finished run's stored transcripts and
-    /// keep its verdicts as a new label set beside the run's own
-    /// (`original`), which is never changed.
-    Rescore(RescoreArgs),
-    /// Compare two runs, or two label sets of one run, cell by cell: each
-    /// side's rate, the difference B − A with its 95% interval, and an exact
-    /// test, paired where the samples pair.
-    #[command(after_help = DIFF_EXAMPLES)]
-    Diff(DiffArgs),
-    /// Pack a finished run into one file to share: the suite, the lockfile,
-    /// the exact plugin components, every transcript, verdict and judge
-    /// exchange. No key and no path of this machine goes in.
-    Bundle(BundleArgs),
-    /// Check a bundle offline by re-deriving it: re-hash its plugins,
-    /// replay every sample from its condition and seed, re-run every
-    /// classifier with the recorded judge answers, and recompute every
-    /// figure. Exits non-zero if anything differs.
-    Verify(VerifyArgs),
 }
 
 #[derive(Debug, Args)]
