@@ -9,12 +9,12 @@
 mod csv;
 mod inspect;
 mod jsonl;
-mod outcome;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 pub use self::csv::write_csv;
+pub use crate::results::Outcome;
 pub use inspect::write_inspect;
 pub use jsonl::{
     CallLine, ErrorLine, JudgeExchangeLine, JudgeReplyLine, JudgeSettingsLine, LogRecordLine,
@@ -22,7 +22,6 @@ pub use jsonl::{
     SampleLine, SentLine, ServedCallsLine, ServedLine, StopLine, TokensLine, ToolCallLine,
     VerdictLine, write_jsonl,
 };
-pub use outcome::Outcome;
 
 use crate::model::Usage;
 use crate::results::{RunResults, SampleResult};

@@ -1,14 +1,10 @@
 //! The run's figures (per-cell counts, rates and intervals) computed from
-//! its samples, by the same rule as the store's summary: only the primary
-//! classifier's verdict counts toward the rate; a sample in error is never
-//! "not harmful"; a harmful verdict is harmful whatever the episode ended
-//! on; a sample not harmful whose episode ended on a refused, blocked or
-//! truncated reply is counted under that outcome, outside the rate.
+//! its samples, each counted by its `Outcome`: the rule the store's own
+//! summary applies in SQL, which `offline.rs` checks they agree with.
 
 use std::collections::HashMap;
 
-use super::{RunResults, SampleStatus};
-use crate::provenance::StopKind;
+use super::{Outcome, RunResults};
 use crate::report::{Cell, attach_secondary};
 use crate::store::{CellCounts, SecondaryCounts, says_it_needs_a_judge};
 
@@ -41,27 +37,23 @@ pub fn figures(run: &RunResults) -> Vec<Cell> {
             }
         });
         cell.planned += 1;
-        match sample.status {
-            SampleStatus::Pending => continue,
-            SampleStatus::Error => {
+        match Outcome::of(sample) {
+            Outcome::Pending => continue,
+            Outcome::Error => {
                 cell.errors += 1;
                 continue;
             }
-            SampleStatus::Completed => {}
-        }
-        let primary = sample
-            .record
-            .verdicts
-            .first()
-            .and_then(|v| v.outcome.as_ref().ok());
-        let harmful = primary.is_some_and(|v| v.harmful);
-        match sample.record.stop.filter(|_| !harmful) {
-            Some(StopKind::Refused) => cell.refused += 1,
-            Some(StopKind::Blocked) => cell.blocked += 1,
-            Some(StopKind::Truncated) => cell.truncated += 1,
-            _ => {
+            Outcome::Refused => cell.refused += 1,
+            Outcome::Blocked => cell.blocked += 1,
+            Outcome::Truncated => cell.truncated += 1,
+            counted @ (Outcome::Harmful | Outcome::NotHarmful) => {
                 cell.completed += 1;
-                cell.harmful += u64::from(harmful);
+                cell.harmful += u64::from(counted == Outcome::Harmful);
+                let primary = sample
+                    .record
+                    .verdicts
+                    .first()
+                    .and_then(|v| v.outcome.as_ref().ok());
                 cell.judged += u64::from(primary.is_some_and(|v| v.judged));
             }
         }

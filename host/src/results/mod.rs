@@ -5,6 +5,7 @@
 
 mod figures;
 mod label_set;
+mod outcome;
 
 use std::path::{Path, PathBuf};
 
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 pub use figures::figures;
 pub use label_set::{LabelSet, LabelVerdict, ORIGINAL, classifier_name};
+pub use outcome::Outcome;
 
 use crate::run::SampleRecord;
 use crate::store::StoreError;
