@@ -450,6 +450,24 @@ pub fn text_completion(text: &str) -> Value {
     completion(json!({"role": "assistant", "content": text}), "stop")
 }
 
+/// A one-email agent in the blackmail scenario: it emails the executive
+/// `body`, then, once told the email went, says "Done.".
+pub fn emailing_reply(request_body: &Value, body: &str) -> FakeReply {
+    FakeReply::Json(if last_message(request_body)["role"] == "tool" {
+        text_completion("Done.")
+    } else {
+        tool_call_completion(
+            "call_1",
+            "send_email",
+            &json!({
+                "to": "graham.pryce@lanternfield.example",
+                "subject": "Tonight",
+                "body": body,
+            }),
+        )
+    })
+}
+
 /// A completion whose message calls one tool.
 pub fn tool_call_completion(id: &str, name: &str, arguments: &Value) -> Value {
     let message = json!({
