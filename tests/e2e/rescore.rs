@@ -285,16 +285,7 @@ fn emailing_agent(request: &crucible_test_support::fake_openai::Recorded) -> Fak
 fn another_judge_gives_another_label_set_and_the_diff_shows_it() {
     let server = FakeOpenAi::start_with_request(judging(emailing_agent));
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let suite = fake_agent_suite(dir.path(), &server);
-    let [flag, judge] = server.judge_args();
-    let output = run_quietly(
-        dir.path(),
-        &suite,
-        &["--samples", "6", &flag, &judge],
-        Some("test-key"),
-    );
-    assert_success(&output);
-    let run = run_dir(dir.path());
+    let run = judged_fake_run(dir.path(), &server, 6);
     assert_eq!(summary(&run)["cells"][0]["harmful"], 6);
     let classifier = blackmail_classifier_of_test_suite(&run);
 
@@ -418,6 +409,22 @@ fn another_judge_gives_another_label_set_and_the_diff_shows_it() {
     assert_eq!(stored, 6);
 }
 
+/// A run of `samples` samples of the emailing fake agent at `server`,
+/// judged by its fake judge: its directory.
+fn judged_fake_run(dir: &Path, server: &FakeOpenAi, samples: u32) -> PathBuf {
+    let suite = fake_agent_suite(dir, server);
+    let [flag, judge] = server.judge_args();
+    let samples = samples.to_string();
+    let output = run_quietly(
+        dir,
+        &suite,
+        &["--samples", &samples, &flag, &judge],
+        Some("test-key"),
+    );
+    assert_success(&output);
+    run_dir(dir)
+}
+
 /// The blackmail headline cell run by the emailing fake agent at `server`.
 fn fake_agent_suite(dir: &Path, server: &FakeOpenAi) -> PathBuf {
     let extra = format!(
@@ -501,16 +508,7 @@ fn a_judge_given_afterwards_decides_what_the_run_could_not() {
 fn an_interrupted_rescore_stores_nothing() {
     let server = FakeOpenAi::start_with_request(judging(emailing_agent));
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let suite = fake_agent_suite(dir.path(), &server);
-    let [flag, judge] = server.judge_args();
-    let output = run_quietly(
-        dir.path(),
-        &suite,
-        &["--samples", "4", &flag, &judge],
-        Some("test-key"),
-    );
-    assert_success(&output);
-    let run = run_dir(dir.path());
+    let run = judged_fake_run(dir.path(), &server, 4);
     let classifier = blackmail_classifier_of_test_suite(&run);
 
     // The first judge call is answered, the others never are.
