@@ -48,13 +48,7 @@ pub fn write_results(
     let named = results
         .plugins
         .iter()
-        .map(|p| {
-            (
-                p.sha256.as_str(),
-                format!("{}@{}", p.name, p.version),
-                p.kind.as_str(),
-            )
-        })
+        .map(|p| (p.sha256.as_str(), p.id(), p.kind.as_str()))
         .chain(
             results
                 .label_sets

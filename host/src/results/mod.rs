@@ -106,6 +106,13 @@ pub enum SampleStatus {
     Error,
 }
 
+impl PluginRecord {
+    /// `name@version`.
+    pub fn id(&self) -> String {
+        format!("{}@{}", self.name, self.version)
+    }
+}
+
 /// One planned sample and, once run, what it produced.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SampleResult {

@@ -185,20 +185,9 @@ async fn check_label_sets(bundle: &Bundle, runtime: &PluginRuntime, report: &mut
     let samples: std::collections::HashMap<i64, &SampleResult> =
         bundle.results.samples.iter().map(|s| (s.id, s)).collect();
     for set in &bundle.results.label_sets {
-        let record = PluginRecord {
-            role: format!("label-set:{}", set.name),
-            name: crate::results::classifier_name(&set.classifier).to_owned(),
-            version: set
-                .classifier
-                .rsplit_once('@')
-                .map_or_else(String::new, |(_, v)| v.to_owned()),
-            kind: "classifier".into(),
-            contract: String::new(),
-            sha256: set.sha256.clone(),
-            size: 0,
-            source: set.source.clone(),
-        };
-        let classifier = match source(bundle, &record).and_then(|s| runtime.load_classifier(&s)) {
+        let classifier = match source(bundle, &set.classifier, &set.sha256)
+            .and_then(|s| runtime.load_classifier(&s))
+        {
             Ok(classifier) => classifier,
             Err(e) => {
                 report.differences.push(Difference {
@@ -364,12 +353,15 @@ fn load_scenarios(
             continue;
         };
         let loaded = (|| {
-            let plugin = runtime.load_scenario(&source(bundle, scenario)?)?;
+            let plugin =
+                runtime.load_scenario(&source(bundle, &scenario.id(), &scenario.sha256)?)?;
             let mut loaded = Vec::new();
             for classifier in classifiers {
-                loaded.push(Arc::new(
-                    runtime.load_classifier(&source(bundle, classifier)?)?,
-                ));
+                loaded.push(Arc::new(runtime.load_classifier(&source(
+                    bundle,
+                    &classifier.id(),
+                    &classifier.sha256,
+                )?)?));
             }
             Ok::<_, crate::plugin::LoadError>(PreparedScenario {
                 key: key.to_owned(),
@@ -391,13 +383,16 @@ fn load_scenarios(
     scenarios
 }
 
+/// The bundled component filed under `sha256`, which must describe itself
+/// as `id` (`name@version`).
 fn source(
     bundle: &Bundle,
-    plugin: &PluginRecord,
+    id: &str,
+    sha256: &str,
 ) -> Result<PluginSource, crate::plugin::LoadError> {
-    let label = format!("{}@{}", plugin.name, plugin.version);
+    let label = id.to_owned();
     let bytes = bundle
-        .component(&plugin.sha256)
+        .component(sha256)
         .ok_or_else(|| crate::plugin::LoadError::Read {
             label: label.clone(),
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "not in the bundle"),
@@ -406,7 +401,7 @@ fn source(
         expected_identity: Some(label.clone()),
         label,
         bytes: bytes.to_vec(),
-        expected_sha256: Some(plugin.sha256.clone()),
+        expected_sha256: Some(sha256.to_owned()),
     })
 }
 
