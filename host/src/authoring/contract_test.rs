@@ -258,7 +258,7 @@ fn classify_once(
     case: &LabelledTranscript,
     seed: u64,
 ) -> (Result<crate::transcript::Verdict, CallError>, PluginLog) {
-    pollster::block_on(async {
+    crate::plugin::block_on(async {
         let mut instance = match plugin.instantiate(seed, Arc::new(NoJudge)).await {
             Ok(instance) => instance,
             Err(e) => return (Err(e), PluginLog::default()),
@@ -314,7 +314,7 @@ fn open_check(plugin: &ScenarioPlugin, seed: u64, logs: &mut Vec<(String, Plugin
     let mut slowest = Duration::ZERO;
     for condition in &plugin.conditions {
         let started = Instant::now();
-        let opened = pollster::block_on(async {
+        let opened = crate::plugin::block_on(async {
             let mut instance = plugin.instantiate(seed, Arc::new(NoJudge)).await?;
             instance.open(condition, seed).await?;
             let opening = instance.opening().await;
@@ -358,7 +358,7 @@ fn collect_references(
         .conditions
         .iter()
         .map(|condition| {
-            let references = pollster::block_on(async {
+            let references = crate::plugin::block_on(async {
                 let mut instance = plugin.instantiate(seed, Arc::new(NoJudge)).await?;
                 instance.references(condition).await
             })
@@ -376,7 +376,7 @@ fn play(
     seed: u64,
     replies: &[Reply],
 ) -> Result<String, String> {
-    pollster::block_on(async {
+    crate::plugin::block_on(async {
         let mut instance = plugin
             .instantiate(seed, Arc::new(NoJudge))
             .await

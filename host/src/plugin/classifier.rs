@@ -48,7 +48,7 @@ impl ClassifierPlugin {
         let label: Arc<str> = Arc::from(checked.label.as_str());
         // Loading runs the plugin's self-description to completion here:
         // nothing else is waiting, and it calls no judge.
-        let metadata = pollster::block_on(async {
+        let metadata = super::block_on(async {
             let mut probe = ClassifierInstance::new(
                 Arc::clone(&shared),
                 &pre,

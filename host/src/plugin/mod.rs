@@ -134,6 +134,8 @@ impl PluginRuntime {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| anyhow::anyhow!("linking WASI: {e:#}"))?;
+        clock::shadow_monotonic_clock(&mut linker)
+            .map_err(|e| anyhow::anyhow!("linking the fixed clock: {e:#}"))?;
         v0_1_0::add_host_to_linker(&mut linker)
             .map_err(|e| anyhow::anyhow!("linking the host interface: {e:#}"))?;
         let cache = CompileCache::new(config.cache_dir, &engine);
@@ -367,6 +369,30 @@ impl Checked {
             sha256: self.sha256.clone(),
             size: self.size,
         }
+    }
+}
+
+/// Drives plugin calls to completion from code that is not async itself:
+/// loading, describing, `inspect`, `check`, `test`, `publish`.
+///
+/// A plugin call can reach host futures that need a tokio runtime (a judge
+/// call over HTTP, anything WASI awaits), and with none about they panic
+/// the host ("there is no reactor running"). Outside a runtime the call
+/// gets a runtime of its own on this thread; inside one (loading a plugin
+/// during a run) its context is already entered, and the other workers
+/// drive its timers and sockets while this one waits.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return pollster::block_on(future);
+    }
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(future),
+        // Only when the OS refuses the runtime's few resources; the call
+        // still runs, and whatever then needs a runtime fails as it did.
+        Err(_) => pollster::block_on(future),
     }
 }
 

@@ -51,7 +51,7 @@ impl ScenarioPlugin {
         let label: Arc<str> = Arc::from(checked.label.as_str());
         // Loading runs the plugin's self-description to completion here:
         // nothing else is waiting, and it calls no judge.
-        let (metadata, parameters, conditions) = pollster::block_on(async {
+        let (metadata, parameters, conditions) = super::block_on(async {
             let mut probe = ScenarioInstance::new(
                 Arc::clone(&shared),
                 &pre,

@@ -362,7 +362,7 @@ fn classify(
     judge: Arc<dyn Judge>,
     seed: u64,
 ) -> Result<Verdict, CallError> {
-    pollster::block_on(async {
+    crate::plugin::block_on(async {
         let mut instance = plugin.instantiate(seed, judge).await?;
         instance
             .classify(condition, &record.facts, &record.transcript)

@@ -51,7 +51,7 @@ pub fn check(
         for prepared in &scenario.conditions {
             outcome.conditions += 1;
             let seed = sample_seed(0, &scenario.key, &prepared.condition.id, 0);
-            let references = pollster::block_on(async {
+            let references = crate::plugin::block_on(async {
                 let mut probe = scenario.plugin.instantiate(seed, Arc::new(NoJudge)).await?;
                 probe.references(&prepared.condition).await
             });

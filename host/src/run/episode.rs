@@ -156,7 +156,7 @@ pub fn play_script(
         sample_index: 0,
         seed,
     };
-    pollster::block_on(run_sample(&ctx, &planned))
+    crate::plugin::block_on(run_sample(&ctx, &planned))
 }
 
 /// Runs one sample.

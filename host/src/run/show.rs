@@ -184,7 +184,7 @@ pub fn show(request: &ShowRequest) -> Result<ShownOpening, ShowError> {
         &prepared.condition.id,
         request.sample_index,
     );
-    let opening = pollster::block_on(async {
+    let opening = crate::plugin::block_on(async {
         let mut instance = scenario.plugin.instantiate(seed, Arc::new(NoJudge)).await?;
         open_episode(&mut instance, &prepared.condition, seed).await
     })

@@ -13,6 +13,7 @@ pub struct Guests {
     pub hostile_scenario: PathBuf,
     pub hostile_classifier: PathBuf,
     pub networking_scenario: PathBuf,
+    pub sleepy_scenario: PathBuf,
 }
 
 /// Every guest package: the bundled suite's plugins and the fixtures.
@@ -28,6 +29,7 @@ const PACKAGES: &[&str] = &[
     "hostile-scenario",
     "hostile-classifier",
     "networking-scenario",
+    "sleepy-scenario",
 ];
 
 /// The repository's root.
@@ -75,6 +77,7 @@ pub fn guests() -> &'static Guests {
             hostile_scenario: out.join("hostile_scenario.wasm"),
             hostile_classifier: out.join("hostile_classifier.wasm"),
             networking_scenario: out.join("networking_scenario.wasm"),
+            sleepy_scenario: out.join("sleepy_scenario.wasm"),
         }
     })
 }
