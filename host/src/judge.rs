@@ -13,7 +13,7 @@
 //! refused or withheld is a failed judge call, never an answer.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize};
@@ -56,6 +56,21 @@ impl JudgeRequest {
     pub fn messages(&self) -> &[Message] {
         self.chat.get(1..).unwrap_or_default()
     }
+
+    /// The bytes of text the judge model would be sent.
+    pub fn byte_size(&self) -> usize {
+        self.chat
+            .iter()
+            .map(crate::transcript::ByteSize::byte_size)
+            .sum()
+    }
+}
+
+/// What one sample may ask of the judge, checked before anything is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JudgeCaps {
+    pub calls_per_sample: u32,
+    pub request_bytes: usize,
 }
 
 /// Stored with the sample's logs as the classifier sent it: the system
@@ -114,6 +129,19 @@ pub enum JudgeError {
     BudgetExhausted,
     #[error("judge call failed: {0}")]
     Failed(String),
+    /// Refused before anything was sent: the sample had made its share of
+    /// the run's judge calls.
+    #[error(
+        "judge call refused, nothing sent: this sample has made its {cap} judge calls \
+         (raise `judge_calls_per_sample` under the suite's [run])"
+    )]
+    SampleCallsCapped { cap: u32 },
+    /// Refused before anything was sent: the request was too large.
+    #[error(
+        "judge call refused, nothing sent: the request carries {size} bytes, over the \
+         {cap}-byte cap (raise `judge_request_bytes` under the suite's [run])"
+    )]
+    RequestTooLarge { size: usize, cap: usize },
     /// The judge model answered, but with nothing to use: its reply was
     /// cut short, refused, withheld or paused. The exchange is kept (it
     /// was billed), and the classifier is told it failed.
@@ -265,23 +293,47 @@ pub const REASONING_ALLOWANCE: u32 = 16_384;
 /// A judge backed by a configured model, at temperature 0.
 pub struct ModelJudge {
     model: Arc<dyn Model>,
+    /// The run's budget, shared by every sample.
     calls_left: Arc<AtomicU64>,
+    /// This sample's share: a judge made by `for_sample` starts it afresh.
+    sample_calls_left: AtomicU32,
+    caps: JudgeCaps,
     sample_index: u32,
 }
 
 impl ModelJudge {
-    pub fn new(model: Arc<dyn Model>, budget_calls: u64) -> Self {
+    pub fn new(model: Arc<dyn Model>, budget_calls: u64, caps: JudgeCaps) -> Self {
         Self {
             model,
             calls_left: Arc::new(AtomicU64::new(budget_calls)),
+            sample_calls_left: AtomicU32::new(caps.calls_per_sample),
+            caps,
             sample_index: 0,
         }
     }
 
-    fn take_budget(&self) -> bool {
+    /// Takes one call from the sample's share, then one from the run's
+    /// budget; the sample's cap comes first, so that a sample refused by
+    /// it spends nothing of the run's. A call refused by the run's budget
+    /// after passing the sample's cap has used one of the sample's: the
+    /// sample cannot retry its way past the budget.
+    fn take_budget(&self, request: &JudgeRequest) -> Result<(), JudgeError> {
+        let size = request.byte_size();
+        if size > self.caps.request_bytes {
+            return Err(JudgeError::RequestTooLarge {
+                size,
+                cap: self.caps.request_bytes,
+            });
+        }
+        self.sample_calls_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .map_err(|_| JudgeError::SampleCallsCapped {
+                cap: self.caps.calls_per_sample,
+            })?;
         self.calls_left
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok()
+            .map(|_| ())
+            .map_err(|_| JudgeError::BudgetExhausted)
     }
 
     /// What the judge asks of its model for `request`.
@@ -307,9 +359,7 @@ impl ModelJudge {
 #[async_trait::async_trait]
 impl Judge for ModelJudge {
     async fn judge(&self, request: &JudgeRequest) -> Result<JudgeResponse, JudgeError> {
-        if !self.take_budget() {
-            return Err(JudgeError::BudgetExhausted);
-        }
+        self.take_budget(request)?;
         let chat = ChatRequest {
             messages: &request.chat,
             tools: &[],
@@ -369,10 +419,13 @@ impl Judge for ModelJudge {
     }
 
     fn for_sample(self: Arc<Self>, sample_index: u32) -> Arc<dyn Judge> {
-        // The budget is the run's: every sample's judge draws on one count.
+        // The budget is the run's: every sample's judge draws on one count,
+        // and each sample on its own capped share of it.
         Arc::new(Self {
             model: Arc::clone(&self.model),
             calls_left: Arc::clone(&self.calls_left),
+            sample_calls_left: AtomicU32::new(self.caps.calls_per_sample),
+            caps: self.caps,
             sample_index,
         })
     }

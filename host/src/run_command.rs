@@ -230,5 +230,35 @@ fn render_dry_run(plan: &DryRun) -> String {
         out,
         "Token counts are estimated at about 4 characters a token from the real prompts; the range spans one turn to every turn."
     );
+    render_budgets(&mut out, &plan.budgets);
     out
+}
+
+fn render_budgets(out: &mut String, b: &run::PluginBudgets) {
+    use std::fmt::Write as _;
+    let budget = b.judge_budget.map_or_else(
+        || "no run-wide judge budget".to_owned(),
+        |n| format!("{n} judge calls in the whole run"),
+    );
+    let fuel = b
+        .fuel_per_call
+        .map_or_else(|| "fuel off".to_owned(), |f| format!("{f} fuel"));
+    let _ = writeln!(out, "Plugin budgets:");
+    let _ = writeln!(
+        out,
+        "  judge: {} calls a sample, {} bytes a request, {budget}",
+        b.judge_calls_per_sample, b.judge_request_bytes
+    );
+    let _ = writeln!(
+        out,
+        "  logs: {} bytes and {} records a plugin a sample; stdout and stderr {} bytes each",
+        b.log_bytes, b.log_records, b.stdio_bytes
+    );
+    let _ = writeln!(
+        out,
+        "  each call: {}s of guest time, {fuel}, {} bytes of output; memory {} MiB an instance",
+        b.call_timeout_seconds,
+        b.output_bytes,
+        b.memory_bytes >> 20
+    );
 }

@@ -1,6 +1,8 @@
 //! Hostile plugins: each attack is contained, fails its own sample with an
 //! error naming the plugin, the call and the cause, and the run completes.
 
+use crucible_test_support::fake_openai::{FakeOpenAi, JUDGE_MODEL, judge_answer};
+
 use super::*;
 
 /// Every sample's status, stage and error, by condition id.
@@ -20,6 +22,7 @@ fn outcomes(run: &Path) -> std::collections::BTreeMap<String, (String, String, S
 fn every_attack_is_contained_and_named_and_the_run_completes() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let suite = hostile_suite(dir.path());
+    let started = std::time::Instant::now();
     let output = crucible(dir.path())
         .args([
             "run",
@@ -33,7 +36,13 @@ fn every_attack_is_contained_and_named_and_the_run_completes() {
         .env("HOME", "/home/secret-home")
         .output()
         .expect("crucible runs");
+    let took = started.elapsed();
     let err = stderr(&output);
+    // The `sleep` attack sleeps 30 s; the whole run takes a fraction.
+    assert!(
+        took < std::time::Duration::from_secs(20),
+        "the run took {took:?}"
+    );
     assert_eq!(
         output.status.code(),
         Some(1),
@@ -45,7 +54,7 @@ fn every_attack_is_contained_and_named_and_the_run_completes() {
     );
 
     let outcomes = outcomes(&run_dir(dir.path()));
-    assert_eq!(outcomes.len(), 11, "every planned sample is accounted for");
+    assert_eq!(outcomes.len(), 16, "every planned sample is accounted for");
     let plugin = "plugin `fixtures/hostile@0.1.0`";
     let expect = |condition: &str, stage: &str, needles: &[&str]| {
         let (status, got_stage, error) = &outcomes[condition];
@@ -110,7 +119,35 @@ fn every_attack_is_contained_and_named_and_the_run_completes() {
         "classify",
         &["`classify` panicked: hostile classifier panicked on purpose"],
     );
-    for condition in ["hostile_well-behaved", "hostile_nondeterminism"] {
+    expect(
+        "hostile_sleep-forever-loop",
+        "open",
+        &[plugin, "`open`", "timed out", "500ms"],
+    );
+    expect(
+        "hostile_classifier-judge-flood",
+        "classify",
+        &[
+            "judge answered 20 of 10000",
+            "this sample has made its 20 judge calls",
+            "judge_calls_per_sample",
+        ],
+    );
+    expect(
+        "hostile_classifier-judge-huge-request",
+        "classify",
+        &[
+            "huge request refused",
+            "over the 1048576-byte cap",
+            "judge_request_bytes",
+        ],
+    );
+    for condition in [
+        "hostile_well-behaved",
+        "hostile_nondeterminism",
+        "hostile_sleep",
+        "hostile_log-bytes-flood",
+    ] {
         let (status, _, error) = &outcomes[condition];
         assert_eq!(status, "completed", "{condition}: {error}");
     }
@@ -126,6 +163,43 @@ fn every_attack_is_contained_and_named_and_the_run_completes() {
         .expect("count");
     assert_eq!(leaked, 0);
 
+    // The refused judge calls were not kept: the flood's 10,000 calls left
+    // 20 records, and the 8 MiB request none.
+    let logs_of = |condition: &str| -> (Value, usize) {
+        let logs: String = db
+            .query_row(
+                "SELECT logs FROM samples WHERE condition_id = ?1",
+                [condition],
+                |r| r.get(0),
+            )
+            .expect("the sample's logs");
+        let size = logs.len();
+        (serde_json::from_str(&logs).expect("JSON"), size)
+    };
+    let (flood, flood_size) = logs_of("hostile_classifier-judge-flood");
+    let classifier_log = plugin_log(&flood, "fixtures/hostile-classifier@");
+    assert_eq!(
+        classifier_log["judge_calls"].as_array().map(Vec::len),
+        Some(20),
+        "{flood}"
+    );
+    assert_eq!(
+        classifier_log["refused_judge_calls"],
+        10_000 - 20,
+        "{flood}"
+    );
+    assert!(flood_size < 64 << 10, "{flood_size} bytes of logs");
+    let (_, huge_size) = logs_of("hostile_classifier-judge-huge-request");
+    assert!(huge_size < 64 << 10, "{huge_size} bytes of logs");
+
+    // 100 records of 1 MiB: none fits the 1 MiB cap, all are counted.
+    let (flood, flood_size) = logs_of("hostile_log-bytes-flood");
+    let scenario_log = plugin_log(&flood, "fixtures/hostile@");
+    assert_eq!(scenario_log["dropped_records"], 100, "{scenario_log}");
+    let dropped = scenario_log["dropped_bytes"].as_u64().unwrap_or(0);
+    assert!(dropped >= 100 << 20, "{dropped} bytes dropped");
+    assert!(flood_size < 64 << 10, "{flood_size} bytes of logs");
+
     // The table counts errors apart, never as "not harmful".
     let summary = summary(&run_dir(dir.path()));
     let loop_cell = summary["cells"]
@@ -139,6 +213,17 @@ fn every_attack_is_contained_and_named_and_the_run_completes() {
     assert_eq!(loop_cell["errors"], 1);
     assert_eq!(loop_cell["harmful"], 0);
     assert_eq!(loop_cell["rate"], Value::Null);
+}
+
+/// The log of the plugin whose `name@version` starts with `plugin`, in a
+/// sample's stored logs.
+fn plugin_log(logs: &Value, plugin: &str) -> Value {
+    logs.as_array()
+        .into_iter()
+        .flatten()
+        .find(|entry| entry[0].as_str().is_some_and(|id| id.starts_with(plugin)))
+        .map(|entry| entry[1].clone())
+        .unwrap_or_else(|| panic!("no log of {plugin} in {logs}"))
 }
 
 #[test]
@@ -245,4 +330,213 @@ fn hostile_suite(dir: &Path) -> PathBuf {
         &guests.hostile_classifier,
         "",
     )
+}
+
+/// A suite of the hostile scenario and classifier whose judge is the fake
+/// served by `server`, with `run_lines` in its `[run]`.
+fn hostile_judged_suite(dir: &Path, server: &FakeOpenAi, run_lines: &str) -> PathBuf {
+    let guests = crucible_test_support::guests::guests();
+    let extra = format!(
+        "[run]\njudge = \"openai/{JUDGE_MODEL}\"\n{run_lines}\n\n\
+         [[models]]\nid = \"openai/{JUDGE_MODEL}\"\nbase_url = \"{url}\"\n",
+        url = server.base_url
+    );
+    write_suite(
+        dir,
+        &guests.hostile_scenario,
+        &guests.hostile_classifier,
+        &extra,
+    )
+}
+
+#[test]
+fn a_judge_flood_sends_at_most_the_samples_share_and_the_runs_budget() {
+    let server = FakeOpenAi::start(|_| judge_answer());
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let suite = hostile_judged_suite(
+        dir.path(),
+        &server,
+        "judge_calls_per_sample = 5\njudge_budget = 7\njudge_request_bytes = 4096",
+    );
+    let output = run_quietly(
+        dir.path(),
+        &suite,
+        &[
+            "--model",
+            "reference/benign",
+            "--conditions",
+            "hostile_classifier-judge-*",
+            "-n",
+            "2",
+        ],
+        Some("sk-test-judge-flood"),
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let sent = server.requests();
+    // Two flooding samples of 5 calls each, within a run budget of 7: 7
+    // sent, not 20,000; the 8 MiB requests sent nothing.
+    assert_eq!(sent.iter().filter(|r| r.is_judge()).count(), 7);
+    assert!(
+        sent.iter()
+            .all(|r| serde_json::to_string(&r.body).map_or(0, |b| b.len()) < 8192),
+        "no request over the 4096-byte cap was sent"
+    );
+    let outcomes = outcomes(&run_dir(dir.path()));
+    let db = results(&run_dir(dir.path()));
+    let mut stmt = db
+        .prepare("SELECT logs FROM samples WHERE condition_id = 'hostile_classifier-judge-flood'")
+        .expect("a query");
+    let answered: Vec<usize> = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .expect("logs")
+        .map(|logs| {
+            let logs: Value = serde_json::from_str(&logs.expect("logs")).expect("JSON");
+            plugin_log(&logs, "fixtures/hostile-classifier@")["judge_calls"]
+                .as_array()
+                .map_or(0, |calls| {
+                    calls
+                        .iter()
+                        .filter(|c| c["outcome"].get("Ok").is_some())
+                        .count()
+                })
+        })
+        .collect();
+    assert_eq!(answered.len(), 2);
+    assert!(answered.iter().all(|&n| n <= 5), "{answered:?}");
+    assert_eq!(answered.iter().sum::<usize>(), 7, "{answered:?}");
+    let (_, _, error) = &outcomes["hostile_classifier-judge-huge-request"];
+    assert!(error.contains("over the 4096-byte cap"), "{error}");
+
+    // The plan shows the budgets the run applied.
+    let output = crucible(dir.path())
+        .args([
+            "run",
+            "--dry-run",
+            "--model",
+            "reference/benign",
+            "--conditions",
+            "hostile_well-behaved",
+        ])
+        .arg(&suite)
+        .output()
+        .expect("crucible runs");
+    let out = stdout(&output);
+    assert!(output.status.success(), "{out}\n{}", stderr(&output));
+    assert!(
+        out.contains(
+            "judge: 5 calls a sample, 4096 bytes a request, 7 judge calls in the whole run"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("logs: 1048576 bytes and 1000 records a plugin a sample"),
+        "{out}"
+    );
+    assert!(
+        out.contains("each call: 5s of guest time, fuel off, 1048576 bytes of output; memory 64 MiB an instance"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_log_flood_is_capped_in_bytes_in_memory_and_in_the_store() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let suite = hostile_suite(dir.path());
+    let args = [
+        "--model",
+        "reference/benign",
+        "--conditions",
+        "hostile_log-bytes-flood",
+        "-n",
+        "2",
+    ];
+    let output = run_quietly(dir.path(), &suite, &args, None);
+    assert!(output.status.success(), "{}", stderr(&output));
+    // 100 x 1 MiB records a sample once made a 210 MB store for 2 samples.
+    let store = std::fs::metadata(run_dir(dir.path()).join("results.sqlite"))
+        .expect("the store")
+        .len();
+    assert!(store < 4 << 20, "the store is {store} bytes");
+    // The largest child of this test process (every test's `crucible`,
+    // this one's included) stayed far under the 521 MB the flood reached.
+    let peak = crucible_test_support::cpu::children_peak_rss_bytes();
+    assert!(peak < 300 << 20, "a child peaked at {peak} bytes");
+    let show = crucible(dir.path())
+        .args(["export", "--format", "jsonl", "-o", "out.jsonl"])
+        .arg(run_dir(dir.path()))
+        .output()
+        .expect("crucible runs");
+    assert!(show.status.success(), "{}", stderr(&show));
+    let exported = std::fs::read_to_string(dir.path().join("out.jsonl")).expect("the export");
+    assert!(exported.contains("\"dropped_records\":100"), "{exported}");
+    assert!(exported.contains("\"dropped_bytes\":1048"), "{exported}");
+}
+
+#[test]
+fn a_sleeping_plugin_neither_holds_nor_panics_any_command() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let guests = crucible_test_support::guests::guests();
+    let sleepy = &guests.sleepy_scenario;
+    let suite = write_suite(dir.path(), sleepy, &guests.hostile_classifier, "");
+    // Every call sleeps 30 s; each command answers in seconds, no panic.
+    let timed = |args: &[&std::ffi::OsStr]| -> (Output, std::time::Duration) {
+        let started = std::time::Instant::now();
+        let output = crucible(dir.path())
+            .args(args)
+            .output()
+            .expect("crucible runs");
+        let took = started.elapsed();
+        let err = stderr(&output);
+        assert_ne!(output.status.code(), Some(101), "{args:?} panicked: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(
+            took < std::time::Duration::from_secs(15),
+            "{args:?} took {took:?}"
+        );
+        (output, took)
+    };
+    let os = |s: &'static str| std::ffi::OsStr::new(s);
+
+    let (output, _) = timed(&[os("inspect"), sleepy.as_os_str()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("fixtures/sleepy@0.1.0 (scenario)"));
+
+    let (output, _) = timed(&[
+        os("test"),
+        sleepy.as_os_str(),
+        os("--with"),
+        guests.hostile_classifier.as_os_str(),
+    ]);
+    // The fixture classifier calls everything benign: the harmful
+    // reference fails, as one clear finding, not a crash.
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+
+    let (output, _) = timed(&[os("check"), suite.as_os_str()]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+
+    let registry = dir.path().join("registry");
+    let (output, _) = timed(&[
+        os("publish"),
+        sleepy.as_os_str(),
+        os("--registry"),
+        registry.as_os_str(),
+        os("--license"),
+        os("Apache-2.0"),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).starts_with("Published fixtures/sleepy"));
+
+    let (output, _) = timed(&[os("run"), os("--dry-run"), suite.as_os_str()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let (output, _) = timed(&[
+        os("run"),
+        os("--quiet"),
+        os("--model"),
+        os("reference/benign"),
+        suite.as_os_str(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let (status, _, error) = &outcomes(&run_dir(dir.path()))["sleepy_drowsy"];
+    assert_eq!(status, "completed", "{error}");
 }

@@ -242,6 +242,9 @@ pub struct PluginLogLine {
     pub records: Vec<LogRecordLine>,
     /// Records over the per-sample cap, not kept.
     pub dropped_records: usize,
+    /// Bytes of the records not kept.
+    #[serde(default)]
+    pub dropped_bytes: usize,
     pub stdout: String,
     pub stderr: String,
 }
@@ -506,6 +509,7 @@ impl PluginLogLine {
             plugin: plugin.to_owned(),
             records: log.records.iter().map(LogRecordLine::from).collect(),
             dropped_records: log.dropped_records,
+            dropped_bytes: log.dropped_bytes,
             stdout: log.stdout.clone(),
             stderr: log.stderr.clone(),
         }

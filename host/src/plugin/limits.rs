@@ -19,6 +19,68 @@ pub struct Limits {
     pub stdio_bytes: usize,
     /// Structured log records a plugin instance may emit.
     pub log_records: usize,
+    /// Bytes of structured logs (messages, field names and values) a
+    /// plugin instance, which lives for one sample, may keep. A record
+    /// that does not fit in what is left is dropped whole and counted.
+    #[serde(default = "default_log_bytes")]
+    pub log_bytes: usize,
+    /// Judge calls one sample may make, all its classifiers together: one
+    /// sample can take no more than this of the run's `judge_budget`.
+    #[serde(default = "default_judge_calls_per_sample")]
+    pub judge_calls_per_sample: u32,
+    /// Bytes of text (system prompt and messages) one judge request may
+    /// carry.
+    #[serde(default = "default_judge_request_bytes")]
+    pub judge_request_bytes: usize,
+}
+
+/// A mebibyte of logs per sample and plugin: a thousand records of a
+/// kilobyte, where the bundled plugins write a few short lines.
+pub const DEFAULT_LOG_BYTES: usize = 1 << 20;
+
+/// The bundled classifiers ask the judge at most once each per sample; this
+/// leaves room for a classifier that asks per turn, and none for a flood.
+pub const DEFAULT_JUDGE_CALLS_PER_SAMPLE: u32 = 20;
+
+/// The bundled classifiers send the whole transcript, system prompt
+/// included: a few tens of kilobytes at ten turns. A mebibyte (about 250k
+/// tokens) is more than a judge model's context holds.
+pub const DEFAULT_JUDGE_REQUEST_BYTES: usize = 1 << 20;
+
+fn default_log_bytes() -> usize {
+    DEFAULT_LOG_BYTES
+}
+
+fn default_judge_calls_per_sample() -> u32 {
+    DEFAULT_JUDGE_CALLS_PER_SAMPLE
+}
+
+fn default_judge_request_bytes() -> usize {
+    DEFAULT_JUDGE_REQUEST_BYTES
+}
+
+impl Limits {
+    /// The caps on one sample's judge calls.
+    pub fn judge_caps(&self) -> crate::judge::JudgeCaps {
+        crate::judge::JudgeCaps {
+            calls_per_sample: self.judge_calls_per_sample,
+            request_bytes: self.judge_request_bytes,
+        }
+    }
+
+    /// These limits with a suite's `[run]` settings for them applied.
+    pub fn with_suite(mut self, settings: &crate::suite::RunSettings) -> Self {
+        if let Some(calls) = settings.judge_calls_per_sample {
+            self.judge_calls_per_sample = calls;
+        }
+        if let Some(bytes) = settings.judge_request_bytes {
+            self.judge_request_bytes = bytes;
+        }
+        if let Some(bytes) = settings.log_bytes {
+            self.log_bytes = bytes;
+        }
+        self
+    }
 }
 
 impl Default for Limits {
@@ -30,6 +92,9 @@ impl Default for Limits {
             output_bytes: 1 << 20,
             stdio_bytes: 64 << 10,
             log_records: 1000,
+            log_bytes: DEFAULT_LOG_BYTES,
+            judge_calls_per_sample: DEFAULT_JUDGE_CALLS_PER_SAMPLE,
+            judge_request_bytes: DEFAULT_JUDGE_REQUEST_BYTES,
         }
     }
 }

@@ -15,7 +15,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::clock::{FixedMonotonicClock, FixedWallClock};
 use super::limits::Limits;
-use crate::judge::{Judge, JudgeError, JudgeRequest, JudgeResponse, JudgeSettings};
+use crate::judge::{Judge, JudgeCaps, JudgeError, JudgeRequest, JudgeResponse, JudgeSettings};
 use crate::transcript::Param;
 
 /// A structured log record a plugin emitted through the host.
@@ -40,10 +40,35 @@ pub struct JudgeCall {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct PluginLog {
     pub records: Vec<LogRecord>,
+    /// Records over the count or byte cap, not kept.
     pub dropped_records: usize,
+    /// Bytes (messages, field names and values) of the dropped records.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropped_bytes: usize,
     pub stdout: String,
     pub stderr: String,
     pub judge_calls: Vec<JudgeCall>,
+    /// Judge calls refused before anything was sent (over the per-sample
+    /// call cap or the request size cap); not kept in `judge_calls`, so
+    /// that a flood of them, or one huge request, stores nothing.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub refused_judge_calls: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+impl LogRecord {
+    /// The bytes the log cap counts: the message and every field.
+    pub fn byte_size(&self) -> usize {
+        self.message.len()
+            + self
+                .fields
+                .iter()
+                .map(|f| f.name.len() + f.value.len())
+                .sum::<usize>()
+    }
 }
 
 /// Raised from inside a call when a limit is hit, so the host can tell the
@@ -89,8 +114,13 @@ pub struct SandboxState {
     stderr: MemoryOutputPipe,
     log: PluginLog,
     max_log_records: usize,
+    /// Log bytes the instance may still keep.
+    log_bytes_left: usize,
     memory_cap: usize,
     judge: Arc<dyn Judge>,
+    judge_caps: JudgeCaps,
+    /// Judge calls this instance has been let through.
+    judge_calls_made: u32,
     clock: CallClock,
 }
 
@@ -120,8 +150,11 @@ impl SandboxState {
             stderr,
             log: PluginLog::default(),
             max_log_records: limits.log_records,
+            log_bytes_left: limits.log_bytes,
             memory_cap: limits.memory_bytes,
             judge,
+            judge_caps: limits.judge_caps(),
+            judge_calls_made: 0,
             clock: CallClock::new(),
         }
     }
@@ -158,15 +191,46 @@ impl SandboxState {
         log
     }
 
+    /// Keeps `record` if it fits under both caps. One that does not fit
+    /// is dropped whole rather than cut: a cut record could read as
+    /// complete, and a dropped one is counted where the logs are shown.
     pub fn push_log(&mut self, record: LogRecord) {
-        if self.log.records.len() < self.max_log_records {
+        let size = record.byte_size();
+        if self.log.records.len() < self.max_log_records && size <= self.log_bytes_left {
+            self.log_bytes_left -= size;
             self.log.records.push(record);
         } else {
             self.log.dropped_records += 1;
+            self.log.dropped_bytes = self.log.dropped_bytes.saturating_add(size);
         }
     }
 
+    /// Checks a judge call against the caps before any judge sees it,
+    /// whichever judge this is (a model, none, a replay), so that what is
+    /// kept of a sample's calls stays bounded too. The model judge checks
+    /// the sample's calls again across all its classifiers.
+    fn admit_judge_call(&mut self, request: &JudgeRequest) -> Result<(), JudgeError> {
+        let size = request.byte_size();
+        if size > self.judge_caps.request_bytes {
+            return Err(JudgeError::RequestTooLarge {
+                size,
+                cap: self.judge_caps.request_bytes,
+            });
+        }
+        if self.judge_calls_made >= self.judge_caps.calls_per_sample {
+            return Err(JudgeError::SampleCallsCapped {
+                cap: self.judge_caps.calls_per_sample,
+            });
+        }
+        self.judge_calls_made += 1;
+        Ok(())
+    }
+
     pub async fn call_judge(&mut self, request: JudgeRequest) -> Result<JudgeResponse, JudgeError> {
+        if let Err(refusal) = self.admit_judge_call(&request) {
+            self.log.refused_judge_calls = self.log.refused_judge_calls.saturating_add(1);
+            return Err(refusal);
+        }
         let started = Instant::now();
         let request = Arc::new(request);
         let outcome = match tokio::runtime::Handle::try_current() {

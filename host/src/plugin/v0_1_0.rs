@@ -82,6 +82,10 @@ impl wit_host::Host for SandboxState {
             Err(judge::JudgeError::NotConfigured) => Err(wit::JudgeError::NotConfigured),
             Err(judge::JudgeError::BudgetExhausted) => Err(wit::JudgeError::BudgetExhausted),
             Err(judge::JudgeError::Failed(message)) => Err(wit::JudgeError::Failed(message)),
+            Err(
+                e @ (judge::JudgeError::SampleCallsCapped { .. }
+                | judge::JudgeError::RequestTooLarge { .. }),
+            ) => Err(wit::JudgeError::Failed(e.to_string())),
             Err(judge::JudgeError::Unanswered { reason, .. }) => {
                 Err(wit::JudgeError::Failed(reason))
             }

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::RescoreError;
-use crate::judge::{Judge, ModelJudge};
+use crate::judge::{Judge, JudgeCaps, ModelJudge};
 use crate::model::response_cache::{CachedModel, ResponseCache};
 use crate::model::{Agent, Model, ModelSpec, Politeness};
 use crate::run::ResponseCacheSettings;
@@ -18,6 +18,7 @@ pub(super) fn connect(
     suite: Option<&LoadedSuite>,
     id: &str,
     responses: &ResponseCacheSettings,
+    caps: JudgeCaps,
 ) -> Result<(Arc<dyn Judge>, String), RescoreError> {
     let spec = match suite {
         Some(suite) => suite.model_spec(id)?,
@@ -46,5 +47,5 @@ pub(super) fn connect(
     let budget = suite
         .and_then(|s| s.manifest.run.judge_budget)
         .unwrap_or(u64::MAX);
-    Ok((Arc::new(ModelJudge::new(model, budget)), spec.id))
+    Ok((Arc::new(ModelJudge::new(model, budget, caps)), spec.id))
 }

@@ -123,8 +123,14 @@ pub async fn rescore(
     progress: &dyn Progress,
 ) -> Result<LabelSet, RescoreError> {
     let suite = stored_suite(run, options.suite_path.as_deref());
+    // The suite's caps on plugins (judge calls, logs) hold for a rescore as
+    // for the run.
+    let limits = match &suite {
+        Some(suite) => options.limits.clone().with_suite(&suite.manifest.run),
+        None => options.limits.clone(),
+    };
     let runtime = PluginRuntime::new(RuntimeConfig {
-        limits: options.limits.clone(),
+        limits: limits.clone(),
         max_instances: options.concurrency.max(1),
         cache_dir: options.cache_dir.clone(),
     })
@@ -141,7 +147,8 @@ pub async fn rescore(
     let (run_judge, judge_id): (Arc<dyn Judge>, Option<String>) = match &options.judge {
         None => (Arc::new(NoJudge), None),
         Some(id) => {
-            let (judge, id) = judge::connect(suite.as_ref(), id, &options.responses)?;
+            let (judge, id) =
+                judge::connect(suite.as_ref(), id, &options.responses, limits.judge_caps())?;
             (judge, Some(id))
         }
     };

@@ -78,7 +78,7 @@ impl RunConfig {
             concurrency: request.concurrency.unwrap_or(settings.concurrency).max(1),
             conditions: request.conditions.clone(),
             subsuite: request.subsuite.clone(),
-            limits: request.limits.clone(),
+            limits: request.limits.clone().with_suite(settings),
             host_version: env!("CARGO_PKG_VERSION").to_owned(),
             wasmtime_version: WASMTIME_VERSION.to_owned(),
         })

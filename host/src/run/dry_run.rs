@@ -32,6 +32,41 @@ pub struct DryRun {
     /// The judge's calls, when a judge is configured: at most one per
     /// classifier per sample (only classifiers that ask call it).
     pub judge: Option<ModelEstimate>,
+    /// What each plugin may use of the host per sample and per call.
+    pub budgets: PluginBudgets,
+}
+
+/// The sandbox's per-sample and per-call budgets the run will apply.
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginBudgets {
+    pub judge_calls_per_sample: u32,
+    pub judge_request_bytes: usize,
+    /// The run's judge budget; none is unlimited.
+    pub judge_budget: Option<u64>,
+    pub log_bytes: usize,
+    pub log_records: usize,
+    pub call_timeout_seconds: f64,
+    pub memory_bytes: usize,
+    pub fuel_per_call: Option<u64>,
+    pub output_bytes: usize,
+    pub stdio_bytes: usize,
+}
+
+impl PluginBudgets {
+    fn of(limits: &crate::plugin::Limits, judge_budget: Option<u64>) -> Self {
+        Self {
+            judge_calls_per_sample: limits.judge_calls_per_sample,
+            judge_request_bytes: limits.judge_request_bytes,
+            judge_budget,
+            log_bytes: limits.log_bytes,
+            log_records: limits.log_records,
+            call_timeout_seconds: limits.call_timeout.as_secs_f64(),
+            memory_bytes: limits.memory_bytes,
+            fuel_per_call: limits.fuel_per_call,
+            output_bytes: limits.output_bytes,
+            stdio_bytes: limits.stdio_bytes,
+        }
+    }
 }
 
 /// One model's share of the plan.
@@ -70,7 +105,7 @@ pub fn dry_run(request: &RunRequest) -> Result<DryRun, RunError> {
         let mut per_condition = Vec::new();
         for prepared in &scenario.conditions {
             let seed = sample_seed(config.seed, &scenario.key, &prepared.condition.id, 0);
-            let opening = pollster::block_on(async {
+            let opening = crate::plugin::block_on(async {
                 let mut episode = scenario.plugin.instantiate(seed, Arc::new(NoJudge)).await?;
                 open_episode(&mut episode, &prepared.condition, seed).await
             })
@@ -152,6 +187,7 @@ pub fn dry_run(request: &RunRequest) -> Result<DryRun, RunError> {
         max_turns: config.max_turns,
         models,
         judge,
+        budgets: PluginBudgets::of(&config.limits, session.suite.manifest.run.judge_budget),
     })
 }
 

@@ -37,7 +37,7 @@ pub use cases::{
 };
 pub use check::{CheckOutcome, Mismatch, check};
 pub use config::{LocalPaths, RunConfig};
-pub use dry_run::{DryRun, ModelEstimate, dry_run};
+pub use dry_run::{DryRun, ModelEstimate, PluginBudgets, dry_run};
 pub use episode::{
     SCRIPT_TURNS, SampleContext, SampleError, SampleRecord, VerdictRecord, open_episode,
     play_script, run_sample,
@@ -453,6 +453,7 @@ fn connect_models(
             Agent::Remote(model) => Arc::new(ModelJudge::new(
                 wrap(model, &suite.model_spec(id)?),
                 settings.judge_budget.unwrap_or(u64::MAX),
+                config.limits.judge_caps(),
             )),
             Agent::Reference(_) | Agent::Scripted(_) => {
                 return Err(RunError::ReferenceJudge(id.clone()));

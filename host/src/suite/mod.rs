@@ -81,6 +81,15 @@ pub struct RunSettings {
     pub concurrency: u32,
     /// Judge calls the whole run may make.
     pub judge_budget: Option<u64>,
+    /// Judge calls one sample may make (default 20).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub judge_calls_per_sample: Option<u32>,
+    /// Bytes one judge request may carry (default 1 MiB).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub judge_request_bytes: Option<usize>,
+    /// Bytes of structured logs a plugin may keep per sample (default 1 MiB).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_bytes: Option<usize>,
 }
 
 impl Default for RunSettings {
@@ -94,6 +103,9 @@ impl Default for RunSettings {
             temperature: None,
             concurrency: 8,
             judge_budget: None,
+            judge_calls_per_sample: None,
+            judge_request_bytes: None,
+            log_bytes: None,
         }
     }
 }

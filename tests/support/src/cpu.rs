@@ -21,3 +21,18 @@ pub fn process_cpu() -> Duration {
     };
     cpu_time(&usage)
 }
+
+/// The largest peak resident set, in bytes, of any child of this process
+/// that has been waited for.
+pub fn children_peak_rss_bytes() -> u64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes a complete `rusage` into the pointer it is
+    // given, and RUSAGE_CHILDREN is always a valid target.
+    #[allow(unsafe_code)]
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    // Linux counts it in KiB.
+    u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024
+}

@@ -283,6 +283,8 @@ struct LogView<'a> {
     stderr: &'a str,
     #[serde(skip_serializing_if = "is_zero")]
     dropped_records: usize,
+    #[serde(skip_serializing_if = "is_zero")]
+    dropped_bytes: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -305,6 +307,7 @@ impl<'a> LogView<'a> {
             stdout: &log.stdout,
             stderr: &log.stderr,
             dropped_records: log.dropped_records,
+            dropped_bytes: log.dropped_bytes,
         })
     }
 }

@@ -431,7 +431,7 @@
   function logView(log) {
     return el('details', null, el('summary', null, log.plugin + ' \u00b7 ' + log.records.length + ' records'),
       log.records.map(function (r) { return el('div', { class: 'log-line', text: '[' + r[0] + '] ' + r[1] }); }),
-      log.dropped_records ? el('div', { class: 'muted', text: log.dropped_records + ' records dropped' }) : null,
+      log.dropped_records ? el('div', { class: 'muted', text: log.dropped_records + ' records dropped' + (log.dropped_bytes ? ' (' + log.dropped_bytes + ' bytes)' : '') + ' over the log caps' }) : null,
       log.stdout ? [el('div', { class: 'muted', text: 'stdout' }), pre(log.stdout, 'code')] : null,
       log.stderr ? [el('div', { class: 'muted', text: 'stderr' }), pre(log.stderr, 'code')] : null);
   }
