@@ -310,3 +310,97 @@ impl<T> Drop for AbortOnDrop<T> {
         self.0.abort();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::judge::NoJudge;
+
+    fn sandbox(limits: &Limits) -> SandboxState {
+        SandboxState::new(limits, 7, Arc::new(NoJudge))
+    }
+
+    fn record(message: &str) -> LogRecord {
+        LogRecord {
+            level: "info".into(),
+            message: message.into(),
+            fields: vec![Param {
+                name: "k".into(),
+                value: "vv".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn logs_are_capped_in_bytes_and_a_record_that_does_not_fit_is_dropped_whole() {
+        let limits = Limits {
+            log_bytes: 100,
+            ..Limits::default()
+        };
+        let mut state = sandbox(&limits);
+        state.push_log(record(&"a".repeat(60))); // 63 bytes: kept
+        state.push_log(record(&"b".repeat(60))); // 63 more: over, dropped
+        state.push_log(record(&"c".repeat(30))); // 33: fits the 37 left
+        let log = state.take_log();
+        assert_eq!(log.records.len(), 2);
+        assert_eq!(log.dropped_records, 1);
+        assert_eq!(log.dropped_bytes, 63);
+    }
+
+    #[test]
+    fn a_log_stored_before_the_byte_cap_still_reads() {
+        let old = r#"{"records":[],"dropped_records":3,"stdout":"","stderr":"","judge_calls":[]}"#;
+        let log: PluginLog = serde_json::from_str(old).expect("an old log reads");
+        assert_eq!((log.dropped_records, log.dropped_bytes), (3, 0));
+        assert_eq!(log.refused_judge_calls, 0);
+        let again = serde_json::to_string(&log).expect("serializes");
+        assert_eq!(
+            again, old,
+            "nothing new is written where nothing was dropped"
+        );
+    }
+
+    #[test]
+    fn judge_calls_over_a_cap_are_refused_before_the_judge_and_not_kept() {
+        let limits = Limits {
+            judge_calls_per_sample: 2,
+            judge_request_bytes: 50,
+            ..Limits::default()
+        };
+        let mut state = sandbox(&limits);
+        let ask = |text: &str| {
+            JudgeRequest::new(
+                "s".into(),
+                [crate::transcript::Message::new(
+                    crate::transcript::Role::User,
+                    text,
+                )],
+                "v".into(),
+                8,
+            )
+        };
+        let huge = pollster::block_on(state.call_judge(ask(&"x".repeat(100))));
+        assert!(
+            matches!(huge, Err(JudgeError::RequestTooLarge { size, cap: 50 }) if size > 100),
+            "{huge:?}"
+        );
+        for _ in 0..2 {
+            let passed = pollster::block_on(state.call_judge(ask("q")));
+            assert_eq!(passed, Err(JudgeError::NotConfigured), "reaches the judge");
+        }
+        let capped = pollster::block_on(state.call_judge(ask("q")));
+        assert_eq!(capped, Err(JudgeError::SampleCallsCapped { cap: 2 }));
+        let log = state.take_log();
+        assert_eq!((log.judge_calls.len(), log.refused_judge_calls), (2, 2));
+    }
+
+    #[test]
+    fn limits_stored_before_the_budgets_read_with_the_defaults() {
+        let mut stored = serde_json::to_value(Limits::default()).expect("serializes");
+        for field in ["log_bytes", "judge_calls_per_sample", "judge_request_bytes"] {
+            stored.as_object_mut().map(|o| o.remove(field));
+        }
+        let limits: Limits = serde_json::from_value(stored).expect("old limits read");
+        assert_eq!(limits, Limits::default());
+    }
+}
