@@ -570,6 +570,19 @@ pub struct RunArgs {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_turns: Option<u32>,
 
+    /// Prompt bytes a scenario may add in one turn: its opening (system
+    /// prompt, first messages, tool definitions), or its answer to one
+    /// reply. Over it, the sample ends as an error and nothing more is
+    /// sent. Default: the suite's [run] prompt_bytes_per_turn, else 262144
+    /// (256 KiB).
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    pub prompt_bytes_per_turn: Option<u64>,
+
+    /// Prompt bytes a scenario may add over a whole sample. Default: the
+    /// suite's [run] prompt_bytes_per_sample, else 1048576 (1 MiB).
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    pub prompt_bytes_per_sample: Option<u64>,
+
     /// Only conditions matching this pattern (`*` is a wildcard; repeatable).
     #[arg(short, long = "conditions", value_name = "PATTERN")]
     pub conditions: Vec<String>,
@@ -614,9 +627,21 @@ pub struct RunArgs {
     #[arg(
         long,
         value_name = "RUN",
-        conflicts_with_all = ["models", "judge", "samples", "seed", "concurrency", "max_turns", "conditions", "subsuite", "dry_run", "locked", "frozen"]
+        conflicts_with_all = ["models", "judge", "samples", "seed", "concurrency", "max_turns", "prompt_bytes_per_turn", "prompt_bytes_per_sample", "conditions", "subsuite", "dry_run", "locked", "frozen"]
     )]
     pub resume: Option<PathBuf>,
+
+    /// A ceiling, in US dollars, on what the run spends on model calls
+    /// (agent and judge, priced as the usage report prices them). Each call
+    /// is checked before it is sent: once the spend reaches the ceiling no
+    /// call starts, calls already on their way finish (at most one per
+    /// sample in flight), and the run stops as Ctrl-C stops it, with exit
+    /// status 3: finished samples stored, the rest pending. Every model the
+    /// run calls needs a price (built in, or the suite's [prices]). With
+    /// --resume: a new ceiling for the whole run, what it already spent
+    /// included (without it, a resume keeps the run's ceiling).
+    #[arg(long, value_name = "USD", value_parser = parse_usd)]
+    pub max_cost: Option<f64>,
 
     /// With --resume: run again the samples that ended in error.
     #[arg(long, requires = "resume")]
@@ -842,6 +867,21 @@ pub struct InspectArgs {
 
     #[command(flatten)]
     pub sandbox: SandboxArgs,
+}
+
+/// A spend ceiling: a positive, finite number of US dollars.
+fn parse_usd(text: &str) -> Result<f64, String> {
+    let usd: f64 = text
+        .trim_start_matches('$')
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of US dollars"))?;
+    if usd.is_finite() && usd > 0.0 {
+        Ok(usd)
+    } else {
+        Err(format!(
+            "`{text}`: the ceiling must be a positive number of US dollars"
+        ))
+    }
 }
 
 #[cfg(test)]

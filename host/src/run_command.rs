@@ -21,6 +21,8 @@ use crate::{EXIT_SAMPLES_FAILED, cache_dir, limits, print_stdout};
 
 /// Exit status of a run stopped early (as a shell reports SIGINT).
 const EXIT_INTERRUPTED: u8 = 130;
+/// Exit status of a run stopped at its spend ceiling (`--max-cost`).
+const EXIT_SPEND_CEILING: u8 = 3;
 
 pub fn run(args: RunArgs) -> Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -53,6 +55,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
                 cache_dir: cache_dir(&args.sandbox),
                 responses,
                 offline: args.offline,
+                max_cost_usd: args.max_cost,
                 interrupt: Some(interrupt),
             },
             observer,
@@ -82,6 +85,9 @@ fn request(
         seed: args.seed,
         concurrency: args.concurrency,
         max_turns: args.max_turns,
+        prompt_bytes_per_turn: args.prompt_bytes_per_turn,
+        prompt_bytes_per_sample: args.prompt_bytes_per_sample,
+        max_cost_usd: args.max_cost,
         conditions: args.conditions.clone(),
         subsuite: args.subsuite.clone(),
         output_dir: args.output.clone(),
@@ -146,6 +152,18 @@ fn report_outcome(outcome: &RunOutcome, flags: SummaryFlags) -> Result<ExitCode>
             );
         }
     }
+    if let Some((ceiling, spent)) = outcome.ceiling_reached {
+        eprintln!(
+            "The run reached its spend ceiling: ${spent:.4} spent of --max-cost ${ceiling:.4}. \
+             {} of {} samples not run; they stay pending. Resume it with a higher ceiling, what \
+             it spent included: crucible run --resume {} --max-cost {}",
+            outcome.pending,
+            outcome.planned,
+            outcome.dir.display(),
+            ceiling * 2.0
+        );
+        return Ok(ExitCode::from(EXIT_SPEND_CEILING));
+    }
     if outcome.interrupted || outcome.pending > 0 {
         eprintln!(
             "The run stopped early: {} of {} samples not run. Resume it with: crucible run --resume {}",
@@ -196,6 +214,29 @@ fn render_dry_run(plan: &DryRun) -> String {
         (Some(low), Some(high)) => format!("${low:.2} to ${high:.2}"),
         _ => "unknown (no price; add one under [prices])".to_owned(),
     };
+    let _ = writeln!(
+        out,
+        "Prompt caps: {} bytes a turn, {} bytes a sample from the scenario (--prompt-bytes-per-turn, --prompt-bytes-per-sample).",
+        plan.prompt.turn_bytes, plan.prompt.sample_bytes
+    );
+    match plan.max_cost_usd {
+        Some(usd) => {
+            let _ = writeln!(
+                out,
+                "Spend ceiling: ${usd} (--max-cost); the run stops there, resumable."
+            );
+        }
+        None => {
+            let _ = writeln!(out, "Spend ceiling: none (set one with --max-cost USD).");
+        }
+    }
+    if !plan.runnable {
+        let _ = writeln!(
+            out,
+            "A run of this plan would be refused: {} samples, over the {} a run may record.",
+            plan.samples, plan.max_planned_samples
+        );
+    }
     for m in plan.models.iter().chain(plan.judge.iter()) {
         let role = if plan.judge.as_ref().is_some_and(|j| std::ptr::eq(j, m)) {
             "judge"
@@ -222,13 +263,20 @@ fn render_dry_run(plan: &DryRun) -> String {
             m.output_tokens_per_call,
             money(m.cost_min_usd, m.cost_max_usd)
         );
+        if m.scenario_prompt_bytes_max > 0 {
+            let _ = writeln!(
+                out,
+                "    scenario prompts: at most {} bytes sent in all (certain, from the caps), plus the agent's own replies resent",
+                m.scenario_prompt_bytes_max
+            );
+        }
         if let Some(sampling) = &m.sampling {
             let _ = writeln!(out, "    sent with {}", sampling.describe());
         }
     }
     let _ = writeln!(
         out,
-        "Token counts are estimated at about 4 characters a token from the real prompts; the range spans one turn to every turn."
+        "Bytes are certain bounds; token counts are estimates at about 4 bytes a token: the low end from the real openings, one call a sample; the high end every turn of every sample at the prompt caps."
     );
     render_budgets(&mut out, &plan.budgets);
     out

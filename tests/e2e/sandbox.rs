@@ -54,7 +54,7 @@ fn every_attack_is_contained_and_named_and_the_run_completes() {
     );
 
     let outcomes = outcomes(&run_dir(dir.path()));
-    assert_eq!(outcomes.len(), 16, "every planned sample is accounted for");
+    assert_eq!(outcomes.len(), 17, "every planned sample is accounted for");
     let plugin = "plugin `fixtures/hostile@0.1.0`";
     let expect = |condition: &str, stage: &str, needles: &[&str]| {
         let (status, got_stage, error) = &outcomes[condition];
@@ -140,6 +140,14 @@ fn every_attack_is_contained_and_named_and_the_run_completes() {
             "huge request refused",
             "over the 1048576-byte cap",
             "judge_request_bytes",
+        ],
+    );
+    expect(
+        "hostile_prompt-flood",
+        "scenario",
+        &[
+            "sent 900000 prompt bytes in its answer to turn 1",
+            "cap of 262144 bytes a turn",
         ],
     );
     for condition in [

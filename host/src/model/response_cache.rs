@@ -64,6 +64,8 @@ struct Entry {
     key: Key,
     model: String,
     completion: String,
+    /// Told once the entry's transaction has committed.
+    written: tokio::sync::oneshot::Sender<()>,
 }
 
 impl Drop for ResponseCache {
@@ -159,24 +161,40 @@ impl ResponseCache {
         text.and_then(|t| serde_json::from_str(&t).ok())
     }
 
-    fn put(&self, key: Key, model: &str, completion: &Completion) {
+    /// Stores an answer, and returns once it is committed: a run killed
+    /// after this does not pay for the answer again. Answers arriving at
+    /// once share a transaction.
+    async fn put(&self, key: Key, model: &str, completion: &Completion) {
         let Ok(completion) = serde_json::to_string(completion) else {
             return;
         };
-        if let Some(writer) = &self.writer {
-            // The writer stops only when the cache is dropped.
-            let _ = writer.sender.send(Entry {
-                key,
-                model: model.to_owned(),
-                completion,
-            });
+        let Some(writer) = &self.writer else { return };
+        let (written, committed) = tokio::sync::oneshot::channel();
+        let entry = Entry {
+            key,
+            model: model.to_owned(),
+            completion,
+            written,
+        };
+        // The writer stops only when the cache is dropped; a failed write
+        // is reported by the writer, and the answer is still used.
+        if writer.sender.send(entry).is_ok() {
+            let _ = committed.await;
         }
     }
 }
 
-/// Writes answers as they come, many to a transaction.
+/// Answers in one transaction, at most: a bound on how long one commit
+/// keeps the others waiting.
+const MAX_BATCH: usize = 128;
+
+/// Writes answers as they come. Each waits for its commit, so nothing
+/// waits for more to come: a batch is what queued while the last one was
+/// committing (group commit), and a lone answer is committed at once.
 fn write_entries(mut conn: Connection, receiver: &std::sync::mpsc::Receiver<Entry>) {
-    while let Some(batch) = crate::batching::next_batch(receiver) {
+    while let Ok(first) = receiver.recv() {
+        let mut batch = vec![first];
+        batch.extend(receiver.try_iter().take(MAX_BATCH - 1));
         let written = conn.transaction().and_then(|tx| {
             {
                 let mut insert = tx.prepare_cached(
@@ -192,6 +210,9 @@ fn write_entries(mut conn: Connection, receiver: &std::sync::mpsc::Receiver<Entr
             // The answers were still used; only a later run pays for them
             // again.
             tracing::warn!("could not store responses in the cache: {e}");
+        }
+        for entry in batch {
+            let _ = entry.written.send(());
         }
     }
 }
@@ -334,7 +355,9 @@ impl Model for CachedModel {
             return Ok(hit);
         }
         let completion = self.inner.complete(request).await?;
-        self.cache.put(key, self.inner.id(), &completion);
+        // Committed before the sample goes on with the answer: a kill from
+        // here on costs nothing again.
+        self.cache.put(key, self.inner.id(), &completion).await;
         Ok(completion)
     }
 }
@@ -473,16 +496,15 @@ mod tests {
             usage: Usage::default(),
             cost_usd: None,
         };
-        // Dropping the cache finishes its writes.
-        ResponseCache::open(&path).expect("the cache opens").put(
-            [7; 32],
-            "anthropic/x",
-            &completion,
-        );
+        let cache = ResponseCache::open(&path).expect("the cache opens");
+        pollster::block_on(cache.put([7; 32], "anthropic/x", &completion));
+        // Committed when `put` returns: another connection reads it while
+        // the writer's cache is still open.
         let hit = ResponseCache::open(&path)
             .expect("the cache opens")
             .get(&[7; 32])
             .expect("a hit");
+        drop(cache);
         assert_eq!(hit, completion);
         let Some(Native::Anthropic(blocks)) = hit.reply.native else {
             panic!("the native content is kept");

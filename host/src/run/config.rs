@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::prompt_bytes::PromptLimits;
 use super::{DEFAULT_MODELS, RunError, RunRequest, WASMTIME_VERSION};
 use crate::plugin::Limits;
 use crate::suite::LoadedSuite;
@@ -31,6 +32,14 @@ pub struct RunConfig {
     #[serde(default)]
     pub temperature: Option<f32>,
     pub concurrency: u32,
+    /// The prompt bytes a scenario may send. Runs begun before the caps
+    /// resume under the defaults.
+    #[serde(default)]
+    pub prompt: PromptLimits,
+    /// The spend ceiling, in US dollars (`--max-cost`): a resume keeps it
+    /// unless given a new one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_cost_usd: Option<f64>,
     pub conditions: Vec<String>,
     pub subsuite: Option<String>,
     pub limits: Limits,
@@ -76,6 +85,19 @@ impl RunConfig {
             max_turns: request.max_turns.unwrap_or(settings.max_turns).max(1),
             temperature: settings.temperature,
             concurrency: request.concurrency.unwrap_or(settings.concurrency).max(1),
+            prompt: PromptLimits {
+                turn_bytes: request
+                    .prompt_bytes_per_turn
+                    .or(settings.prompt_bytes_per_turn)
+                    .unwrap_or(PromptLimits::DEFAULT_TURN_BYTES)
+                    .max(1),
+                sample_bytes: request
+                    .prompt_bytes_per_sample
+                    .or(settings.prompt_bytes_per_sample)
+                    .unwrap_or(PromptLimits::DEFAULT_SAMPLE_BYTES)
+                    .max(1),
+            },
+            max_cost_usd: request.max_cost_usd,
             conditions: request.conditions.clone(),
             subsuite: request.subsuite.clone(),
             limits: request.limits.clone().with_suite(settings),

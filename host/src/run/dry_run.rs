@@ -1,15 +1,18 @@
 //! `crucible run --dry-run`: what a run would send, and roughly what it
 //! would cost, without sending anything. Every plugin is loaded and every
-//! condition's episode opened once, so the plan and the prompt sizes are
-//! the real ones; only the number of turns and the length of replies are
-//! unknown, and the estimate gives the range they span.
+//! condition's episode opened once, so the plan and the opening sizes are
+//! the real ones; the number of turns and the length of later prompts and
+//! replies are not known, so the upper end is bounded by the turn limit
+//! and the prompt caps, the only figures a scenario cannot exceed.
 
 use std::sync::Arc;
 
 use serde::Serialize;
 
 use super::episode::open_episode;
-use super::{RunError, RunRequest, Session, sample_seed};
+use super::plan::MAX_PLANNED_SAMPLES;
+use super::prompt_bytes::PromptLimits;
+use super::{RunError, RunRequest, Scale, Session, sample_seed};
 use crate::judge::{JudgeRequest, MAX_JUDGE_TOKENS, NoJudge};
 use crate::model::{Agent, SamplingSettings, Usage};
 use crate::provenance::SentSampling;
@@ -19,15 +22,22 @@ use crate::transcript::Opening;
 const CHARS_PER_TOKEN: usize = 4;
 /// Output tokens assumed per call when the model sets no `max_tokens`.
 const ASSUMED_OUTPUT_TOKENS: u64 = 1000;
-/// Tokens a scenario's answer to one turn (tool results, new email) adds.
-const ASSUMED_ANSWER_TOKENS: u64 = 300;
 
-/// The plan of a run, with its estimated calls, tokens and cost.
+/// The plan of a run, with its estimated calls, tokens and cost. It is
+/// computed from counts, never sample by sample: a dry run of any size
+/// answers at once, in the same memory.
 #[derive(Debug, Clone, Serialize)]
 pub struct DryRun {
     pub suite: String,
-    pub samples: usize,
+    pub samples: u64,
     pub max_turns: u32,
+    /// The prompt bytes a scenario may send, a turn and a sample.
+    pub prompt: PromptLimits,
+    /// The run's spend ceiling in US dollars (`--max-cost`), if any.
+    pub max_cost_usd: Option<f64>,
+    /// Whether a run may have a plan this size (see `MAX_PLANNED_SAMPLES`).
+    pub runnable: bool,
+    pub max_planned_samples: u64,
     pub models: Vec<ModelEstimate>,
     /// The judge's calls, when a judge is configured: at most one per
     /// classifier per sample (only classifiers that ask call it).
@@ -73,15 +83,21 @@ impl PluginBudgets {
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelEstimate {
     pub model: String,
-    pub samples: usize,
+    pub samples: u64,
     /// Offline models send nothing.
     pub remote: bool,
     pub calls_min: u64,
     pub calls_max: u64,
+    /// The most bytes of the scenarios' prompts the agent calls can carry
+    /// in all: a hard bound, set by the prompt caps and the turn limit
+    /// (each call resends what came before). The agent's own replies,
+    /// resent with them, come on top. Zero for the judge.
+    pub scenario_prompt_bytes_max: u64,
     /// Input tokens of the fewest calls (estimated from the real prompts).
     pub input_tokens_min: u64,
-    /// Input tokens if every sample ran every turn, each resending the
-    /// growing conversation.
+    /// Input tokens if every sample ran every turn and sent all the
+    /// prompt bytes the caps allow, plus the agent's own replies resent:
+    /// an estimate, as tokens are (about 4 bytes each).
     pub input_tokens_max: u64,
     /// Output tokens assumed per call.
     pub output_tokens_per_call: u64,
@@ -95,14 +111,21 @@ pub struct ModelEstimate {
 
 /// Loads the suite as `crucible run` would and estimates the run.
 pub fn dry_run(request: &RunRequest) -> Result<DryRun, RunError> {
-    // Nothing is sent, so no response cache is opened.
-    let session = Session::for_request(request, &super::ResponseCacheSettings::default())?;
+    // Nothing is sent, so no response cache is opened; the plan is only
+    // counted.
+    let session = Session::for_request(
+        request,
+        &super::ResponseCacheSettings::default(),
+        Scale::Counts,
+    )?;
     let config = &session.config;
+    let samples = u64::from(config.samples);
 
-    // Prompt tokens of every condition's opening, as its first sample sees it.
-    let mut opening_tokens: Vec<Vec<u64>> = Vec::new();
+    // Per scenario: the prompt tokens of every condition's opening, as its
+    // first sample sees it, summed over its conditions.
+    let mut opening_tokens: Vec<u64> = Vec::new();
     for scenario in &session.scenarios {
-        let mut per_condition = Vec::new();
+        let mut sum = 0u64;
         for prepared in &scenario.conditions {
             let seed = sample_seed(config.seed, &scenario.key, &prepared.condition.id, 0);
             let opening = crate::plugin::block_on(async {
@@ -110,45 +133,46 @@ pub fn dry_run(request: &RunRequest) -> Result<DryRun, RunError> {
                 open_episode(&mut episode, &prepared.condition, seed).await
             })
             .map_err(|e| RunError::Runtime(format!("dry run: {e}")))?;
-            per_condition.push(tokens_of(&opening));
+            sum = sum.saturating_add(tokens_of(&opening));
         }
-        opening_tokens.push(per_condition);
+        opening_tokens.push(sum);
     }
+    // Samples per model, and the sum of their openings' tokens.
+    let conditions: u64 = session
+        .scenarios
+        .iter()
+        .map(|s| s.conditions.len() as u64)
+        .sum();
+    let per_model_samples = conditions.saturating_mul(samples);
+    let per_model_openings = opening_tokens
+        .iter()
+        .fold(0u64, |a, t| a.saturating_add(*t))
+        .saturating_mul(samples);
 
-    let opening_of = |planned: &super::PlannedSample| -> u64 {
-        session.scenarios[planned.scenario]
-            .conditions
-            .iter()
-            .position(|c| *c.label == *planned.label)
-            .and_then(|c| opening_tokens[planned.scenario].get(c).copied())
-            .unwrap_or(0)
-    };
     let turns = u64::from(config.max_turns);
+    let scenario_bytes = config.prompt.bound_over(config.max_turns);
     let mut models = Vec::new();
     for (index, (named, id)) in config.models.iter().zip(&session.model_ids).enumerate() {
         let remote = matches!(session.agents.get(index), Some(Agent::Remote(_)));
         let output = output_per_call(&session, named)?;
         let mut estimate = ModelEstimate::new(id, remote, output);
+        estimate.samples = per_model_samples;
         if let Some(Agent::Remote(model)) = session.agents.get(index) {
             estimate.sampling = Some(model.sampling().resolve(&SamplingSettings {
                 default_temperature: config.temperature,
                 ..SamplingSettings::default()
             }));
         }
-        for planned in session.planned.iter().filter(|p| *p.model == **id) {
-            estimate.samples += 1;
-            if !remote {
-                continue;
-            }
-            let opening = opening_of(planned);
-            estimate.calls_min += 1;
-            estimate.calls_max += turns;
-            estimate.input_tokens_min += opening;
-            // Turn k resends the opening and every earlier turn.
-            estimate.input_tokens_max +=
-                turns * opening + (turns * (turns - 1) / 2) * (output + ASSUMED_ANSWER_TOKENS);
-        }
         if remote {
+            let n = per_model_samples;
+            estimate.calls_min = n;
+            estimate.calls_max = n.saturating_mul(turns);
+            estimate.input_tokens_min = per_model_openings;
+            estimate.scenario_prompt_bytes_max = n.saturating_mul(scenario_bytes);
+            // Call k also resends the agent's k - 1 earlier replies.
+            let replies = (turns * turns.saturating_sub(1) / 2).saturating_mul(output);
+            let per_sample = (scenario_bytes / CHARS_PER_TOKEN as u64).saturating_add(replies);
+            estimate.input_tokens_max = n.saturating_mul(per_sample);
             estimate.price(&session.prices);
         }
         models.push(estimate);
@@ -163,18 +187,22 @@ pub fn dry_run(request: &RunRequest) -> Result<DryRun, RunError> {
             let mut estimate = ModelEstimate::new(id, true, output);
             let largest = JudgeRequest::new(String::new(), [], String::new(), MAX_JUDGE_TOKENS);
             estimate.sampling = session.judge.settings(&largest).map(|s| s.sent);
-            for planned in &session.planned {
-                let classifiers = session.scenarios[planned.scenario].classifiers.len() as u64;
-                let named = session
-                    .model_ids
-                    .iter()
-                    .position(|m| **m == *planned.model)
-                    .and_then(|i| config.models.get(i))
-                    .map_or(&*planned.model, String::as_str);
+            for named in &config.models {
                 let agent_output = output_per_call(&session, named)?;
-                estimate.samples += 1;
-                estimate.calls_max += classifiers;
-                estimate.input_tokens_max += classifiers * (opening_of(planned) + agent_output);
+                for (scenario, openings) in session.scenarios.iter().zip(&opening_tokens) {
+                    let classifiers = scenario.classifiers.len() as u64;
+                    let cells = (scenario.conditions.len() as u64).saturating_mul(samples);
+                    estimate.samples = estimate.samples.saturating_add(cells);
+                    estimate.calls_max = estimate
+                        .calls_max
+                        .saturating_add(cells.saturating_mul(classifiers));
+                    let read = openings
+                        .saturating_mul(samples)
+                        .saturating_add(cells.saturating_mul(agent_output));
+                    estimate.input_tokens_max = estimate
+                        .input_tokens_max
+                        .saturating_add(classifiers.saturating_mul(read));
+                }
             }
             estimate.price(&session.prices);
             Some(estimate)
@@ -183,8 +211,12 @@ pub fn dry_run(request: &RunRequest) -> Result<DryRun, RunError> {
 
     Ok(DryRun {
         suite: session.suite.manifest.suite.name.clone(),
-        samples: session.planned.len(),
+        samples: session.planned_count,
         max_turns: config.max_turns,
+        prompt: config.prompt,
+        max_cost_usd: config.max_cost_usd,
+        runnable: session.planned_count <= MAX_PLANNED_SAMPLES,
+        max_planned_samples: MAX_PLANNED_SAMPLES,
         models,
         judge,
         budgets: PluginBudgets::of(&config.limits, session.suite.manifest.run.judge_budget),
@@ -199,6 +231,7 @@ impl ModelEstimate {
             remote,
             calls_min: 0,
             calls_max: 0,
+            scenario_prompt_bytes_max: 0,
             input_tokens_min: 0,
             input_tokens_max: 0,
             output_tokens_per_call,

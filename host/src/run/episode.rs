@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::plan::PlannedSample;
 use super::prepare::PreparedScenario;
+use super::prompt_bytes::{PromptLimits, PromptMeter};
 use super::stop::{self, AfterReply};
 use super::usage::{CallFacts, UsageByModel};
 use crate::judge::{Judge, JudgeSettings, NoJudge, ScriptedJudge};
@@ -93,6 +94,10 @@ impl SampleRecord {
     }
 }
 
+/// The stage of a sample that a scenario failed by what it sent, not by
+/// a failing call.
+const SCENARIO_STAGE: &str = "scenario";
+
 /// What a sample needs from its run.
 pub struct SampleContext {
     pub scenario: Arc<PreparedScenario>,
@@ -104,6 +109,8 @@ pub struct SampleContext {
     /// the label says nothing about their questions.
     pub label_judge: Option<Arc<dyn Judge>>,
     pub max_turns: u32,
+    /// The prompt bytes the scenario may send.
+    pub prompt: PromptLimits,
 }
 
 impl SampleContext {
@@ -147,6 +154,7 @@ pub fn play_script(
         agent,
         judge: Arc::new(NoJudge),
         max_turns: SCRIPT_TURNS,
+        prompt: PromptLimits::default(),
     };
     let planned = PlannedSample {
         model: "script".into(),
@@ -194,6 +202,12 @@ async fn run_episode(
             return record;
         }
     };
+    let mut meter = PromptMeter::new(ctx.prompt);
+    if let Err(message) = meter.opening(&opening) {
+        record.fail(SCENARIO_STAGE, message);
+        record.keep_log(instance);
+        return record;
+    }
     record
         .transcript
         .push(Message::new(Role::System, opening.system_prompt));
@@ -202,7 +216,16 @@ async fn run_episode(
     // The opening's text now lives in the transcript; only its tools are
     // needed again, with every request.
     let tools = opening.tools;
-    let conversed = converse(ctx, planned, &mut instance, &tools, script, &mut record).await;
+    let conversed = converse(
+        ctx,
+        planned,
+        &mut instance,
+        &tools,
+        script,
+        &mut meter,
+        &mut record,
+    )
+    .await;
     let facts = match conversed {
         Ok(()) => instance.facts().await.map_err(|e| SampleError {
             stage: e.call.to_owned(),
@@ -311,6 +334,7 @@ async fn converse(
     instance: &mut ScenarioInstance,
     tools: &[ToolDefinition],
     mut script: Option<Script>,
+    meter: &mut PromptMeter,
     record: &mut SampleRecord,
 ) -> Result<(), SampleError> {
     // A turn the provider paused is continued, within the turn limit,
@@ -330,7 +354,17 @@ async fn converse(
             AfterReply::Step(reply) => reply,
         };
         match instance.step(&reply).await {
-            Ok(Step::Continue(messages)) => record.transcript.extend(messages),
+            Ok(Step::Continue(messages)) => {
+                // Checked before the answer joins the conversation, so no
+                // byte over a cap is sent.
+                meter
+                    .answer(turn, &messages)
+                    .map_err(|message| SampleError {
+                        stage: SCENARIO_STAGE.into(),
+                        message,
+                    })?;
+                record.transcript.extend(messages);
+            }
             Ok(Step::End(reason)) => {
                 record.end_reason = Some(reason);
                 return Ok(());

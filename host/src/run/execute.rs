@@ -27,12 +27,16 @@ pub(super) struct Execution<'a> {
     pub agents: &'a [Agent],
     pub judge: Arc<dyn Judge>,
     pub max_turns: u32,
+    pub prompt: super::PromptLimits,
     pub concurrency: u32,
     pub observer: Arc<dyn Observer>,
     pub prices: &'a PriceTable,
     /// Notified once to stop: no new sample starts, and the run returns
     /// with what is stored.
     pub interrupt: Option<Arc<Notify>>,
+    /// The run's spend ceiling: reaching it stops the run as an
+    /// interruption does.
+    pub meter: Option<Arc<super::SpendMeter>>,
 }
 
 /// Where the run stands before these samples: what earlier sessions of a
@@ -48,6 +52,8 @@ pub(super) struct Tally {
 pub(super) struct Executed {
     pub store: Store,
     pub interrupted: bool,
+    /// The run stopped because it reached its spend ceiling.
+    pub ceiling_reached: bool,
 }
 
 impl Execution<'_> {
@@ -84,14 +90,31 @@ impl Execution<'_> {
             }
         };
         tokio::pin!(interrupted);
+        let meter = self.meter.clone();
+        let ceiling = async move {
+            match meter {
+                Some(meter) => meter.reached().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(ceiling);
         let mut was_interrupted = false;
+        let mut ceiling_reached = false;
         let mut last_report = Instant::now();
         self.observer.progress(&self.progress(&tally));
         loop {
+            // A finished sample is stored before the ceiling is heeded: the
+            // run ends with every sample that finished, and one that
+            // finished last is no reason to call the run stopped.
             let joined = tokio::select! {
-                joined = tasks.join_next() => joined,
+                biased;
                 () = &mut interrupted => {
                     was_interrupted = true;
+                    break;
+                }
+                joined = tasks.join_next() => joined,
+                () = &mut ceiling => {
+                    ceiling_reached = true;
                     break;
                 }
             };
@@ -124,7 +147,8 @@ impl Execution<'_> {
         self.observer.progress(&self.progress(&tally));
         Ok(Executed {
             store,
-            interrupted: was_interrupted,
+            interrupted: was_interrupted || ceiling_reached,
+            ceiling_reached,
         })
     }
 
@@ -141,6 +165,7 @@ impl Execution<'_> {
             agent,
             judge: Arc::clone(&self.judge),
             max_turns: self.max_turns,
+            prompt: self.prompt,
         }
     }
 

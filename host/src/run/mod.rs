@@ -10,8 +10,10 @@ mod episode;
 mod execute;
 mod plan;
 mod prepare;
+mod prompt_bytes;
 mod resume;
 mod show;
+mod spend;
 mod stop;
 mod usage;
 
@@ -44,8 +46,10 @@ pub use episode::{
 };
 pub use plan::{PlannedSample, plan, sample_seed};
 pub use prepare::{PrepareError, PreparedCondition, PreparedScenario, Selection, prepare};
+pub use prompt_bytes::{PromptLimits, PromptMeter};
 pub use resume::{ResumeRequest, resume};
 pub use show::{SeedSource, ShowError, ShowRequest, ShownOpening, show};
+pub use spend::SpendMeter;
 pub use usage::{CallFacts, CallTally, ReportedCost, ServedCalls, UsageByModel};
 
 use execute::{Execution, Tally};
@@ -63,6 +67,11 @@ pub struct RunRequest {
     pub seed: Option<u64>,
     pub concurrency: Option<u32>,
     pub max_turns: Option<u32>,
+    /// Caps on the prompt bytes a scenario may send, a turn and a sample.
+    pub prompt_bytes_per_turn: Option<u64>,
+    pub prompt_bytes_per_sample: Option<u64>,
+    /// A ceiling, in US dollars, on what the run may spend on model calls.
+    pub max_cost_usd: Option<f64>,
     pub conditions: Vec<String>,
     /// A named sub-suite to run instead of the whole suite.
     pub subsuite: Option<String>,
@@ -108,6 +117,17 @@ pub enum RunError {
         "model `{0}` is named twice; results name a model by provider/model, so run each of its settings in a run of its own"
     )]
     DuplicateModel(String),
+    #[error(
+        "the plan has {0} samples, over the {max} a run may record (every planned sample is stored before the run starts); run fewer samples (-n), models or conditions, or split the run",
+        max = plan::MAX_PLANNED_SAMPLES
+    )]
+    PlanTooLarge(u64),
+    #[error(
+        "--max-cost needs a price for every model the run calls, and `{0}` has none: give it one in the suite's [prices] (\"{0}\" = {{ input = USD per million input tokens, output = USD per million output tokens }})"
+    )]
+    Unpriced(String),
+    #[error("--max-cost must be a positive number of US dollars, not {0}")]
+    BadCeiling(f64),
     #[error("cannot resume {dir}: {reason}")]
     Resume { dir: PathBuf, reason: String },
     #[error(transparent)]
@@ -155,6 +175,9 @@ pub struct RunOutcome {
     /// Samples still pending: the run was interrupted before them.
     pub pending: usize,
     pub interrupted: bool,
+    /// When the run stopped at its spend ceiling: the ceiling and what the
+    /// run had spent by then, in US dollars.
+    pub ceiling_reached: Option<(f64, f64)>,
     /// The first few failed samples, to show.
     pub first_failures: Vec<SampleFailure>,
     /// Of the failed samples, those a classifier could not decide without
@@ -178,8 +201,21 @@ struct Session {
     _runtime: PluginRuntime,
     resolver: Resolver,
     scenarios: Vec<Arc<PreparedScenario>>,
+    /// The whole plan, for a run; empty for a dry run, which counts.
     planned: Vec<PlannedSample>,
+    /// Samples in the plan.
+    planned_count: u64,
     prices: PriceTable,
+    /// The run's spend ceiling, when it has one.
+    meter: Option<Arc<spend::SpendMeter>>,
+}
+
+/// Whether a session lays out its plan sample by sample (a run, which
+/// records every one) or only counts it (a dry run, of any size).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scale {
+    Plan,
+    Counts,
 }
 
 impl Session {
@@ -187,6 +223,7 @@ impl Session {
     fn for_request(
         request: &RunRequest,
         responses: &ResponseCacheSettings,
+        scale: Scale,
     ) -> Result<Self, RunError> {
         let suite = LoadedSuite::load(&request.suite)?;
         let config = RunConfig::resolve(request, &suite)?;
@@ -202,6 +239,7 @@ impl Session {
             responses,
             policy,
             request.offline,
+            scale,
         )
     }
 
@@ -212,6 +250,7 @@ impl Session {
         responses: &ResponseCacheSettings,
         policy: LockPolicy,
         offline: bool,
+        scale: Scale,
     ) -> Result<Self, RunError> {
         // Offline models call nothing: only a run with a remote model
         // needs the cache.
@@ -230,11 +269,14 @@ impl Session {
                 message: e.to_string(),
             }
         })?;
+        let prices = PriceTable::with_overrides(&suite.manifest.prices)?;
+        let meter = spend_meter(&suite, &config, &prices)?;
         // Limits and retries go under the cache: a cached answer costs
-        // the provider nothing and cannot fail.
+        // the provider nothing and cannot fail. The ceiling goes over it,
+        // for the same reason.
         let (agents, judge) = connect_models(&suite, &config, |model, spec| {
             let model: Arc<dyn Model> = Arc::new(politeness.resilient(model, spec));
-            match &cache {
+            let model: Arc<dyn Model> = match &cache {
                 None => model,
                 Some(cache) => Arc::new(CachedModel::new(
                     model,
@@ -242,6 +284,10 @@ impl Session {
                     Arc::clone(cache),
                     !responses.refresh,
                 )),
+            };
+            match &meter {
+                None => model,
+                Some(meter) => Arc::new(spend::Metered::new(model, Arc::clone(meter))),
             }
         })?;
         let runtime = PluginRuntime::new(RuntimeConfig {
@@ -273,11 +319,17 @@ impl Session {
             }
             model_ids.push(id);
         }
-        let planned = plan(&model_ids, &scenarios, config.samples, config.seed);
-        if planned.is_empty() {
+        let planned_count = plan::count(model_ids.len(), &scenarios, config.samples);
+        if planned_count == 0 {
             return Err(RunError::EmptyPlan(config.conditions.join(", ")));
         }
-        let prices = PriceTable::with_overrides(&suite.manifest.prices)?;
+        let planned = match scale {
+            Scale::Counts => Vec::new(),
+            Scale::Plan if planned_count > plan::MAX_PLANNED_SAMPLES => {
+                return Err(RunError::PlanTooLarge(planned_count));
+            }
+            Scale::Plan => plan(&model_ids, &scenarios, config.samples, config.seed),
+        };
         Ok(Self {
             suite,
             config,
@@ -288,7 +340,9 @@ impl Session {
             resolver,
             scenarios,
             planned,
+            planned_count,
             prices,
+            meter,
         })
     }
 
@@ -303,10 +357,12 @@ impl Session {
             agents: &self.agents,
             judge: Arc::clone(&self.judge),
             max_turns: self.config.max_turns,
+            prompt: self.config.prompt,
             concurrency: self.config.concurrency,
             observer,
             prices: &self.prices,
             interrupt,
+            meter: self.meter.clone(),
         }
     }
 
@@ -359,11 +415,17 @@ impl Session {
     /// Summarises the run from its store and writes `summary.json`.
     fn finish(
         &self,
-        store: &Store,
         run_id: String,
         dir: PathBuf,
-        interrupted: bool,
+        executed: &execute::Executed,
     ) -> Result<RunOutcome, RunError> {
+        let interrupted = executed.interrupted;
+        let store = &executed.store;
+        if let Some(meter) = &self.meter {
+            // What the run has paid, abandoned samples' calls included,
+            // for a resume's ceiling to count from.
+            store.set_meta(spend::SPENT_META, &meter.spent_usd().to_string())?;
+        }
         let mut cells: Vec<Cell> = store.cells()?.iter().map(Cell::from).collect();
         crate::report::attach_secondary(&mut cells, &store.secondary_counts()?);
         let usage = crate::report::usage(&store.usage()?, &self.prices);
@@ -399,6 +461,14 @@ impl Session {
             errors,
             pending,
             interrupted,
+            ceiling_reached: executed
+                .ceiling_reached
+                .then(|| {
+                    self.meter
+                        .as_ref()
+                        .map(|m| (m.ceiling_usd(), m.spent_usd()))
+                })
+                .flatten(),
             first_failures,
             need_a_judge,
             conditions: self.condition_params(),
@@ -464,7 +534,7 @@ fn connect_models(
 }
 
 pub async fn run(request: RunRequest, observer: Arc<dyn Observer>) -> Result<RunOutcome, RunError> {
-    let session = Session::for_request(&request, &request.responses)?;
+    let session = Session::for_request(&request, &request.responses, Scale::Plan)?;
     let suite = &session.suite;
     let config = &session.config;
     let plan_of_lock = packages::plan_lock(
@@ -523,7 +593,34 @@ pub async fn run(request: RunRequest, observer: Arc<dyn Observer>) -> Result<Run
         .execution(observer, request.interrupt.clone())
         .run(store, work, tally)
         .await?;
-    session.finish(&executed.store, run_id, dir, executed.interrupted)
+    session.finish(run_id, dir, &executed)
+}
+
+/// The run's spend meter, when it has a ceiling: every remote model it
+/// calls, agents and judge, must then have a price, checked before
+/// anything is sent.
+fn spend_meter(
+    suite: &LoadedSuite,
+    config: &RunConfig,
+    prices: &PriceTable,
+) -> Result<Option<Arc<spend::SpendMeter>>, RunError> {
+    let Some(ceiling) = config.max_cost_usd else {
+        return Ok(None);
+    };
+    if !(ceiling.is_finite() && ceiling > 0.0) {
+        return Err(RunError::BadCeiling(ceiling));
+    }
+    for named in config.models.iter().chain(config.judge.iter()) {
+        let id = suite.model_spec(named)?.id;
+        if !id.starts_with("reference/") && prices.price(&id).is_none() {
+            return Err(RunError::Unpriced(id));
+        }
+    }
+    Ok(Some(Arc::new(spend::SpendMeter::new(
+        ceiling,
+        0.0,
+        prices.clone(),
+    ))))
 }
 
 /// The identity of every plugin loaded for a run, each once.

@@ -23,6 +23,23 @@ pub struct PlannedSample {
     pub seed: u64,
 }
 
+/// The most samples a run may plan. A run records every planned sample in
+/// its store before it starts and holds the plan in memory (about 100
+/// bytes a sample), so the bound keeps both to about a hundred megabytes;
+/// at the bench's 611 samples a second it is half an hour of offline
+/// samples, and far more with real models.
+pub const MAX_PLANNED_SAMPLES: u64 = 1_000_000;
+
+/// Samples in the plan of `models` models over `scenarios`, counted
+/// without laying them out (saturating: a count past any bound is as
+/// good as exact).
+pub fn count(models: usize, scenarios: &[Arc<PreparedScenario>], samples: u32) -> u64 {
+    let conditions: u64 = scenarios.iter().map(|s| s.conditions.len() as u64).sum();
+    (models as u64)
+        .saturating_mul(conditions)
+        .saturating_mul(u64::from(samples))
+}
+
 /// Models x scenarios x conditions x samples.
 pub fn plan(
     models: &[String],

@@ -28,6 +28,9 @@ pub struct ResumeRequest {
     pub responses: ResponseCacheSettings,
     /// Read HTTP registries only from the local cache.
     pub offline: bool,
+    /// A new spend ceiling for the whole run, what it already spent
+    /// included; none keeps the ceiling it began with, if any.
+    pub max_cost_usd: Option<f64>,
     pub interrupt: Option<Arc<Notify>>,
 }
 
@@ -49,7 +52,7 @@ pub async fn resume(
         )));
     }
     let mut store = Store::open(&path)?;
-    let config: RunConfig = match store.meta("config")? {
+    let mut config: RunConfig = match store.meta("config")? {
         None => {
             return Err(refuse(
                 "the run stored no configuration: it stopped before it began; start it afresh"
@@ -81,6 +84,11 @@ pub async fn resume(
             )));
         }
     };
+    if let Some(ceiling) = request.max_cost_usd {
+        config.max_cost_usd = Some(ceiling);
+        // Kept, so that a later resume without --max-cost keeps it too.
+        store.set_meta("config", &config.to_json())?;
+    }
     let suite = LoadedSuite::load(&suite_path)?;
     let session = Session::load(
         suite,
@@ -89,6 +97,7 @@ pub async fn resume(
         &request.responses,
         LockPolicy::Normal,
         request.offline,
+        super::Scale::Plan,
     )?;
     check_plugins(&session, &store).map_err(refuse)?;
 
@@ -105,6 +114,25 @@ pub async fn resume(
         usage: store.usage()?,
         ..Tally::default()
     };
+    if let Some(meter) = &session.meter {
+        // What the stored samples cost, or what the last session recorded
+        // it had paid, abandoned samples' calls included (a kill leaves
+        // no record: their answers were cached, and cost nothing again).
+        let recorded = store
+            .meta(super::spend::SPENT_META)?
+            .and_then(|text| text.parse::<f64>().ok())
+            .unwrap_or(0.0);
+        let spent = super::spend::spent_by(&tally.usage, &session.prices)
+            .unwrap_or(0.0)
+            .max(recorded);
+        meter.start_from(spent);
+        if meter.is_reached() {
+            return Err(refuse(format!(
+                "it has spent ${spent:.4}, which reaches its spend ceiling of ${:.4}; give a                  higher one with --max-cost USD",
+                meter.ceiling_usd()
+            )));
+        }
+    }
     let mut work = Vec::new();
     let (mut pending, mut retried) = (0, 0);
     for (planned, row) in session.planned.iter().zip(&stored) {
@@ -133,7 +161,7 @@ pub async fn resume(
         .execution(observer, request.interrupt.clone())
         .run(store, work, tally)
         .await?;
-    session.finish(&executed.store, run_id, dir, executed.interrupted)
+    session.finish(run_id, dir, &executed)
 }
 
 /// A directory as given, else a run id under the output directory.

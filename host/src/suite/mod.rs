@@ -90,6 +90,12 @@ pub struct RunSettings {
     /// Bytes of structured logs a plugin may keep per sample (default 1 MiB).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_bytes: Option<usize>,
+    /// Prompt bytes a scenario may add in one turn (its opening counts as
+    /// the first); none keeps the host's default.
+    pub prompt_bytes_per_turn: Option<u64>,
+    /// Prompt bytes a scenario may add over a whole sample; none keeps
+    /// the host's default.
+    pub prompt_bytes_per_sample: Option<u64>,
 }
 
 impl Default for RunSettings {
@@ -106,6 +112,8 @@ impl Default for RunSettings {
             judge_calls_per_sample: None,
             judge_request_bytes: None,
             log_bytes: None,
+            prompt_bytes_per_turn: None,
+            prompt_bytes_per_sample: None,
         }
     }
 }
@@ -377,6 +385,14 @@ impl LoadedSuite {
         }
         if m.run.max_turns == 0 {
             return Err(self.invalid("run.max_turns must be at least 1"));
+        }
+        for (name, value) in [
+            ("prompt_bytes_per_turn", m.run.prompt_bytes_per_turn),
+            ("prompt_bytes_per_sample", m.run.prompt_bytes_per_sample),
+        ] {
+            if value == Some(0) {
+                return Err(self.invalid(format!("run.{name} must be at least 1")));
+            }
         }
         if let Some(t) = m.run.temperature
             && !(0.0..=2.0).contains(&t)

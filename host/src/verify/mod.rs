@@ -121,6 +121,13 @@ pub async fn verify(
         .and_then(serde_json::Value::as_u64)
         .and_then(|n| u32::try_from(n).ok())
         .unwrap_or(crate::run::SCRIPT_TURNS);
+    // A run recorded before the caps ran under the defaults' protection
+    // too when resumed; its replay does the same.
+    let prompt: crate::run::PromptLimits = results
+        .config
+        .get("prompt")
+        .and_then(|p| serde_json::from_value(p.clone()).ok())
+        .unwrap_or_default();
     let runtime = PluginRuntime::new(RuntimeConfig {
         limits,
         max_instances: PARALLEL as u32,
@@ -141,7 +148,10 @@ pub async fn verify(
             (Arc::clone(scenario), sample.clone(), Arc::clone(&semaphore));
         tasks.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
-            (index, replay::replay(&scenario, &sample, max_turns).await)
+            (
+                index,
+                replay::replay(&scenario, &sample, max_turns, prompt).await,
+            )
         });
     }
     while let Some(done) = tasks.join_next().await {

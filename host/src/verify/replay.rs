@@ -103,6 +103,7 @@ pub async fn replay(
     scenario: &Arc<PreparedScenario>,
     sample: &SampleResult,
     max_turns: u32,
+    prompt: crate::run::PromptLimits,
 ) -> SampleRecord {
     let ctx = SampleContext {
         scenario: Arc::clone(scenario),
@@ -117,6 +118,7 @@ pub async fn replay(
         // judge's, recorded like any other.
         label_judge: None,
         max_turns,
+        prompt,
     };
     let planned = PlannedSample {
         model: Arc::from(sample.model.as_str()),
