@@ -265,10 +265,10 @@ mod tests {
     #[test]
     fn a_client_over_its_cap_is_refused_and_another_is_not() {
         let clients = Arc::new(Clients::new(&limits(10, 2, 100)));
-        let _a1 = clients.admit(A).unwrap();
-        let a2 = clients.admit(A).unwrap();
+        let _a1 = clients.admit(A).expect("a slot");
+        let a2 = clients.admit(A).expect("a slot");
         assert_eq!(clients.admit(A).err(), Some(Refused::ClientFull));
-        let _b1 = clients.admit(B).unwrap();
+        let _b1 = clients.admit(B).expect("a slot");
         drop(a2);
         assert!(clients.admit(A).is_ok());
     }
@@ -276,13 +276,13 @@ mod tests {
     #[test]
     fn a_full_server_sheds_an_idle_connection_but_never_a_busy_one() {
         let clients = Arc::new(Clients::new(&limits(2, 10, 100)));
-        let busy = clients.admit(A).unwrap();
+        let busy = clients.admit(A).expect("a slot");
         busy.activity.request_started();
-        let sending = clients.admit(A).unwrap();
+        let sending = clients.admit(A).expect("a slot");
         sending.activity.read();
         assert_eq!(clients.admit(B).err(), Some(Refused::Full));
         sending.activity.request_answered();
-        let newcomer = clients.admit(B).unwrap();
+        let newcomer = clients.admit(B).expect("a slot");
         assert!(sending.activity.shedding.load(Ordering::Relaxed));
         assert_eq!(clients.open(), 3);
         // The shed one is still closing: no second newcomer meanwhile.
@@ -295,12 +295,12 @@ mod tests {
     #[test]
     fn the_request_rate_is_a_bucket_per_client() {
         let clients = Arc::new(Clients::new(&limits(10, 10, 3)));
-        let _a = clients.admit(A).unwrap();
-        let _b = clients.admit(B).unwrap();
+        let _a = clients.admit(A).expect("a slot");
+        let _b = clients.admit(B).expect("a slot");
         for _ in 0..3 {
-            clients.take_request(A).unwrap();
+            clients.take_request(A).expect("within the rate");
         }
-        let wait = clients.take_request(A).unwrap_err();
+        let wait = clients.take_request(A).expect_err("over the rate");
         assert!(
             wait > Duration::ZERO && wait <= Duration::from_millis(334),
             "{wait:?}"
