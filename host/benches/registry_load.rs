@@ -321,9 +321,9 @@ async fn slowloris(addr: SocketAddr, stop: Arc<AtomicBool>) -> Option<Duration> 
         if stream.write_all(b"x").await.is_err() {
             return Some(start.elapsed());
         }
-        match tokio::time::timeout(Duration::from_millis(100), stream.read(&mut sink)).await {
-            Ok(Ok(0) | Err(_)) => return Some(start.elapsed()),
-            Ok(Ok(_)) | Err(_) => {}
+        let read = tokio::time::timeout(Duration::from_millis(100), stream.read(&mut sink)).await;
+        if let Ok(Ok(0) | Err(_)) = read {
+            return Some(start.elapsed());
         }
         if start.elapsed() > PHASE * 4 {
             return None;

@@ -802,10 +802,10 @@ fn slowloris_connections_are_closed_within_the_header_timeout() {
             if closed.is_none() && stream.write_all(b"x").is_err() {
                 *closed = Some(start.elapsed());
             }
-            if closed.is_none() {
-                if let (_, Some(_)) = held(stream, Duration::from_millis(10)) {
-                    *closed = Some(start.elapsed());
-                }
+            if closed.is_none()
+                && let (_, Some(_)) = held(stream, Duration::from_millis(10))
+            {
+                *closed = Some(start.elapsed());
             }
         }
         std::thread::sleep(Duration::from_millis(200));
