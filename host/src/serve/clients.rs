@@ -281,6 +281,7 @@ mod tests {
         let sending = clients.admit(A).expect("a slot");
         sending.activity.read();
         assert_eq!(clients.admit(B).err(), Some(Refused::Full));
+        sending.activity.request_started();
         sending.activity.request_answered();
         let newcomer = clients.admit(B).expect("a slot");
         assert!(sending.activity.shedding.load(Ordering::Relaxed));
