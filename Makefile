@@ -33,6 +33,7 @@ lint:
 bench: setup plugins
 	$(CARGO) bench -p crucible --bench sample_cost
 	$(CARGO) bench -p crucible --bench throughput
+	$(CARGO) bench -p crucible --bench registry_load
 
 setup:
 	@command -v rustup >/dev/null || { echo "rustup is needed to add the $(GUEST_TARGET) target: https://rustup.rs"; exit 1; }

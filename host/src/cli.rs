@@ -2,8 +2,10 @@
 //! library.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use crucible::serve::limits as serve_limits;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -340,7 +342,72 @@ pub struct ServeArgs {
     pub max_size: u64,
 
     #[command(flatten)]
+    pub limits: ServeLimitArgs,
+
+    #[command(flatten)]
     pub sandbox: SandboxArgs,
+}
+
+/// How long a connection may take and how much one client may hold.
+#[derive(Debug, Args)]
+pub struct ServeLimitArgs {
+    /// Seconds a request's headers may take to arrive, counted from when
+    /// the connection starts waiting for them; a slower client (slowloris)
+    /// is disconnected.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds,
+          default_value_t = serve_limits::DEFAULT_HEADER_TIMEOUT.as_secs_f64())]
+    pub header_timeout: f64,
+
+    /// Seconds a connection may sit with no request in flight and nothing
+    /// sent before it is closed.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds,
+          default_value_t = serve_limits::DEFAULT_IDLE_TIMEOUT.as_secs_f64())]
+    pub idle_timeout: f64,
+
+    /// Seconds a request, its upload included, may take before it is
+    /// answered 408.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds,
+          default_value_t = serve_limits::DEFAULT_REQUEST_TIMEOUT.as_secs_f64())]
+    pub request_timeout: f64,
+
+    /// Connections open at once, all clients together; beyond, the
+    /// longest-idle connection is closed to make room, or the newcomer is
+    /// answered 503.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..),
+          default_value_t = serve_limits::DEFAULT_MAX_CONNECTIONS as u32)]
+    pub max_connections: u32,
+
+    /// Connections open at once from one IP address; beyond, 429.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..),
+          default_value_t = serve_limits::DEFAULT_MAX_CONNECTIONS_PER_CLIENT as u32)]
+    pub max_connections_per_client: u32,
+
+    /// Requests per second from one IP address (bursts of as many); beyond,
+    /// 429 with Retry-After.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..),
+          default_value_t = serve_limits::DEFAULT_REQUESTS_PER_SECOND)]
+    pub max_requests_per_second: u32,
+}
+
+impl ServeLimitArgs {
+    pub fn limits(&self) -> serve_limits::ServeLimits {
+        serve_limits::ServeLimits {
+            header_timeout: Duration::from_secs_f64(self.header_timeout),
+            idle_timeout: Duration::from_secs_f64(self.idle_timeout),
+            request_timeout: Duration::from_secs_f64(self.request_timeout),
+            max_connections: self.max_connections as usize,
+            max_connections_per_client: self.max_connections_per_client as usize,
+            requests_per_second: self.max_requests_per_second,
+        }
+    }
+}
+
+/// A positive number of seconds, at most a day.
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
+        .ok_or_else(|| format!("`{text}` is not a number of seconds between 0 and 86400"))
 }
 
 /// `1048576`, `1024KiB` or `1MiB`.

@@ -30,6 +30,7 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
         root: args.root.root,
         listen: args.listen,
         max_size: args.max_size,
+        limits: args.limits.limits(),
         runtime: RuntimeConfig {
             limits: limits(&args.sandbox)?,
             max_instances: 4,

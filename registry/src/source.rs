@@ -33,18 +33,30 @@ impl Source {
     }
 
     /// This source as a lockfile beside `base` records it: a `file://` URL
-    /// of a path inside `base` becomes `file:` and the path relative to
-    /// `base`, so a lockfile committed with its suite reads the same in
-    /// every checkout.
+    /// becomes `file:` and the path relative to `base` (`file:registry`,
+    /// `file:../shared-registry`), so a lockfile committed with its suite
+    /// reads the same in every checkout, and a tree copied whole (suite and
+    /// a registry beside it) stays locked. Only a path on another drive
+    /// than `base` (Windows) keeps its absolute URL.
     pub fn relative_to(&self, base: &Path) -> Self {
         let base_url = file_url(base);
-        let relative = |url: &str| match url.strip_prefix(base_url.as_str()) {
-            Some(rest) if rest.starts_with('/') => format!("file:{}", &rest[1..]),
-            _ => url.to_owned(),
-        };
+        let relative = |url: &str| relative_url(url, &base_url).unwrap_or_else(|| url.to_owned());
         match self {
             Source::Registry(url) => Source::Registry(relative(url)),
             Source::Path(url) => Source::Path(relative(url)),
+        }
+    }
+
+    /// Whether two sources name the same place, a relative one read
+    /// against `base`: an old lockfile's absolute pin and today's relative
+    /// one of the same registry are the same pin.
+    pub fn same_place(&self, other: &Source, base: &Path) -> bool {
+        let base_url = file_url(base);
+        match (self, other) {
+            (Source::Registry(a), Source::Registry(b)) | (Source::Path(a), Source::Path(b)) => {
+                absolute_url(a, &base_url) == absolute_url(b, &base_url)
+            }
+            _ => false,
         }
     }
 
@@ -92,6 +104,61 @@ fn file_url(path: &Path) -> String {
         }
     }
     url
+}
+
+/// `url`, a `file://` URL, as `file:` and a path relative to the
+/// directory whose URL is `base_url`; None if they share no root (two
+/// Windows drives) or `url` is not a `file://` URL.
+fn relative_url(url: &str, base_url: &str) -> Option<String> {
+    let target: Vec<&str> = url.strip_prefix("file://")?.split('/').collect();
+    let base: Vec<&str> = base_url
+        .strip_prefix("file://")?
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
+    // Both start with an empty segment (the leading `/`).
+    let target: Vec<&str> = target.into_iter().filter(|s| !s.is_empty()).collect();
+    let common = target.iter().zip(&base).take_while(|(a, b)| a == b).count();
+    if drive(&target) != drive(&base) {
+        return None;
+    }
+    let mut parts: Vec<&str> = vec![".."; base.len() - common];
+    parts.extend(&target[common..]);
+    let path = if parts.is_empty() {
+        ".".to_owned()
+    } else {
+        parts.join("/")
+    };
+    Some(format!("file:{path}"))
+}
+
+/// The Windows drive (`C:`) a path's segments start with, if any.
+fn drive<'a>(segments: &[&'a str]) -> Option<&'a str> {
+    segments.first().filter(|s| s.ends_with(':')).copied()
+}
+
+/// `url` as an absolute URL: a `file:` path relative to `base_url` joined
+/// to it, `.` and `..` resolved; any other URL as it is.
+fn absolute_url(url: &str, base_url: &str) -> String {
+    let Some(rest) = url.strip_prefix("file:").filter(|r| !r.starts_with("//")) else {
+        return url.to_owned();
+    };
+    let mut segments: Vec<&str> = base_url
+        .strip_prefix("file://")
+        .unwrap_or(base_url)
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
+    for part in rest.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            part => segments.push(part),
+        }
+    }
+    format!("file:///{}", segments.join("/"))
 }
 
 impl FromStr for Source {
@@ -173,6 +240,46 @@ mod tests {
             Source::path(Path::new("suite/../plugins/x.wasm")).relative_to(&cwd),
             Source::Path("file:plugins/x.wasm".into())
         );
+    }
+
+    #[test]
+    fn a_registry_beside_the_suite_is_pinned_relative() {
+        let base = Path::new("/work/tree/suite");
+        let relative = |path: &str| Source::local_registry(Path::new(path)).relative_to(base);
+        assert_eq!(relative("/work/tree/suite/registry").url(), "file:registry");
+        assert_eq!(
+            relative("/work/tree/shared-registry").url(),
+            "file:../shared-registry"
+        );
+        assert_eq!(
+            relative("/srv/my registry").url(),
+            "file:../../../srv/my%20registry"
+        );
+        assert_eq!(relative("/work/tree/suite").url(), "file:.");
+        for url in ["file:../shared-registry", "file:.", "file:registry"] {
+            let source: Source = format!("registry+{url}").parse().expect(url);
+            assert_eq!(source.url(), url);
+        }
+        // On another Windows drive there is no relative path.
+        assert_eq!(
+            relative_url("file:///D:/reg", "file:///C:/suite").as_deref(),
+            None
+        );
+    }
+
+    #[test]
+    fn an_absolute_pin_and_a_relative_one_of_one_place_are_the_same() {
+        let base = Path::new("/work/tree/suite");
+        let absolute = Source::local_registry(Path::new("/work/tree/shared-registry"));
+        let relative = absolute.relative_to(base);
+        assert_ne!(absolute, relative);
+        assert!(absolute.same_place(&relative, base));
+        assert!(relative.same_place(&absolute, base));
+        let elsewhere = Source::local_registry(Path::new("/work/other"));
+        assert!(!elsewhere.same_place(&relative, base));
+        let https: Source = "registry+https://r.example/".parse().expect("valid");
+        assert!(https.same_place(&https.clone(), base));
+        assert!(!https.same_place(&relative, base));
     }
 
     #[test]

@@ -239,3 +239,93 @@ fn a_mirror_copies_every_version_and_checks_every_hash() {
         "{info}"
     );
 }
+
+/// Copies the tree at `from` to `to`, files and folders.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create the copy");
+    for entry in std::fs::read_dir(from).expect("read the tree") {
+        let entry = entry.expect("an entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("a file type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy a file");
+        }
+    }
+}
+
+#[test]
+fn a_registry_beside_the_suite_is_pinned_relative_and_the_tree_moves_together() {
+    let guests = crucible_test_support::guests::guests();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let tree = dir.path().join("tree");
+    std::fs::create_dir_all(tree.join("suite")).expect("create the tree");
+    for component in [&guests.blackmail_scenario, &guests.blackmail_classifier] {
+        ok(&crucible(&tree)
+            .arg("publish")
+            .arg(component)
+            .args(["--registry", "shared-registry"])
+            .output()
+            .expect("crucible runs"));
+    }
+    let suite = tree.join("suite/suite.toml");
+    std::fs::write(
+        &suite,
+        "[suite]\nname = \"shared\"\nregistry = \"../shared-registry\"\n\n\
+         [scenarios.blackmail]\npackage = \"agentic-misalignment/blackmail\"\nversion = \"^0.2\"\n\
+         classifiers = [\"blackmail\"]\nconditions = [\"blackmail_explicit-america_*\"]\n\n\
+         [classifiers.blackmail]\npackage = \"agentic-misalignment/blackmail-classifier\"\nversion = \"^0.2\"\n",
+    )
+    .expect("write the suite");
+    ok(&crucible(&tree)
+        .arg("lock")
+        .arg(&suite)
+        .output()
+        .expect("runs"));
+    let lock_path = tree.join("suite/crucible.lock");
+    let lock = std::fs::read_to_string(&lock_path).expect("a lockfile");
+    assert_eq!(
+        lock.matches("source = \"registry+file:../shared-registry\"")
+            .count(),
+        2,
+        "{lock}"
+    );
+    let machine = dir.path().to_string_lossy().into_owned();
+    assert!(!lock.contains(&machine), "an absolute path in: {lock}");
+    assert!(!lock.contains("file://"), "an absolute URL in: {lock}");
+
+    // The whole tree copied elsewhere: still locked, byte for byte.
+    let elsewhere = tempfile::tempdir().expect("another temporary directory");
+    let copy = elsewhere.path().join("moved");
+    copy_tree(&tree, &copy);
+    std::fs::remove_dir_all(&tree).expect("the original is gone");
+    let copied_suite = copy.join("suite/suite.toml");
+    let out = ok(&run_quietly(&copy, &copied_suite, &["--locked"], None));
+    assert!(
+        out.contains("reference/harmful: 3 harmful of 3 completed"),
+        "{out}"
+    );
+    let again = ok(&crucible(&copy)
+        .arg("lock")
+        .arg(&copied_suite)
+        .output()
+        .expect("runs"));
+    assert!(again.contains("is up to date"), "{again}");
+    let copied_lock = copy.join("suite/crucible.lock");
+    assert_eq!(
+        std::fs::read_to_string(&copied_lock).expect("the lockfile"),
+        lock
+    );
+
+    // An older lockfile pinned it by absolute URL: still read, still locked.
+    let registry = std::fs::canonicalize(copy.join("shared-registry")).expect("canonical");
+    let absolute = format!("registry+file://{}", registry.display());
+    let old = lock.replace("registry+file:../shared-registry", &absolute);
+    std::fs::write(&copied_lock, &old).expect("write the old form");
+    ok(&run_quietly(&copy, &copied_suite, &["--locked"], None));
+    assert_eq!(
+        std::fs::read_to_string(&copied_lock).expect("the lockfile"),
+        old,
+        "--locked leaves an equivalent old pin as it was"
+    );
+}

@@ -726,3 +726,256 @@ fn a_component_declared_as_another_package_is_refused_when_loaded() {
         "{err}"
     );
 }
+
+// Limits: the server's connections and requests are bounded. Every client
+// here is 127.0.0.1, so the per-client caps are tested as one client.
+
+/// A connection that sent `sent` and reads what comes back until the
+/// server closes it or `patience` passes: the answer, and how long the
+/// server took to close (None: still open).
+fn held(stream: &mut TcpStream, patience: Duration) -> (String, Option<Duration>) {
+    let start = std::time::Instant::now();
+    stream
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .expect("set a timeout");
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while start.elapsed() < patience {
+        match stream.read(&mut buf) {
+            Ok(0) => return (lossy(&answer), Some(start.elapsed())),
+            Ok(n) => answer.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return (lossy(&answer), Some(start.elapsed())),
+        }
+    }
+    (lossy(&answer), None)
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A connection that has sent the start of a request, and no more.
+fn half_request(addr: SocketAddr) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).expect("connect to the server");
+    stream
+        .write_all(b"GET /config.json HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .expect("send half a request");
+    stream
+}
+
+/// A whole request on a connection that is kept open; the answer's head.
+fn keep_alive_get(stream: &mut TcpStream, target: &str) -> String {
+    stream
+        .write_all(format!("GET {target} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+        .expect("send a request");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("set a timeout");
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut buf).expect("an answer");
+        assert!(n > 0, "closed before answering: {}", lossy(&answer));
+        answer.extend_from_slice(&buf[..n]);
+    }
+    lossy(&answer)
+}
+
+#[test]
+fn slowloris_connections_are_closed_within_the_header_timeout() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let server = Server::start(
+        dir.path(),
+        &["--header-timeout", "1", "--idle-timeout", "60"],
+    );
+    let mut slow: Vec<TcpStream> = (0..20).map(|_| half_request(server.addr)).collect();
+    // A byte every 200 ms: never idle, never done.
+    let start = std::time::Instant::now();
+    let mut closed = vec![None; slow.len()];
+    while start.elapsed() < Duration::from_secs(5) && closed.iter().any(Option::is_none) {
+        for (stream, closed) in slow.iter_mut().zip(&mut closed) {
+            if closed.is_none() && stream.write_all(b"x").is_err() {
+                *closed = Some(start.elapsed());
+            }
+            if closed.is_none()
+                && let (_, Some(_)) = held(stream, Duration::from_millis(10))
+            {
+                *closed = Some(start.elapsed());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    for (i, closed) in closed.iter().enumerate() {
+        let closed = closed.unwrap_or_else(|| panic!("slowloris {i} still open after 5 s"));
+        assert!(
+            closed >= Duration::from_millis(900) && closed < Duration::from_secs(3),
+            "slowloris {i} closed after {closed:?}, not about the 1 s header timeout"
+        );
+    }
+    // The server itself is unharmed.
+    assert_eq!(server.get("/config.json").status, 200);
+}
+
+#[test]
+fn an_idle_connection_is_closed_after_the_idle_timeout() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let server = Server::start(
+        dir.path(),
+        &["--idle-timeout", "1", "--header-timeout", "60"],
+    );
+    // Silent from the start, and silent after an answer.
+    let mut silent = TcpStream::connect(server.addr).expect("connect");
+    let mut answered = TcpStream::connect(server.addr).expect("connect");
+    let head = keep_alive_get(&mut answered, "/config.json");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    for (name, stream) in [("silent", &mut silent), ("answered", &mut answered)] {
+        let (_, closed) = held(stream, Duration::from_secs(5));
+        let closed = closed.unwrap_or_else(|| panic!("{name} connection still open after 5 s"));
+        assert!(
+            closed < Duration::from_secs(3),
+            "{name} closed after {closed:?}, not about the 1 s idle timeout"
+        );
+    }
+}
+
+#[test]
+fn connections_over_the_cap_are_refused_while_a_fresh_client_is_served() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let server = Server::start(
+        dir.path(),
+        &[
+            "--max-connections",
+            "10",
+            "--max-connections-per-client",
+            "100",
+            "--header-timeout",
+            "60",
+            "--idle-timeout",
+            "60",
+        ],
+    );
+    // Five connections mid-request, five that never send a byte.
+    let mut busy: Vec<TcpStream> = (0..5).map(|_| half_request(server.addr)).collect();
+    let mut idle: Vec<TcpStream> = (0..5)
+        .map(|_| TcpStream::connect(server.addr).expect("connect"))
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    // Each fresh client, keeping its connection, is served in the place
+    // of the connection idle the longest: the silent ones first.
+    let mut fresh = Vec::new();
+    for i in 0..5 {
+        let mut stream = TcpStream::connect(server.addr).expect("connect");
+        let head = keep_alive_get(&mut stream, "/config.json");
+        assert!(head.starts_with("HTTP/1.1 200"), "fresh client {i}: {head}");
+        fresh.push(stream);
+    }
+    for (i, stream) in idle.iter_mut().enumerate() {
+        let (_, closed) = held(stream, Duration::from_secs(2));
+        assert!(
+            closed.is_some(),
+            "silent connection {i} was not closed to make room"
+        );
+    }
+    for (i, stream) in fresh.iter_mut().enumerate() {
+        let (_, closed) = held(stream, Duration::from_millis(100));
+        assert!(closed.is_none(), "fresh client {i} lost its connection");
+    }
+    // Now the ten slots are held by requests on their way: refused.
+    drop(fresh);
+    busy.extend((0..5).map(|_| half_request(server.addr)));
+    std::thread::sleep(Duration::from_millis(300));
+    let mut refused = half_request(server.addr);
+    let (answer, closed) = held(&mut refused, Duration::from_secs(3));
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("retry-after: 1"), "{answer}");
+    assert!(
+        answer.contains("10 busy connections (--max-connections)"),
+        "{answer}"
+    );
+    assert!(closed.is_some(), "the refused connection is closed");
+    // The ones holding a slot are still being served: they finish.
+    let mut first = busy.swap_remove(0);
+    first.write_all(b"y\r\n\r\n").expect("finish the request");
+    let (answer, _) = held(&mut first, Duration::from_millis(500));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        server.log().contains("refused 1 connection(s)"),
+        "{}",
+        server.log()
+    );
+}
+
+#[test]
+fn a_client_over_its_connection_cap_is_refused_429() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let server = Server::start(dir.path(), &["--max-connections-per-client", "3"]);
+    let held_open: Vec<TcpStream> = (0..3).map(|_| half_request(server.addr)).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut fourth = half_request(server.addr);
+    let (answer, closed) = held(&mut fourth, Duration::from_secs(3));
+    assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
+    assert!(answer.contains("retry-after: 1"), "{answer}");
+    assert!(
+        answer.contains("holds 3 connections, its limit (--max-connections-per-client)"),
+        "{answer}"
+    );
+    assert!(closed.is_some(), "the refused connection is closed");
+    drop(held_open);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(server.get("/config.json").status, 200, "served again");
+}
+
+#[test]
+fn a_client_over_its_request_rate_gets_429_with_retry_after() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let server = Server::start(dir.path(), &["--max-requests-per-second", "5"]);
+    let mut stream = TcpStream::connect(server.addr).expect("connect");
+    let heads: Vec<String> = (0..12)
+        .map(|_| keep_alive_get(&mut stream, "/config.json"))
+        .collect();
+    let ok = heads
+        .iter()
+        .filter(|h| h.starts_with("HTTP/1.1 200"))
+        .count();
+    let limited: Vec<&String> = heads
+        .iter()
+        .filter(|h| h.starts_with("HTTP/1.1 429"))
+        .collect();
+    assert!((5..=6).contains(&ok), "{ok} of 12 served at 5/s: {heads:?}");
+    assert_eq!(ok + limited.len(), 12, "{heads:?}");
+    assert!(limited[0].contains("retry-after: 1"), "{}", limited[0]);
+    // After the wait it asks for, the client is served again.
+    std::thread::sleep(Duration::from_secs(1));
+    let head = keep_alive_get(&mut stream, "/config.json");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+}
+
+#[test]
+fn a_slow_upload_is_answered_408_within_the_request_timeout() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let alice = token(dir.path(), "alice");
+    let server = Server::start(dir.path(), &["--request-timeout", "1"]);
+    let before = stored(dir.path());
+    let mut stream = TcpStream::connect(server.addr).expect("connect");
+    let head = format!(
+        "PUT /api/v1/packages?{} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {alice}\r\n\
+         Content-Length: 100000\r\n\r\n",
+        declaration(b"")
+    );
+    stream.write_all(head.as_bytes()).expect("send the head");
+    stream.write_all(&[0u8; 100]).expect("send a little");
+    let (answer, closed) = held(&mut stream, Duration::from_secs(4));
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        answer.contains("not complete within 1s (--request-timeout)"),
+        "{answer}"
+    );
+    let closed = closed.expect("the connection is closed after the 408");
+    assert!(closed < Duration::from_secs(3), "closed after {closed:?}");
+    assert_eq!(stored(dir.path()), before, "nothing stored");
+}

@@ -111,10 +111,22 @@ pub fn plan_lock(
             .sha256
             .parse()
             .map_err(|e| invalid(format!("its sha256: {e}")))?;
-        let source = origins
+        let base = suite_dir(suite);
+        let mut source = origins
             .get(&info.sha256)
-            .map(|origin| origin.relative_to(&suite_dir(suite)))
+            .map(|origin| origin.relative_to(&base))
             .ok_or_else(|| invalid("was not resolved through the suite".into()))?;
+        // An older lockfile pinned places outside the suite's folder by
+        // absolute URL: under --locked that pin still holds, as written.
+        if locked
+            && let Some(old) = previous.and_then(|p| {
+                p.plugins.iter().find(|pin| {
+                    pin.name.as_str() == info.name && pin.source.same_place(&source, &base)
+                })
+            })
+        {
+            source = old.source.clone();
+        }
         let plugin = LockedPlugin {
             name,
             version,

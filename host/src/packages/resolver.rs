@@ -133,7 +133,7 @@ impl Resolver {
             (LockPolicy::Locked, Some(pins)) => pins
                 .plugins
                 .iter()
-                .find(|p| p.source == recorded)
+                .find(|p| p.source.same_place(&recorded, &self.lock_dir))
                 .map(|p| p.sha256.as_str().to_owned()),
             _ => None,
         };

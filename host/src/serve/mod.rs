@@ -26,11 +26,22 @@
 //! path, package or version; 409 a version already published; 413 over the
 //! size limit; 422 not a valid component, or invalid metadata.
 //!
+//! Connections and requests are bounded (`limits`, `connection`): a
+//! connection over the total cap gets 503, one over its client's cap 429,
+//! both with `Retry-After` and closed; a request over its client's rate
+//! 429 with `Retry-After`; a request not complete within the request
+//! timeout 408. A connection whose headers do not arrive within the
+//! header timeout, or idle past the idle timeout, is closed; when every
+//! slot is taken, the connection idle the longest makes room.
+//!
 //! Nothing under `auth/` or `locks/` is ever served: only the routes above
 //! exist, and their files are named by `crucible_registry::layout` from a
 //! validated `PackageName` or `Checksum`, never from the request's path.
 
 pub mod auth;
+mod clients;
+mod connection;
+pub mod limits;
 mod read;
 mod refusal;
 mod write;
@@ -53,6 +64,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use self::auth::AuthStore;
+use self::limits::ServeLimits;
 use self::refusal::Refusal;
 use self::write::Owner;
 use crate::plugin::{PluginRuntime, RuntimeConfig};
@@ -76,6 +88,8 @@ pub struct ServeConfig {
     pub max_size: u64,
     /// The sandbox that validates uploads.
     pub runtime: RuntimeConfig,
+    /// Timeouts, connection caps and request rates.
+    pub limits: ServeLimits,
 }
 
 /// What every request handler shares.
@@ -91,6 +105,7 @@ pub(crate) struct AppState {
 pub struct Server {
     listener: TcpListener,
     router: Router,
+    limits: ServeLimits,
 }
 
 impl Server {
@@ -111,6 +126,7 @@ impl Server {
         Ok(Self {
             listener,
             router: router(state),
+            limits: config.limits,
         })
     }
 
@@ -121,9 +137,8 @@ impl Server {
     /// Serves until `shutdown` completes, then finishes the requests in
     /// flight.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        tracing::info!("limits: {}", self.limits);
+        connection::serve(self.listener, self.router, self.limits, shutdown).await
     }
 }
 
