@@ -18,7 +18,7 @@ JS_TOOLCHAIN := toolchains/js/node_modules
 # The pinned Inspect AI that reads `crucible export --format inspect` back.
 INSPECT_VENV := tests/inspect/.venv
 
-.PHONY: run test lint setup toolchains browser inspect plugins fixtures host bench publish-bundled clean
+.PHONY: run test lint fuzz fuzz-host setup toolchains browser inspect plugins fixtures host bench publish-bundled clean
 
 run: host
 	./target/release/crucible run
@@ -29,6 +29,43 @@ test: setup toolchains browser inspect plugins fixtures
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
+
+# Fuzzing (fuzz/, see the README's Development section): cargo-fuzz,
+# pinned, installed under target/tools, on the stable toolchain (no
+# sanitizer: that needs nightly). Each target runs FUZZ_SECONDS from its
+# seeds (fuzz/seeds/TARGET) and what earlier runs found (target/fuzz-corpus);
+# a crash is written to target/fuzz-artifacts/TARGET/ and fails the run.
+# `fuzz` runs the four targets that do not need the host crate (CI runs
+# it); `fuzz-host` the two that do, whose instrumented build compiles
+# wasmtime and cranelift too.
+CARGO_FUZZ_VERSION := 0.13.1
+FUZZ_TOOLS := target/tools
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := lockfile index_record judge_answer text_protocol
+FUZZ_HOST_TARGETS := suite_manifest bundle
+FUZZ_RUN = PATH="$(CURDIR)/$(FUZZ_TOOLS)/bin:$$PATH" $(CARGO) fuzz run --sanitizer none \
+	--fuzz-dir fuzz
+
+$(FUZZ_TOOLS)/bin/cargo-fuzz:
+	$(CARGO) install --locked --root $(FUZZ_TOOLS) cargo-fuzz@$(CARGO_FUZZ_VERSION)
+
+fuzz: $(FUZZ_TOOLS)/bin/cargo-fuzz
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p target/fuzz-corpus/$$t target/fuzz-artifacts/$$t && \
+		echo "fuzz: $$t for $(FUZZ_SECONDS) s" && \
+		$(FUZZ_RUN) $$t target/fuzz-corpus/$$t fuzz/seeds/$$t -- \
+			-max_total_time=$(FUZZ_SECONDS) -artifact_prefix=target/fuzz-artifacts/$$t/ \
+			-rss_limit_mb=2048 -print_final_stats=1 || exit 1; \
+	done
+
+fuzz-host: $(FUZZ_TOOLS)/bin/cargo-fuzz
+	@for t in $(FUZZ_HOST_TARGETS); do \
+		mkdir -p target/fuzz-corpus/$$t target/fuzz-artifacts/$$t && \
+		echo "fuzz: $$t for $(FUZZ_SECONDS) s" && \
+		$(FUZZ_RUN) --features host $$t target/fuzz-corpus/$$t fuzz/seeds/$$t -- \
+			-max_total_time=$(FUZZ_SECONDS) -artifact_prefix=target/fuzz-artifacts/$$t/ \
+			-rss_limit_mb=2048 -print_final_stats=1 || exit 1; \
+	done
 
 bench: setup plugins
 	$(CARGO) bench -p crucible --bench sample_cost

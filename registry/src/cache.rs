@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use crate::atomic;
 use crate::backend::RegistryError;
 use crate::checksum::Checksum;
+use crate::input_file;
 use crate::layout;
 use crate::name::PackageName;
 
@@ -80,7 +81,7 @@ impl RegistryCache {
     /// The cached blob `sha256`, checked against its name.
     pub fn blob(&self, sha256: &Checksum) -> Result<CachedBlob, RegistryError> {
         let path = self.blob_path(sha256);
-        let bytes = match fs::read(&path) {
+        let bytes = match input_file::read(&path, input_file::BLOB) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(CachedBlob::Miss),
             Err(e) => return Err(io_error(&path, "read the cached blob", e)),
@@ -143,7 +144,7 @@ impl RegistryCache {
     /// The cached index text of `name` from `url`, if any.
     pub fn index(&self, url: &str, name: &PackageName) -> Result<Option<String>, RegistryError> {
         let path = self.index_path(url, name);
-        match fs::read_to_string(&path) {
+        match input_file::read_to_string(&path, input_file::INDEX) {
             Ok(text) => Ok(Some(text)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io_error(&path, "read the cached index", e)),

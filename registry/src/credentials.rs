@@ -102,7 +102,8 @@ pub fn token_from_file(path: &Path, url: &str) -> Result<Option<Token>, Credenti
         Err(e) => return Err(io(e)),
     };
     check_mode(path, &metadata)?;
-    let text = std::fs::read_to_string(path).map_err(io)?;
+    let text =
+        crate::input_file::read_to_string(path, crate::input_file::CREDENTIALS).map_err(io)?;
     let malformed = |message: String| CredentialsError::Malformed {
         path: path.to_owned(),
         message,

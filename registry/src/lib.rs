@@ -21,6 +21,8 @@
 //! - `catalog`: listing a registry's packages (`index/packages.json`).
 //! - `mirror`: copying one registry into a local one, every hash checked.
 //! - `location`: a directory or a URL, and a registry of either kind.
+//! - `input_file`: reading a file a user named: regular files only, each
+//!   kind with its size limit.
 
 mod atomic;
 pub mod backend;
@@ -29,6 +31,7 @@ pub mod catalog;
 pub mod checksum;
 pub mod credentials;
 pub mod http;
+pub mod input_file;
 pub mod layout;
 pub mod local;
 pub mod location;

@@ -33,6 +33,7 @@ use semver::Version;
 use crate::atomic;
 use crate::backend::{Registry, RegistryError, list_versions};
 use crate::checksum::Checksum;
+use crate::input_file;
 use crate::layout::{self, CONFIG, Config, FORMAT};
 use crate::name::PackageName;
 use crate::record::{Entry, IndexFile, IndexLine, Kind, Record, contract_version, now_rfc3339};
@@ -87,7 +88,7 @@ impl LocalRegistry {
     /// `config.json` or of a newer format.
     pub fn open(root: &Path) -> Result<Self, RegistryError> {
         let config_path = root.join(CONFIG);
-        let text = match fs::read_to_string(&config_path) {
+        let text = match input_file::read_to_string(&config_path, input_file::INDEX) {
             Ok(text) => text,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Err(RegistryError::NotARegistry {
@@ -269,7 +270,7 @@ impl LocalRegistry {
     /// The index of `name`, or `None` if nothing was ever published under it.
     fn read_index(&self, name: &PackageName) -> Result<Option<IndexFile>, RegistryError> {
         let path = self.path(&layout::index_path(name));
-        let text = match fs::read_to_string(&path) {
+        let text = match input_file::read_to_string(&path, input_file::INDEX) {
             Ok(text) => text,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io_error(&path, "read the index")(e)),
@@ -320,7 +321,7 @@ impl Registry for LocalRegistry {
 
     fn blob(&self, sha256: &Checksum) -> Result<Vec<u8>, RegistryError> {
         let path = self.path(&layout::blob_path(sha256));
-        let bytes = match fs::read(&path) {
+        let bytes = match input_file::read(&path, input_file::BLOB) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Err(RegistryError::NoSuchBlob {

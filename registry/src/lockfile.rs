@@ -158,11 +158,13 @@ struct Probe {
 
 impl Lockfile {
     pub fn load(path: &Path) -> Result<Self, LockfileError> {
-        let text = std::fs::read_to_string(path).map_err(|source| LockfileError::Io {
-            path: path.to_owned(),
-            action: "read the lockfile",
-            source,
-        })?;
+        let text = crate::input_file::read_to_string(path, crate::input_file::LOCKFILE).map_err(
+            |source| LockfileError::Io {
+                path: path.to_owned(),
+                action: "read the lockfile",
+                source,
+            },
+        )?;
         Self::parse(path, &text)
     }
 

@@ -32,6 +32,7 @@ use crate::backend::{Registry, RegistryError};
 use crate::cache::{io_error, join_key};
 use crate::catalog::{ListPackages, write_package_list};
 use crate::checksum::Checksum;
+use crate::input_file;
 use crate::layout;
 use crate::local::LocalRegistry;
 use crate::name::PackageName;
@@ -97,7 +98,7 @@ fn mirror_package(
     let records = from.versions(name)?;
     let _lock = lock(to, name)?;
     let index_path = join_key(to.root(), &layout::index_path(name));
-    let mut index = match fs::read_to_string(&index_path) {
+    let mut index = match input_file::read_to_string(&index_path, input_file::INDEX) {
         Ok(text) => IndexFile::parse(&index_path.display().to_string(), name, &text)
             .map_err(RegistryError::from)?,
         Err(e) if e.kind() == io::ErrorKind::NotFound => IndexFile::default(),

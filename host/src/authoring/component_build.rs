@@ -93,10 +93,11 @@ pub fn build(project: &Project) -> Result<Built, BuildError> {
 
 /// The size and sha256 of a component file.
 pub fn fingerprint(path: &Path, took: Duration) -> Result<Built, BuildError> {
-    let bytes = std::fs::read(path).map_err(|source| BuildError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
+    let bytes = crucible_registry::input_file::read(path, crucible_registry::input_file::COMPONENT)
+        .map_err(|source| BuildError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
     Ok(Built {
         path: path.to_owned(),
         size: bytes.len() as u64,

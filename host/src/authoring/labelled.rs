@@ -52,7 +52,11 @@ pub fn load_dir(dir: &Path) -> Result<Vec<(PathBuf, LabelledTranscript)>, Labell
     paths
         .into_iter()
         .map(|path| {
-            let text = std::fs::read_to_string(&path).map_err(|source| LabelledError::Read {
+            let text = crucible_registry::input_file::read_to_string(
+                &path,
+                crucible_registry::input_file::LABELS,
+            )
+            .map_err(|source| LabelledError::Read {
                 path: path.clone(),
                 source,
             })?;

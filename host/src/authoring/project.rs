@@ -267,10 +267,11 @@ impl Project {
 }
 
 fn read(path: &Path) -> Result<String, ProjectError> {
-    std::fs::read_to_string(path).map_err(|source| ProjectError::Read {
-        path: path.to_owned(),
-        source,
-    })
+    crucible_registry::input_file::read_to_string(path, crucible_registry::input_file::CONFIG)
+        .map_err(|source| ProjectError::Read {
+            path: path.to_owned(),
+            source,
+        })
 }
 
 fn parse_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ProjectError> {

@@ -11,7 +11,7 @@ mod write;
 
 use std::path::PathBuf;
 
-pub use read::{Bundle, read};
+pub use read::{Bundle, from_reader, read};
 pub use write::{Written, write, write_results};
 
 use crate::results::{ResultsError, RunResults};
@@ -20,6 +20,14 @@ use crate::results::{ResultsError, RunResults};
 /// bundle file. What reads a run (summaries, reports, exports, diffs,
 /// rescoring) reads a colleague's bundle the same way.
 pub fn open_results(path: &std::path::Path) -> Result<RunResults, BundleError> {
+    // A store or a bundle is a regular file: a FIFO or a device is refused
+    // here rather than waited on by whatever would read it next.
+    if path.exists() && !path.is_dir() {
+        crucible_registry::input_file::open(path).map_err(|source| BundleError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+    }
     if is_bundle(path) {
         Ok(read(path)?.results)
     } else {
@@ -32,10 +40,9 @@ pub fn open_results(path: &std::path::Path) -> Result<RunResults, BundleError> {
 pub fn is_bundle(path: &std::path::Path) -> bool {
     use std::io::Read as _;
     let mut magic = [0u8; 2];
-    path.is_file()
-        && std::fs::File::open(path)
-            .and_then(|mut f| f.read_exact(&mut magic))
-            .is_ok()
+    crucible_registry::input_file::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
         && magic == [0x1f, 0x8b]
 }
 

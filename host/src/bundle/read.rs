@@ -48,6 +48,25 @@ impl Bundle {
 }
 
 pub fn read(path: &Path) -> Result<Bundle, BundleError> {
+    if path.is_dir() {
+        return Err(BundleError::NotABundle {
+            path: path.to_owned(),
+            reason:
+                "it is a directory (a run directory is bundled with `crucible bundle RUN -o FILE`)"
+                    .into(),
+        });
+    }
+    // A regular file only: a FIFO or a device is refused, not waited on.
+    let file = crucible_registry::input_file::open(path).map_err(|source| BundleError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    from_reader(path, std::io::BufReader::new(file))
+}
+
+/// A bundle from a stream of its bytes; `path` names it in errors. Reads
+/// at most [`MAX_UNPACKED`] bytes of members, whatever the stream holds.
+pub fn from_reader(path: &Path, mut reader: impl std::io::Read) -> Result<Bundle, BundleError> {
     let not_a_bundle = |reason: String| BundleError::NotABundle {
         path: path.to_owned(),
         reason,
@@ -56,28 +75,11 @@ pub fn read(path: &Path) -> Result<Bundle, BundleError> {
         path: path.to_owned(),
         reason,
     };
-    if path.is_dir() {
-        return Err(not_a_bundle(
-            "it is a directory (a run directory is bundled with `crucible bundle RUN -o FILE`)"
-                .into(),
-        ));
-    }
-    let file = std::fs::File::open(path).map_err(|source| BundleError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
     let mut magic = [0u8; 2];
-    {
-        let mut head = &file;
-        if head.read_exact(&mut magic).is_err() || magic != [0x1f, 0x8b] {
-            return Err(not_a_bundle("it is not gzip-compressed".into()));
-        }
+    if reader.read_exact(&mut magic).is_err() || magic != [0x1f, 0x8b] {
+        return Err(not_a_bundle("it is not gzip-compressed".into()));
     }
-    let file = std::fs::File::open(path).map_err(|source| BundleError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    let gz = flate2::read::GzDecoder::new(std::io::BufReader::new(file));
+    let gz = flate2::read::GzDecoder::new(magic.as_slice().chain(reader));
     let mut archive = tar::Archive::new(gz.take(MAX_UNPACKED));
     let entries = archive
         .entries()

@@ -56,10 +56,12 @@ impl PluginSource {
         expected_sha256: Option<String>,
     ) -> Result<Self, LoadError> {
         let label = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
-            label: label.clone(),
-            source,
-        })?;
+        let bytes =
+            crucible_registry::input_file::read(path, crucible_registry::input_file::COMPONENT)
+                .map_err(|source| LoadError::Read {
+                    label: label.clone(),
+                    source,
+                })?;
         Ok(Self {
             label,
             bytes,

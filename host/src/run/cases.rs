@@ -202,7 +202,11 @@ pub fn load_cases(dir: &Path) -> Result<Vec<(PathBuf, Case)>, CaseError> {
     paths
         .into_iter()
         .map(|path| {
-            let text = std::fs::read_to_string(&path).map_err(|source| CaseError::Read {
+            let text = crucible_registry::input_file::read_to_string(
+                &path,
+                crucible_registry::input_file::CASES,
+            )
+            .map_err(|source| CaseError::Read {
                 path: path.clone(),
                 source,
             })?;

@@ -373,11 +373,18 @@ impl Session {
         store: &mut Store,
         run_id: &str,
     ) -> Result<Vec<crate::store::SampleId>, RunError> {
-        let suite_text = std::fs::read_to_string(&self.suite.path).unwrap_or_default();
+        let suite_text = crucible_registry::input_file::read_to_string(
+            &self.suite.path,
+            crucible_registry::input_file::SUITE_MANIFEST,
+        )
+        .unwrap_or_default();
         store.set_meta("run_id", run_id)?;
         store.set_meta("config", &self.config.to_json())?;
         store.set_meta("suite_manifest", &crate::portable::toml(&suite_text))?;
-        if let Ok(lockfile) = std::fs::read_to_string(crate::packages::lockfile_path(&self.suite)) {
+        if let Ok(lockfile) = crucible_registry::input_file::read_to_string(
+            &crate::packages::lockfile_path(&self.suite),
+            crucible_registry::input_file::LOCKFILE,
+        ) {
             store.set_meta("lockfile", &crate::portable::toml(&lockfile))?;
         }
         let roles = self.plugin_roles();

@@ -292,7 +292,10 @@ impl AuthStore {
         T: Default + for<'de> Deserialize<'de>,
     {
         let path = self.dir.join(file);
-        let text = match fs::read_to_string(&path) {
+        let text = match crucible_registry::input_file::read_to_string(
+            &path,
+            crucible_registry::input_file::CONFIG,
+        ) {
             Ok(text) => text,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(T::default()),
             Err(e) => return Err(io_error(&path, "read")(e)),

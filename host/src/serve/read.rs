@@ -124,7 +124,10 @@ async fn read_key(state: &AppState, key: &str) -> Result<Option<Vec<u8>>, Refusa
         });
     let read = {
         let path = path.clone();
-        blocking(move || std::fs::read(path)).await?
+        blocking(move || {
+            crucible_registry::input_file::read(&path, crucible_registry::input_file::BLOB)
+        })
+        .await?
     };
     match read {
         Ok(bytes) => Ok(Some(bytes)),

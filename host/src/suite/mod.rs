@@ -341,7 +341,11 @@ pub struct LoadedSuite {
 
 impl LoadedSuite {
     pub fn load(path: &Path) -> Result<Self, SuiteError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SuiteError::Read {
+        let text = crucible_registry::input_file::read_to_string(
+            path,
+            crucible_registry::input_file::SUITE_MANIFEST,
+        )
+        .map_err(|source| SuiteError::Read {
             path: path.to_owned(),
             source,
         })?;
