@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::RescoreError;
 use crate::judge::{Judge, ModelJudge};
 use crate::model::response_cache::{CachedModel, ResponseCache};
-use crate::model::{Agent, Model, ModelSpec, Politeness};
+use crate::model::{Agent, KeyPolicy, Model, ModelSpec, Politeness};
 use crate::run::ResponseCacheSettings;
 use crate::suite::LoadedSuite;
 
@@ -18,6 +18,7 @@ pub(super) fn connect(
     suite: Option<&LoadedSuite>,
     id: &str,
     responses: &ResponseCacheSettings,
+    keys: &KeyPolicy,
 ) -> Result<(Arc<dyn Judge>, String), RescoreError> {
     let spec = match suite {
         Some(suite) => suite.model_spec(id)?,
@@ -27,7 +28,7 @@ pub(super) fn connect(
             spec
         }
     };
-    let model = match Agent::from_spec(&spec)? {
+    let model = match Agent::from_spec(&spec, keys)? {
         Agent::Remote(model) => model,
         Agent::Reference(_) | Agent::Scripted(_) => {
             return Err(RescoreError::ReferenceJudge(id.to_owned()));

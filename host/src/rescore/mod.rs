@@ -97,6 +97,8 @@ pub struct RescoreOptions {
     /// Where the run's suite lies on this machine, when the run was made
     /// here: the judge's settings are read from it.
     pub suite_path: Option<PathBuf>,
+    /// Where the user lets the judge's key go.
+    pub keys: crate::model::KeyPolicy,
 }
 
 /// Told how far a rescore has come.
@@ -141,7 +143,8 @@ pub async fn rescore(
     let (run_judge, judge_id): (Arc<dyn Judge>, Option<String>) = match &options.judge {
         None => (Arc::new(NoJudge), None),
         Some(id) => {
-            let (judge, id) = judge::connect(suite.as_ref(), id, &options.responses)?;
+            let (judge, id) =
+                judge::connect(suite.as_ref(), id, &options.responses, &options.keys)?;
             (judge, Some(id))
         }
     };

@@ -29,6 +29,10 @@ pub struct ResumeRequest {
     /// Read HTTP registries only from the local cache.
     pub offline: bool,
     pub interrupt: Option<Arc<Notify>>,
+    /// Where the user lets keys go. The stored configuration's models came
+    /// from a suite or an earlier command line, so their `base_url` and
+    /// `api_key_env` are held to it as a suite's are.
+    pub keys: crate::model::KeyPolicy,
 }
 
 pub async fn resume(
@@ -89,6 +93,7 @@ pub async fn resume(
         &request.responses,
         LockPolicy::Normal,
         request.offline,
+        &request.keys,
     )?;
     check_plugins(&session, &store).map_err(refuse)?;
 
