@@ -85,7 +85,9 @@ pub(crate) fn render(error: &anyhow::Error) -> String {
             parts.push(text);
         }
     }
-    parts.join(": ")
+    // Errors of models are scrubbed where they arise; this catches any
+    // other path a key's text could take to the terminal.
+    crucible::model::secret::scrub(&parts.join(": ")).into_owned()
 }
 
 /// Writes `text` to stdout. A reader that stopped reading (`| head`) is

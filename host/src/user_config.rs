@@ -118,7 +118,16 @@ impl UserConfig {
         if text.len() as u64 > MAX_BYTES {
             return Err(fail(format!("larger than {MAX_BYTES} bytes")));
         }
-        toml::from_str(&text).map_err(|e| fail(e.to_string()))
+        toml::from_str(&text).map_err(|e| {
+            // One line, as every error: where, then what.
+            let line = e
+                .span()
+                .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+            fail(match line {
+                Some(line) => format!("line {line}: {}", e.message().trim()),
+                None => e.message().trim().to_owned(),
+            })
+        })
     }
 
     /// `policy` with what this config allows added.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::retry_hint::requested_wait;
-use super::secret::redact;
+use super::secret::{self, redact};
 use super::{ModelError, ModelSpec, SpecError};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -133,6 +133,9 @@ impl Provider {
             ..
         } = self.route(spec)?;
         let api_key = std::env::var(&key_env).ok().filter(|k| !k.is_empty());
+        if let Some(key) = &api_key {
+            secret::register(key);
+        }
         if api_key.is_none() && official {
             return Err(SpecError::MissingKey {
                 id: spec.id.clone(),
@@ -170,7 +173,7 @@ impl Provider {
             (Some(key), KeyHeader::Bearer) => request.bearer_auth(key),
             (Some(key), KeyHeader::Named(header)) => request.header(*header, key),
         };
-        self.exchange(request).await.map_err(|e| redact(e, api_key))
+        self.exchange(request).await.map_err(redact)
     }
 
     async fn exchange(&self, request: reqwest::RequestBuilder) -> Result<Vec<u8>, ModelError> {

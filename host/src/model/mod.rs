@@ -17,7 +17,7 @@ mod responses;
 mod retry;
 mod retry_hint;
 mod sampling;
-mod secret;
+pub mod secret;
 mod spec;
 mod throttle;
 mod wire;
@@ -245,6 +245,14 @@ impl Agent {
     /// would send it, before anything is sent.
     pub fn from_spec(spec: &ModelSpec, policy: &KeyPolicy) -> Result<Self, SpecError> {
         key_route(spec, policy)?;
+        Ok(match Self::connect(spec)? {
+            // Below every other layer, so that nothing above sees a key.
+            Agent::Remote(model) => Agent::Remote(Arc::new(secret::Scrubbed(model))),
+            other => other,
+        })
+    }
+
+    fn connect(spec: &ModelSpec) -> Result<Self, SpecError> {
         match spec.provider() {
             "reference" => Ok(Agent::Reference(reference::ReferenceModel::named(
                 spec.model(),
