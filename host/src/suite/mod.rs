@@ -456,10 +456,7 @@ impl LoadedSuite {
                 .map(|n| ("run.models".into(), n.as_str())),
         );
         names.extend(m.run.judge.iter().map(|n| ("run.judge".into(), n.as_str())));
-        fn params<'a>(
-            table: String,
-            params: &'a BTreeMap<String, String>,
-        ) -> Vec<(String, &'a str)> {
+        fn params(table: String, params: &BTreeMap<String, String>) -> Vec<(String, &str)> {
             params
                 .iter()
                 .flat_map(|(k, v)| {
