@@ -46,13 +46,39 @@ struct Matcher {
 }
 
 impl Matcher {
+    /// Every stretch of `text` that overlapping forms cover, replaced
+    /// once: a fragment longer than [`MIN_FRAGMENT`] is covered by its
+    /// overlapping windows to its last character.
     fn replace(&self, text: &str) -> String {
+        // Overlapping matches come by where they end: sorted by start, then
+        // merged.
+        let mut found: Vec<(usize, usize)> = self
+            .automaton
+            .find_overlapping_iter(text)
+            .map(|m| (m.start(), m.end()))
+            .collect();
+        found.sort_unstable();
         let mut out = String::with_capacity(text.len());
-        self.automaton
-            .replace_all_with(text, &mut out, |_, _, out| {
-                out.push_str(REDACTED);
-                true
-            });
+        let mut copied = 0;
+        let mut stretch: Option<(usize, usize)> = None;
+        for (start, end) in found {
+            stretch = match stretch {
+                Some((s, e)) if start <= e => Some((s, e.max(end))),
+                Some((s, e)) => {
+                    out.push_str(&text[copied..s]);
+                    out.push_str(REDACTED);
+                    copied = e;
+                    Some((start, end))
+                }
+                None => Some((start, end)),
+            };
+        }
+        if let Some((s, e)) = stretch {
+            out.push_str(&text[copied..s]);
+            out.push_str(REDACTED);
+            copied = e;
+        }
+        out.push_str(&text[copied..]);
         out
     }
 }
@@ -76,9 +102,8 @@ pub(super) fn register(key: &str) {
     keys.push(key.to_owned());
     let patterns: Vec<String> = keys.iter().flat_map(|k| forms(k)).collect();
     let automaton = AhoCorasick::builder()
-        // The longest form wins where forms overlap: the whole key, not a
-        // fragment of it, is replaced.
-        .match_kind(MatchKind::LeftmostLongest)
+        // Overlapping matches are merged into one stretch (see `replace`).
+        .match_kind(MatchKind::Standard)
         .build(&patterns);
     if let Ok(automaton) = automaton {
         *MATCHER.write().unwrap_or_else(PoisonError::into_inner) =
