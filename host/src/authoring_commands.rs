@@ -431,6 +431,12 @@ fn run_samples(
     if let Some(judge) = &args.judge {
         argv.extend(["--judge".into(), judge.clone()]);
     }
+    for host in &args.keys.hosts {
+        argv.extend(["--allow-key-host".into(), host.clone()]);
+    }
+    for env in &args.keys.envs {
+        argv.extend(["--allow-key-env".into(), env.clone()]);
+    }
     for pattern in &args.conditions {
         argv.extend(["-c".into(), pattern.clone()]);
     }

@@ -291,6 +291,9 @@ pub struct DevArgs {
     pub reloads: Option<u32>,
 
     #[command(flatten)]
+    pub keys: KeyArgs,
+
+    #[command(flatten)]
     pub sandbox: SandboxArgs,
 }
 
@@ -720,10 +723,14 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_cache: bool,
 
-    /// Show the plan (samples, model calls, estimated tokens and cost, and
-    /// the sampling each model will be sent) and send nothing.
+    /// Show the plan (samples, model calls, estimated tokens and cost, the
+    /// sampling each model will be sent, and where each key would go) and
+    /// send nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    #[command(flatten)]
+    pub keys: KeyArgs,
 }
 
 /// What the summary shows beyond its own tables.
@@ -863,6 +870,9 @@ pub struct RescoreArgs {
     pub output: Option<PathBuf>,
 
     #[command(flatten)]
+    pub keys: KeyArgs,
+
+    #[command(flatten)]
     pub sandbox: SandboxArgs,
 }
 
@@ -893,6 +903,29 @@ pub struct DiffArgs {
     /// pooled rows, and the cells shown in the terminal).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+}
+
+/// Where API keys may go beyond their providers' own hosts; see "Where
+/// keys go" in the README.
+#[derive(Debug, Clone, Default, Args)]
+pub struct KeyArgs {
+    /// Let any model's API key go to this host (repeatable): HOST, or
+    /// HOST:PORT for that port only. A key otherwise goes only to its
+    /// provider's own host, to loopback, to a base_url you give in
+    /// --model/--judge or in a *_BASE_URL variable, or to a host in
+    /// allow_hosts under [keys] in your config ($CRUCIBLE_CONFIG, else
+    /// crucible/config.toml in your config directory). A suite that would
+    /// send a key anywhere else is refused before anything is sent.
+    #[arg(long = "allow-key-host", value_name = "HOST[:PORT]")]
+    pub hosts: Vec<String>,
+
+    /// Let a suite's api_key_env name this variable (repeatable). A suite
+    /// may name only the providers' own key variables (OPENAI_API_KEY,
+    /// ANTHROPIC_API_KEY, GEMINI_API_KEY, OPENROUTER_API_KEY,
+    /// TOGETHER_API_KEY) and those you allow here or in allow_env under
+    /// [keys] in your config; any api_key_env must end in _KEY or _TOKEN.
+    #[arg(long = "allow-key-env", value_name = "NAME")]
+    pub envs: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -77,6 +77,7 @@ fn spend(progress: &Progress) -> String {
 
 impl Observer for Console {
     fn notice(&self, message: &str) {
+        let message = crucible::model::secret::scrub(message);
         match self {
             Console::Quiet => {}
             Console::Bar(bar) => bar.suspend(|| eprintln!("{message}")),

@@ -85,7 +85,9 @@ pub(crate) fn render(error: &anyhow::Error) -> String {
             parts.push(text);
         }
     }
-    parts.join(": ")
+    // Errors of models are scrubbed where they arise; this catches any
+    // other path a key's text could take to the terminal.
+    crucible::model::secret::scrub(&parts.join(": ")).into_owned()
 }
 
 /// Writes `text` to stdout. A reader that stopped reading (`| head`) is
@@ -126,6 +128,31 @@ pub(crate) fn limits(args: &SandboxArgs) -> Result<Limits> {
         fuel_per_call: args.fuel,
         ..Limits::default()
     })
+}
+
+/// Where keys may go: the user's config, their flags, and the `base_url`
+/// and `api_key_env` of the models they wrote on the command line (`specs`).
+pub(crate) fn key_policy<'a>(
+    args: &cli::KeyArgs,
+    specs: impl IntoIterator<Item = &'a String>,
+) -> Result<crucible::model::KeyPolicy> {
+    use crucible::model::{Grant, KeyPolicy};
+    let mut policy = KeyPolicy::default();
+    crucible::user_config::UserConfig::load()?.apply(&mut policy)?;
+    for host in &args.hosts {
+        policy
+            .allow_host(host, Grant::Flag)
+            .map_err(|e| anyhow::anyhow!("--allow-key-host: {e}"))?;
+    }
+    for env in &args.envs {
+        policy
+            .allow_env(env, Grant::Flag)
+            .map_err(|e| anyhow::anyhow!("--allow-key-env: {e}"))?;
+    }
+    for spec in specs {
+        policy.trust_command_line(spec);
+    }
+    Ok(policy)
 }
 
 pub(crate) fn cache_dir(args: &SandboxArgs) -> Option<std::path::PathBuf> {

@@ -80,6 +80,7 @@ pub fn rescore(args: RescoreArgs) -> Result<ExitCode> {
             refresh: args.no_cache,
         },
         suite_path,
+        keys: crate::key_policy(&args.keys, &args.judge)?,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -17,7 +17,7 @@ use crucible::run::{
 
 use crate::cli::{RunArgs, SummaryFlags};
 use crate::console::Console;
-use crate::{EXIT_SAMPLES_FAILED, cache_dir, limits, print_stdout};
+use crate::{EXIT_SAMPLES_FAILED, cache_dir, key_policy, limits, print_stdout};
 
 /// Exit status of a run stopped early (as a shell reports SIGINT).
 const EXIT_INTERRUPTED: u8 = 130;
@@ -57,6 +57,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
                 offline: args.offline,
                 max_cost_usd: args.max_cost,
                 interrupt: Some(interrupt),
+                // What the stored configuration names came from a suite (or
+                // an earlier command line): held to this command's policy.
+                keys: key_policy(&args.keys, [])?,
             },
             observer,
         )),
@@ -97,6 +100,7 @@ fn request(
         locked: args.locked || args.frozen,
         offline: args.offline || args.frozen,
         interrupt,
+        keys: key_policy(&args.keys, args.models.iter().chain(&args.judge))?,
     })
 }
 
@@ -272,6 +276,9 @@ fn render_dry_run(plan: &DryRun) -> String {
         }
         if let Some(sampling) = &m.sampling {
             let _ = writeln!(out, "    sent with {}", sampling.describe());
+        }
+        if let Some(key) = &m.key {
+            let _ = writeln!(out, "    key: {}", key.describe());
         }
     }
     let _ = writeln!(

@@ -11,6 +11,7 @@ mod determinism;
 mod diff;
 mod export;
 mod faults;
+mod keys;
 mod native;
 mod offline;
 mod openai;
@@ -60,7 +61,8 @@ fn crucible(dir: &Path) -> Command {
         .env_remove("OPENROUTER_BASE_URL")
         .env_remove("TOGETHER_API_KEY")
         .env_remove("TOGETHER_BASE_URL")
-        .env_remove("CRUCIBLE_LOG");
+        .env_remove("CRUCIBLE_LOG")
+        .env_remove("CRUCIBLE_CONFIG");
     command
 }
 

@@ -42,7 +42,7 @@ use crate::native::Native;
 use crate::provenance::{CallRecord, SentSampling, Served, Stop, StopKind};
 use crate::transcript::{Message, Reply, Role, ToolCall, ToolDefinition};
 
-const ANTHROPIC: Provider = Provider {
+pub(super) const ANTHROPIC: Provider = Provider {
     name: "anthropic",
     default_base_url: "https://api.anthropic.com",
     base_url_env: "ANTHROPIC_BASE_URL",

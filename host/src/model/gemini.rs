@@ -40,7 +40,7 @@ use crate::native::Native;
 use crate::provenance::{CallRecord, SentSampling, Served, Stop, StopKind};
 use crate::transcript::{Message, Reply, Role, ToolCall, ToolDefinition};
 
-const GEMINI: Provider = Provider {
+pub(super) const GEMINI: Provider = Provider {
     name: "gemini",
     default_base_url: "https://generativelanguage.googleapis.com",
     base_url_env: "GEMINI_BASE_URL",

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::retry_hint::requested_wait;
-use super::secret::redact;
+use super::secret::{self, redact};
 use super::{ModelError, ModelSpec, SpecError};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -55,36 +55,91 @@ pub(super) fn endpoint(id: &str, url: String) -> Result<reqwest::Url, SpecError>
     })
 }
 
+/// Where a model's requests and key would go, resolved from its spec and
+/// the environment exactly as [`Provider::connect`] resolves them, so that
+/// what the key policy vets is what is sent.
+pub(super) struct Route {
+    pub base_url: String,
+    pub url: reqwest::Url,
+    pub url_from: UrlFrom,
+    /// The variable the key is read from.
+    pub key_env: String,
+    /// The spec named the variable (else it is the provider's own).
+    pub key_env_from_spec: bool,
+    /// The provider's own API host, over https.
+    pub official: bool,
+}
+
+/// Who chose a model's base URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum UrlFrom {
+    Spec,
+    /// The provider's `*_BASE_URL` variable: the user's own choice.
+    Env,
+    Default,
+}
+
 impl Provider {
-    pub fn connect(&self, spec: &ModelSpec) -> Result<Connection, SpecError> {
-        let base_url = spec
-            .base_url
-            .clone()
-            .or_else(|| {
-                std::env::var(self.base_url_env)
-                    .ok()
-                    .filter(|s| !s.is_empty())
-            })
-            .unwrap_or_else(|| self.default_base_url.to_owned());
-        let parsed = reqwest::Url::parse(&base_url).map_err(|e| SpecError::BadBaseUrl {
+    pub fn route(&self, spec: &ModelSpec) -> Result<Route, SpecError> {
+        let (base_url, url_from) = match &spec.base_url {
+            Some(url) => (url.clone(), UrlFrom::Spec),
+            None => match std::env::var(self.base_url_env)
+                .ok()
+                .filter(|s| !s.is_empty())
+            {
+                Some(url) => (url, UrlFrom::Env),
+                None => (self.default_base_url.to_owned(), UrlFrom::Default),
+            },
+        };
+        if let Some(c) = crate::names::forbidden_char(&base_url) {
+            return Err(SpecError::BadBaseUrl {
+                id: spec.id.clone(),
+                url: base_url.escape_debug().to_string(),
+                reason: format!("it holds {}", crate::names::describe(c)),
+            });
+        }
+        let url = reqwest::Url::parse(&base_url).map_err(|e| SpecError::BadBaseUrl {
             id: spec.id.clone(),
             url: base_url.clone(),
             reason: e.to_string(),
         })?;
-        if !matches!(parsed.scheme(), "http" | "https") {
+        if !matches!(url.scheme(), "http" | "https") {
             return Err(SpecError::BadBaseUrl {
                 id: spec.id.clone(),
                 url: base_url,
                 reason: "the scheme must be http or https".into(),
             });
         }
-        let official = parsed.host_str() == Some(self.official_host);
-        let key_env = spec.api_key_env.as_deref().unwrap_or(self.default_key_env);
-        let api_key = std::env::var(key_env).ok().filter(|k| !k.is_empty());
+        let official = url.scheme() == "https" && url.host_str() == Some(self.official_host);
+        let (key_env, key_env_from_spec) = match &spec.api_key_env {
+            Some(env) => (env.clone(), true),
+            None => (self.default_key_env.to_owned(), false),
+        };
+        Ok(Route {
+            base_url,
+            url,
+            url_from,
+            key_env,
+            key_env_from_spec,
+            official,
+        })
+    }
+
+    pub fn connect(&self, spec: &ModelSpec) -> Result<Connection, SpecError> {
+        let Route {
+            base_url,
+            official,
+            key_env,
+            ..
+        } = self.route(spec)?;
+        let api_key = std::env::var(&key_env).ok().filter(|k| !k.is_empty());
+        if let Some(key) = &api_key {
+            secret::register(key);
+        }
         if api_key.is_none() && official {
             return Err(SpecError::MissingKey {
                 id: spec.id.clone(),
-                env: key_env.to_owned(),
+                env: key_env,
             });
         }
         let timeout = spec
@@ -118,7 +173,7 @@ impl Provider {
             (Some(key), KeyHeader::Bearer) => request.bearer_auth(key),
             (Some(key), KeyHeader::Named(header)) => request.header(*header, key),
         };
-        self.exchange(request).await.map_err(|e| redact(e, api_key))
+        self.exchange(request).await.map_err(redact)
     }
 
     async fn exchange(&self, request: reqwest::RequestBuilder) -> Result<Vec<u8>, ModelError> {

@@ -8,6 +8,7 @@ mod anthropic;
 mod family;
 mod gemini;
 mod http;
+mod keys;
 mod openai;
 pub mod reference;
 mod resilient;
@@ -16,7 +17,7 @@ mod responses;
 mod retry;
 mod retry_hint;
 mod sampling;
-mod secret;
+pub mod secret;
 mod spec;
 mod throttle;
 mod wire;
@@ -26,6 +27,7 @@ use std::sync::Arc;
 use crate::provenance::CallRecord;
 use crate::transcript::{Message, Reply, ToolDefinition};
 
+pub use keys::{Grant, KeyPolicy, KeyPolicyError, KeyRoute, PROVIDER_KEY_ENVS, is_key_like};
 pub use openai::OpenAiModel;
 pub use resilient::{Politeness, PolitenessError, ResilientModel};
 pub use retry::RetryPolicy;
@@ -239,8 +241,18 @@ impl Agent {
     }
 
     /// Builds the agent a spec names. Fails on an unknown provider or model,
-    /// or a missing API key, before anything is sent.
-    pub fn from_spec(spec: &ModelSpec) -> Result<Self, SpecError> {
+    /// a missing API key, or a key `policy` does not let go where the spec
+    /// would send it, before anything is sent.
+    pub fn from_spec(spec: &ModelSpec, policy: &KeyPolicy) -> Result<Self, SpecError> {
+        key_route(spec, policy)?;
+        Ok(match Self::connect(spec)? {
+            // Below every other layer, so that nothing above sees a key.
+            Agent::Remote(model) => Agent::Remote(Arc::new(secret::Scrubbed(model))),
+            other => other,
+        })
+    }
+
+    fn connect(spec: &ModelSpec) -> Result<Self, SpecError> {
         match spec.provider() {
             "reference" => Ok(Agent::Reference(reference::ReferenceModel::named(
                 spec.model(),
@@ -269,4 +281,28 @@ impl Agent {
             }),
         }
     }
+}
+
+/// The provider whose host and key variable a spec's requests use; `None`
+/// for the offline models and unknown providers.
+fn provider_of(spec: &ModelSpec) -> Option<&'static http::Provider> {
+    match spec.provider() {
+        "openai" => Some(&openai::OPENAI.provider),
+        "openrouter" => Some(&openai::OPENROUTER.provider),
+        "together" => Some(&openai::TOGETHER.provider),
+        "anthropic" => Some(&anthropic::ANTHROPIC),
+        "gemini" => Some(&gemini::GEMINI),
+        _ => None,
+    }
+}
+
+/// Where `spec`'s key would go, and why it may; an error naming the model,
+/// the variable, the host and how to allow it if `policy` does not let it
+/// go there. `None` for a model that sends nothing (the offline ones).
+pub fn key_route(spec: &ModelSpec, policy: &KeyPolicy) -> Result<Option<KeyRoute>, SpecError> {
+    let Some(provider) = provider_of(spec) else {
+        return Ok(None);
+    };
+    let route = provider.route(spec)?;
+    policy.route(&spec.id, provider, &route).map(Some)
 }

@@ -106,6 +106,27 @@ pub struct ModelSpec {
 pub enum SpecError {
     #[error("model `{id}` is not of the form `provider/model`")]
     Malformed { id: String },
+    #[error("model: {0}")]
+    ForbiddenChar(#[from] crate::names::ForbiddenChar),
+    #[error(
+        "model `{id}` would send the key in ${env} to {host}, which is not {official} (its provider's own host); nothing was sent. If you trust {host} with that key, allow it with --allow-key-host {host}, or in allow_hosts under [keys] in your crucible config ($CRUCIBLE_CONFIG, else crucible/config.toml in your config directory)"
+    )]
+    KeyHostNotAllowed {
+        id: String,
+        env: String,
+        host: String,
+        official: &'static str,
+    },
+    #[error(
+        "model `{id}`: api_key_env `{env}` does not look like a key variable (upper-case letters, digits and `_`, ending in {}); it is never sent as a key",
+        super::keys::KEY_LIKE_SUFFIXES.join(", ")
+    )]
+    KeyEnvNotKeyLike { id: String, env: String },
+    #[error(
+        "model `{id}`: the suite names api_key_env `{env}`, which is not a provider's own key variable ({}); nothing was sent. If that variable holds a key meant for this model, allow it with --allow-key-env {env}, or in allow_env under [keys] in your crucible config",
+        super::keys::PROVIDER_KEY_ENVS.join(", ")
+    )]
+    KeyEnvNotAllowed { id: String, env: String },
     #[error("model `{id}`: unknown provider `{provider}`; known providers are {}", PROVIDERS.join(", "))]
     UnknownProvider { id: String, provider: String },
     #[error(
@@ -289,6 +310,22 @@ impl ModelSpec {
     /// The name's shape and every setting's range; what a provider
     /// accepts beyond that is [`ModelSpec::check_supported`]'s.
     pub fn validate(&self) -> Result<(), SpecError> {
+        crate::names::check("model", &self.id)?;
+        for (setting, value) in [
+            ("base_url", &self.base_url),
+            ("api_key_env", &self.api_key_env),
+            ("reasoning_effort", &self.reasoning_effort),
+            ("thinking", &self.thinking),
+            ("effort", &self.effort),
+            ("api", &self.api),
+        ] {
+            if let Some(value) = value {
+                crate::names::check(
+                    &format!("model `{}`: {setting}", self.id.escape_debug()),
+                    value,
+                )?;
+            }
+        }
         match self.id.split_once('/') {
             // A comma starts the command line's settings, never a name.
             Some((provider, model))

@@ -342,6 +342,10 @@ impl Checked {
     /// that: the registry recorded what the publisher said, without running
     /// the component.
     fn verify_identity(&self, metadata: &crate::transcript::Metadata) -> Result<(), LoadError> {
+        // Tables, logs and errors show these on one line each.
+        crate::names::check("its describe name", &metadata.name)
+            .and_then(|()| crate::names::check("its describe version", &metadata.version))
+            .map_err(|e| self.mismatch(e))?;
         let described = format!("{}@{}", metadata.name, metadata.version);
         match &self.expected_identity {
             Some(published) if *published != described => Err(self.mismatch(format!(
@@ -349,6 +353,31 @@ impl Checked {
             ))),
             _ => Ok(()),
         }
+    }
+
+    /// Refuses a condition id, parameter name or value that would break
+    /// the line it is shown on (`ID[name=value]` in every table).
+    fn check_conditions(
+        &self,
+        parameters: &[crate::transcript::ParameterSpec],
+        conditions: &[crate::transcript::Condition],
+    ) -> Result<(), LoadError> {
+        let names = parameters
+            .iter()
+            .flat_map(|p| std::iter::once(&p.name).chain(&p.values))
+            .map(|n| ("a parameter name or value", n));
+        let ids = conditions.iter().flat_map(|c| {
+            std::iter::once(("a condition id", &c.id)).chain(c.params.iter().flat_map(|p| {
+                [
+                    ("a condition's parameter", &p.name),
+                    ("a condition's value", &p.value),
+                ]
+            }))
+        });
+        for (what, text) in names.chain(ids) {
+            crate::names::check(what, text).map_err(|e| self.mismatch(e))?;
+        }
+        Ok(())
     }
 
     fn mismatch(&self, detail: impl std::fmt::Display) -> LoadError {

@@ -75,6 +75,7 @@ impl ScenarioPlugin {
                 .conditions()
                 .await
                 .map_err(checked.loading("conditions"))?;
+            checked.check_conditions(&parameters, &conditions)?;
             Ok::<_, LoadError>((metadata, parameters, conditions))
         })?;
         Ok(Self {

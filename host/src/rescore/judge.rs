@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::RescoreError;
 use crate::judge::{Judge, JudgeCaps, ModelJudge};
 use crate::model::response_cache::{CachedModel, ResponseCache};
-use crate::model::{Agent, Model, ModelSpec, Politeness};
+use crate::model::{Agent, KeyPolicy, Model, ModelSpec, Politeness};
 use crate::run::ResponseCacheSettings;
 use crate::suite::LoadedSuite;
 
@@ -19,6 +19,7 @@ pub(super) fn connect(
     id: &str,
     responses: &ResponseCacheSettings,
     caps: JudgeCaps,
+    keys: &KeyPolicy,
 ) -> Result<(Arc<dyn Judge>, String), RescoreError> {
     let spec = match suite {
         Some(suite) => suite.model_spec(id)?,
@@ -28,7 +29,7 @@ pub(super) fn connect(
             spec
         }
     };
-    let model = match Agent::from_spec(&spec)? {
+    let model = match Agent::from_spec(&spec, keys)? {
         Agent::Remote(model) => model,
         Agent::Reference(_) | Agent::Scripted(_) => {
             return Err(RescoreError::ReferenceJudge(id.to_owned()));

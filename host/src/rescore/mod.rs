@@ -97,6 +97,8 @@ pub struct RescoreOptions {
     /// Where the run's suite lies on this machine, when the run was made
     /// here: the judge's settings are read from it.
     pub suite_path: Option<PathBuf>,
+    /// Where the user lets the judge's key go.
+    pub keys: crate::model::KeyPolicy,
 }
 
 /// Told how far a rescore has come.
@@ -148,7 +150,13 @@ pub async fn rescore(
         None => (Arc::new(NoJudge), None),
         Some(id) => {
             let (judge, id) =
-                judge::connect(suite.as_ref(), id, &options.responses, limits.judge_caps())?;
+                judge::connect(
+                    suite.as_ref(),
+                    id,
+                    &options.responses,
+                    limits.judge_caps(),
+                    &options.keys,
+                )?;
             (judge, Some(id))
         }
     };

@@ -52,6 +52,14 @@ impl RunConfig {
     /// suite's settings.
     pub fn resolve(request: &RunRequest, suite: &LoadedSuite) -> Result<Self, RunError> {
         let settings = &suite.manifest.run;
+        for (what, text) in request
+            .conditions
+            .iter()
+            .map(|c| ("condition pattern", c))
+            .chain(request.subsuite.iter().map(|s| ("sub-suite", s)))
+        {
+            crate::names::check(what, text)?;
+        }
         let subsuite = request
             .subsuite
             .as_deref()

@@ -14,7 +14,7 @@ use super::plan::MAX_PLANNED_SAMPLES;
 use super::prompt_bytes::PromptLimits;
 use super::{RunError, RunRequest, Scale, Session, sample_seed};
 use crate::judge::{JudgeRequest, MAX_JUDGE_TOKENS, NoJudge};
-use crate::model::{Agent, SamplingSettings, Usage};
+use crate::model::{Agent, KeyRoute, SamplingSettings, Usage, key_route};
 use crate::provenance::SentSampling;
 use crate::transcript::Opening;
 
@@ -107,6 +107,10 @@ pub struct ModelEstimate {
     /// What each call will be sent with (for the judge, when a classifier
     /// asks for the most tokens it may); none for an offline model.
     pub sampling: Option<SentSampling>,
+    /// Where the model's key would go, and why it may; none for an offline
+    /// model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<KeyRoute>,
 }
 
 /// Loads the suite as `crucible run` would and estimates the run.
@@ -157,6 +161,7 @@ pub fn dry_run(request: &RunRequest) -> Result<DryRun, RunError> {
         let output = output_per_call(&session, named)?;
         let mut estimate = ModelEstimate::new(id, remote, output);
         estimate.samples = per_model_samples;
+        estimate.key = key_route(&session.suite.model_spec(named)?, &request.keys)?;
         if let Some(Agent::Remote(model)) = session.agents.get(index) {
             estimate.sampling = Some(model.sampling().resolve(&SamplingSettings {
                 default_temperature: config.temperature,
@@ -185,6 +190,7 @@ pub fn dry_run(request: &RunRequest) -> Result<DryRun, RunError> {
         Some(id) => {
             let output = output_per_call(&session, id)?;
             let mut estimate = ModelEstimate::new(id, true, output);
+            estimate.key = key_route(&session.suite.model_spec(id)?, &request.keys)?;
             let largest = JudgeRequest::new(String::new(), [], String::new(), MAX_JUDGE_TOKENS);
             estimate.sampling = session.judge.settings(&largest).map(|s| s.sent);
             for named in &config.models {
@@ -238,6 +244,7 @@ impl ModelEstimate {
             cost_min_usd: None,
             cost_max_usd: None,
             sampling: None,
+            key: None,
         }
     }
 

@@ -25,7 +25,7 @@ use tokio::sync::Notify;
 
 use crate::judge::{Judge, ModelJudge, NoJudge};
 use crate::model::response_cache::{CacheError, CachedModel, ResponseCache};
-use crate::model::{Agent, Model, ModelSpec, SpecError, WithDefaultTemperature};
+use crate::model::{Agent, KeyPolicy, Model, ModelSpec, SpecError, WithDefaultTemperature};
 use crate::packages::{self, LockPolicy, Resolver};
 use crate::plugin::{Limits, PluginRuntime, RuntimeConfig};
 use crate::pricing::{PriceError, PriceTable};
@@ -86,6 +86,8 @@ pub struct RunRequest {
     /// Notified to stop the run early (on Ctrl-C): what is stored stays,
     /// and the run can be resumed.
     pub interrupt: Option<Arc<Notify>>,
+    /// Where the user lets keys go beyond their providers' own hosts.
+    pub keys: KeyPolicy,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -111,6 +113,8 @@ pub enum RunError {
     },
     #[error("{0}")]
     Runtime(String),
+    #[error(transparent)]
+    Name(#[from] crate::names::ForbiddenChar),
     #[error("the selection leaves nothing to run: no condition matches {0}")]
     EmptyPlan(String),
     #[error(
@@ -240,6 +244,7 @@ impl Session {
             policy,
             request.offline,
             scale,
+            &request.keys,
         )
     }
 
@@ -251,6 +256,7 @@ impl Session {
         policy: LockPolicy,
         offline: bool,
         scale: Scale,
+        keys: &KeyPolicy,
     ) -> Result<Self, RunError> {
         // Offline models call nothing: only a run with a remote model
         // needs the cache.
@@ -274,7 +280,7 @@ impl Session {
         // Limits and retries go under the cache: a cached answer costs
         // the provider nothing and cannot fail. The ceiling goes over it,
         // for the same reason.
-        let (agents, judge) = connect_models(&suite, &config, |model, spec| {
+        let (agents, judge) = connect_models(&suite, &config, keys, |model, spec| {
             let model: Arc<dyn Model> = Arc::new(politeness.resilient(model, spec));
             let model: Arc<dyn Model> = match &cache {
                 None => model,
@@ -503,6 +509,7 @@ impl Session {
 fn connect_models(
     suite: &LoadedSuite,
     config: &RunConfig,
+    keys: &KeyPolicy,
     wrap: impl Fn(Arc<dyn Model>, &ModelSpec) -> Arc<dyn Model>,
 ) -> Result<(Vec<Agent>, Arc<dyn Judge>), RunError> {
     let settings = &suite.manifest.run;
@@ -511,7 +518,7 @@ fn connect_models(
     let mut agents = Vec::with_capacity(models.len());
     for id in models {
         let spec = suite.model_spec(id)?;
-        agents.push(match Agent::from_spec(&spec)? {
+        agents.push(match Agent::from_spec(&spec, keys)? {
             Agent::Remote(model) => {
                 let model = wrap(model, &spec);
                 Agent::Remote(match config.temperature {
@@ -526,7 +533,7 @@ fn connect_models(
     }
     let judge: Arc<dyn Judge> = match &judge_id {
         None => Arc::new(NoJudge),
-        Some(id) => match Agent::from_spec(&suite.model_spec(id)?)? {
+        Some(id) => match Agent::from_spec(&suite.model_spec(id)?, keys)? {
             Agent::Remote(model) => Arc::new(ModelJudge::new(
                 wrap(model, &suite.model_spec(id)?),
                 settings.judge_budget.unwrap_or(u64::MAX),

@@ -32,6 +32,10 @@ pub struct ResumeRequest {
     /// included; none keeps the ceiling it began with, if any.
     pub max_cost_usd: Option<f64>,
     pub interrupt: Option<Arc<Notify>>,
+    /// Where the user lets keys go. The stored configuration's models came
+    /// from a suite or an earlier command line, so their `base_url` and
+    /// `api_key_env` are held to it as a suite's are.
+    pub keys: crate::model::KeyPolicy,
 }
 
 pub async fn resume(
@@ -98,6 +102,7 @@ pub async fn resume(
         LockPolicy::Normal,
         request.offline,
         super::Scale::Plan,
+        &request.keys,
     )?;
     check_plugins(&session, &store).map_err(refuse)?;
 

@@ -380,6 +380,7 @@ impl LoadedSuite {
     }
 
     fn validate(&self) -> Result<(), SuiteError> {
+        self.check_names()?;
         let m = &self.manifest;
         if m.scenarios.is_empty() {
             return Err(self.invalid("the suite names no scenario (add a [scenarios.NAME] table)"));
@@ -464,6 +465,114 @@ impl LoadedSuite {
                     )));
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Every name, key, pattern and URL of the manifest is free of line
+    /// breaks and other control characters: each is shown on a line of its
+    /// own in tables, logs and errors (see [`crate::names`]).
+    fn check_names(&self) -> Result<(), SuiteError> {
+        let m = &self.manifest;
+        let mut names: Vec<(String, &str)> = vec![("suite.name".into(), &m.suite.name)];
+        names.extend(
+            m.suite
+                .registry
+                .iter()
+                .map(|r| ("suite.registry".into(), r.as_str())),
+        );
+        names.extend(
+            m.run
+                .models
+                .iter()
+                .map(|n| ("run.models".into(), n.as_str())),
+        );
+        names.extend(m.run.judge.iter().map(|n| ("run.judge".into(), n.as_str())));
+        fn params(table: String, params: &BTreeMap<String, String>) -> Vec<(String, &str)> {
+            params
+                .iter()
+                .flat_map(|(k, v)| {
+                    [
+                        (format!("{table}.params"), k.as_str()),
+                        (format!("{table}.params.{k}"), v.as_str()),
+                    ]
+                })
+                .collect()
+        }
+        for (key, entry) in &m.scenarios {
+            let table = format!("scenarios.{}", key.escape_debug());
+            names.push(("a [scenarios.*] key".into(), key));
+            names.extend(
+                entry
+                    .package
+                    .iter()
+                    .map(|p| (format!("{table}.package"), p.as_str())),
+            );
+            names.extend(
+                entry
+                    .version
+                    .iter()
+                    .map(|v| (format!("{table}.version"), v.as_str())),
+            );
+            names.extend(
+                entry
+                    .conditions
+                    .iter()
+                    .map(|c| (format!("{table}.conditions"), c.as_str())),
+            );
+            names.extend(
+                entry
+                    .classifiers
+                    .iter()
+                    .map(|c| (format!("{table}.classifiers"), c.as_str())),
+            );
+            names.extend(params(table, &entry.params));
+        }
+        for (key, entry) in &m.classifiers {
+            let table = format!("classifiers.{}", key.escape_debug());
+            names.push(("a [classifiers.*] key".into(), key));
+            names.extend(
+                entry
+                    .package
+                    .iter()
+                    .map(|p| (format!("{table}.package"), p.as_str())),
+            );
+            names.extend(
+                entry
+                    .version
+                    .iter()
+                    .map(|v| (format!("{table}.version"), v.as_str())),
+            );
+        }
+        for (key, entry) in &m.subsuites {
+            let table = format!("subsuites.{}", key.escape_debug());
+            names.push(("a [subsuites.*] key".into(), key));
+            names.extend(
+                entry
+                    .scenarios
+                    .iter()
+                    .map(|c| (format!("{table}.scenarios"), c.as_str())),
+            );
+            names.extend(
+                entry
+                    .conditions
+                    .iter()
+                    .map(|c| (format!("{table}.conditions"), c.as_str())),
+            );
+            names.extend(params(table, &entry.params));
+        }
+        names.extend(
+            m.prices
+                .keys()
+                .map(|k| ("a [prices] model".into(), k.as_str())),
+        );
+        names.extend(
+            m.providers
+                .keys()
+                .map(|k| ("a [providers.*] key".into(), k.as_str())),
+        );
+        for (what, text) in names {
+            crate::names::check(&what, text).map_err(|e| self.invalid(e.to_string()))?;
         }
         Ok(())
     }
