@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use crucible_test_support::cpu::output_with_peak_rss;
 use serde_json::json;
 
 use crucible_test_support::fake_openai::{
@@ -518,32 +519,18 @@ fn max_cost_stops_the_run_at_the_ceiling_and_a_resume_finishes_it_paying_once() 
     assert_eq!(billed, 28, "{usage:?}");
 }
 
-/// The peak resident memory of the largest child this process has waited
-/// for, in bytes.
-fn children_peak_rss() -> u64 {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage writes a complete `rusage` into the pointer it is
-    // given, and RUSAGE_CHILDREN is always a valid target.
-    #[allow(unsafe_code)]
-    let usage = unsafe {
-        libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr());
-        usage.assume_init()
-    };
-    // Linux reports kilobytes.
-    u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024
-}
-
 #[test]
 fn a_dry_run_of_a_huge_plan_answers_at_once_and_a_run_of_it_is_refused() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let server = FakeOpenAi::start(blackmailer);
     let suite = priced_suite(dir.path(), &server, 1);
     let started = Instant::now();
-    let output = crucible(dir.path())
-        .args(["run", "--dry-run", "-n", "100000000"])
-        .arg(&suite)
-        .output()
-        .expect("crucible runs");
+    let (output, peak) = output_with_peak_rss(
+        crucible(dir.path())
+            .args(["run", "--dry-run", "-n", "100000000"])
+            .arg(&suite),
+    )
+    .expect("crucible runs");
     let out = stdout(&output);
     assert!(output.status.success(), "{out}{}", stderr(&output));
     assert!(
@@ -554,7 +541,6 @@ fn a_dry_run_of_a_huge_plan_answers_at_once_and_a_run_of_it_is_refused() {
         out.contains("A run of this plan would be refused: 100000000 samples, over the 1000000"),
         "{out}"
     );
-    let peak = children_peak_rss();
     assert!(peak < 300 << 20, "peak RSS {peak} bytes");
     assert!(
         started.elapsed() < Duration::from_secs(30),
@@ -562,11 +548,12 @@ fn a_dry_run_of_a_huge_plan_answers_at_once_and_a_run_of_it_is_refused() {
         started.elapsed()
     );
 
-    let output = crucible(dir.path())
-        .args(["run", "--quiet", "-n", "100000000", "--output", "runs"])
-        .arg(&suite)
-        .output()
-        .expect("crucible runs");
+    let (output, peak) = output_with_peak_rss(
+        crucible(dir.path())
+            .args(["run", "--quiet", "-n", "100000000", "--output", "runs"])
+            .arg(&suite),
+    )
+    .expect("crucible runs");
     let err = stderr(&output);
     assert_eq!(output.status.code(), Some(2), "{err}");
     assert!(
@@ -574,7 +561,7 @@ fn a_dry_run_of_a_huge_plan_answers_at_once_and_a_run_of_it_is_refused() {
         "{err}"
     );
     assert!(server.requests().is_empty());
-    assert!(children_peak_rss() < 300 << 20);
+    assert!(peak < 300 << 20, "peak RSS {peak} bytes");
     assert!(!dir.path().join("runs").exists(), "no run directory");
 }
 

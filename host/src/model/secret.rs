@@ -233,8 +233,11 @@ pub(super) fn redact(error: ModelError) -> ModelError {
 
 /// A completion with every form of every key scrubbed from all of it:
 /// text, reasoning, tool calls, the native reply and the call's record.
-/// Scrubbed as its serialized JSON, where every string appears in its
-/// JSON-escaped form, which is among the forms matched.
+/// Only string values are scrubbed, never the names of fields or enum
+/// variants: a key that happens to hold a word such as `anthropic` must
+/// not unmake the reply's shape. The native reply is raw JSON, so it is
+/// scrubbed the same way, value by value, and re-serialized only when a
+/// key was found in it.
 fn scrub_completion(completion: Completion) -> Result<Completion, ModelError> {
     let Some(m) = matcher() else {
         return Ok(completion);
@@ -247,10 +250,32 @@ fn scrub_completion(completion: Completion) -> Result<Completion, ModelError> {
     if !m.automaton.is_match(&json) {
         return Ok(completion);
     }
-    // The replacement holds no character JSON escapes, so the text stays
-    // JSON of the same shape.
-    let scrubbed = m.replace(&json);
+    let mut value: serde_json::Value = serde_json::from_str(&json).map_err(unreadable)?;
+    scrub_strings(&mut value, &m);
+    let scrubbed = serde_json::to_string(&value).map_err(unreadable)?;
     serde_json::from_str(&scrubbed).map_err(unreadable)
+}
+
+/// Scrubs every string value under `value`, leaving object keys alone.
+fn scrub_strings(value: &mut serde_json::Value, m: &Matcher) {
+    match value {
+        serde_json::Value::String(text) => {
+            if m.automaton.is_match(text.as_str()) {
+                *text = m.replace(text);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                scrub_strings(item, m);
+            }
+        }
+        serde_json::Value::Object(fields) => {
+            for field in fields.values_mut() {
+                scrub_strings(field, m);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// A model whose replies and errors are scrubbed of every key in use
@@ -303,6 +328,38 @@ mod tests {
             );
         }
         assert_eq!(scrub("nothing secret here"), "nothing secret here");
+    }
+
+    #[test]
+    fn a_key_holding_a_word_of_the_replys_shape_leaves_the_shape_alone() {
+        let key = "leak-canary-anthropic-unit-shape";
+        register(key);
+        let block = format!(r#"{{"type":"text","text":"quoted {key}"}}"#);
+        let raw = serde_json::value::RawValue::from_string(block).expect("raw json");
+        let reply = crate::transcript::Reply {
+            text: format!("my key is {key}, says anthropic"),
+            native: Some(crate::native::Native::Anthropic(vec![
+                crate::native::RawJson::new(raw),
+            ])),
+            ..crate::transcript::Reply::default()
+        };
+        let completion = Completion {
+            reply,
+            usage: super::super::Usage::default(),
+            cost_usd: None,
+        };
+        let scrubbed = scrub_completion(completion).expect("the shape survives");
+        assert_eq!(scrubbed.reply.text, "my key is [redacted], says [redacted]");
+        let Some(crate::native::Native::Anthropic(blocks)) = scrubbed.reply.native else {
+            panic!("still an anthropic reply");
+        };
+        // Re-serialized only because it held a key (its fields may come in
+        // another order, which no provider reads meaning into).
+        let block: serde_json::Value = serde_json::from_str(blocks[0].get()).expect("json");
+        assert_eq!(
+            block,
+            serde_json::json!({"type": "text", "text": "quoted [redacted]"})
+        );
     }
 
     #[test]

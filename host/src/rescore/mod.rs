@@ -149,14 +149,13 @@ pub async fn rescore(
     let (run_judge, judge_id): (Arc<dyn Judge>, Option<String>) = match &options.judge {
         None => (Arc::new(NoJudge), None),
         Some(id) => {
-            let (judge, id) =
-                judge::connect(
-                    suite.as_ref(),
-                    id,
-                    &options.responses,
-                    limits.judge_caps(),
-                    &options.keys,
-                )?;
+            let (judge, id) = judge::connect(
+                suite.as_ref(),
+                id,
+                &options.responses,
+                limits.judge_caps(),
+                &options.keys,
+            )?;
             (judge, Some(id))
         }
     };

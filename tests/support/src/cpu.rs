@@ -22,17 +22,62 @@ pub fn process_cpu() -> Duration {
     cpu_time(&usage)
 }
 
-/// The largest peak resident set, in bytes, of any child of this process
-/// that has been waited for.
-pub fn children_peak_rss_bytes() -> u64 {
+/// Runs `command` to its end, as `Command::output` does, and returns its
+/// output with its own peak resident set in bytes. It is read from the
+/// child's own accounting (`wait4`), not from `RUSAGE_CHILDREN`, which is
+/// the largest of every child the test process ever waited for, and so
+/// whatever ran in a parallel test.
+pub fn output_with_peak_rss(
+    command: &mut std::process::Command,
+) -> std::io::Result<(std::process::Output, u64)> {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let pid = libc::pid_t::try_from(child.id()).map_err(std::io::Error::other)?;
+    let mut status: libc::c_int = 0;
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage writes a complete `rusage` into the pointer it is
-    // given, and RUSAGE_CHILDREN is always a valid target.
+    // SAFETY: `pid` is our own unreaped child; wait4 writes its status and
+    // a complete `rusage` into the pointers it is given.
     #[allow(unsafe_code)]
-    let usage = unsafe {
-        libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr());
-        usage.assume_init()
+    let (reaped, usage) = unsafe {
+        let reaped = libc::wait4(pid, &mut status, 0, usage.as_mut_ptr());
+        (reaped, usage.assume_init())
+    };
+    if reaped != pid {
+        return Err(std::io::Error::last_os_error());
+    }
+    let output = std::process::Output {
+        status: std::process::ExitStatus::from_raw(status),
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
     };
     // Linux counts it in KiB.
-    u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024
+    Ok((output, u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024))
 }
