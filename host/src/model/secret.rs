@@ -259,10 +259,8 @@ fn scrub_completion(completion: Completion) -> Result<Completion, ModelError> {
 /// Scrubs every string value under `value`, leaving object keys alone.
 fn scrub_strings(value: &mut serde_json::Value, m: &Matcher) {
     match value {
-        serde_json::Value::String(text) => {
-            if m.automaton.is_match(text.as_str()) {
-                *text = m.replace(text);
-            }
+        serde_json::Value::String(text) if m.automaton.is_match(text.as_str()) => {
+            *text = m.replace(text);
         }
         serde_json::Value::Array(items) => {
             for item in items {

@@ -214,6 +214,17 @@ struct Session {
     meter: Option<Arc<spend::SpendMeter>>,
 }
 
+/// How a session is loaded, besides its suite and configuration: the
+/// caches, the lock policy, the network, the scale and where keys may go.
+struct LoadOptions<'a> {
+    cache_dir: Option<PathBuf>,
+    responses: &'a ResponseCacheSettings,
+    policy: LockPolicy,
+    offline: bool,
+    scale: Scale,
+    keys: &'a KeyPolicy,
+}
+
 /// Whether a session lays out its plan sample by sample (a run, which
 /// records every one) or only counts it (a dry run, of any size).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -239,25 +250,30 @@ impl Session {
         Self::load(
             suite,
             config,
-            request.cache_dir.clone(),
-            responses,
-            policy,
-            request.offline,
-            scale,
-            &request.keys,
+            LoadOptions {
+                cache_dir: request.cache_dir.clone(),
+                responses,
+                policy,
+                offline: request.offline,
+                scale,
+                keys: &request.keys,
+            },
         )
     }
 
     fn load(
         suite: LoadedSuite,
         config: RunConfig,
-        cache_dir: Option<PathBuf>,
-        responses: &ResponseCacheSettings,
-        policy: LockPolicy,
-        offline: bool,
-        scale: Scale,
-        keys: &KeyPolicy,
+        options: LoadOptions<'_>,
     ) -> Result<Self, RunError> {
+        let LoadOptions {
+            cache_dir,
+            responses,
+            policy,
+            offline,
+            scale,
+            keys,
+        } = options;
         // Offline models call nothing: only a run with a remote model
         // needs the cache.
         let remote = config

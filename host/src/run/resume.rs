@@ -97,12 +97,14 @@ pub async fn resume(
     let session = Session::load(
         suite,
         config,
-        request.cache_dir.clone(),
-        &request.responses,
-        LockPolicy::Normal,
-        request.offline,
-        super::Scale::Plan,
-        &request.keys,
+        super::LoadOptions {
+            cache_dir: request.cache_dir.clone(),
+            responses: &request.responses,
+            policy: LockPolicy::Normal,
+            offline: request.offline,
+            scale: super::Scale::Plan,
+            keys: &request.keys,
+        },
     )?;
     check_plugins(&session, &store).map_err(refuse)?;
 
