@@ -188,6 +188,9 @@ impl ResponseCache {
 /// keeps the others waiting.
 const MAX_BATCH: usize = 128;
 
+/// How long the first answer of a batch waits for others to join it.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(3);
+
 /// Writes answers as they come. Each waits for its commit, so nothing
 /// waits for more to come: a batch is what queued while the last one was
 /// committing (group commit), and a lone answer is committed at once.
@@ -195,6 +198,10 @@ fn write_entries(mut conn: Connection, receiver: &std::sync::mpsc::Receiver<Entr
     while let Ok(first) = receiver.recv() {
         let mut batch = vec![first];
         batch.extend(receiver.try_iter().take(MAX_BATCH - 1));
+        if batch.len() < MAX_BATCH {
+            std::thread::sleep(GATHER);
+            batch.extend(receiver.try_iter().take(MAX_BATCH - batch.len()));
+        }
         let written = conn.transaction().and_then(|tx| {
             {
                 let mut insert = tx.prepare_cached(
