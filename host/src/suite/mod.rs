@@ -474,104 +474,36 @@ impl LoadedSuite {
     /// own in tables, logs and errors (see [`crate::names`]).
     fn check_names(&self) -> Result<(), SuiteError> {
         let m = &self.manifest;
-        let mut names: Vec<(String, &str)> = vec![("suite.name".into(), &m.suite.name)];
-        names.extend(
-            m.suite
-                .registry
-                .iter()
-                .map(|r| ("suite.registry".into(), r.as_str())),
-        );
-        names.extend(
-            m.run
-                .models
-                .iter()
-                .map(|n| ("run.models".into(), n.as_str())),
-        );
-        names.extend(m.run.judge.iter().map(|n| ("run.judge".into(), n.as_str())));
-        fn params(table: String, params: &BTreeMap<String, String>) -> Vec<(String, &str)> {
-            params
-                .iter()
-                .flat_map(|(k, v)| {
-                    [
-                        (format!("{table}.params"), k.as_str()),
-                        (format!("{table}.params.{k}"), v.as_str()),
-                    ]
-                })
-                .collect()
-        }
+        let mut names = Names::default();
+        names.add("suite.name", [&m.suite.name]);
+        names.add("suite.registry", &m.suite.registry);
+        names.add("run.models", &m.run.models);
+        names.add("run.judge", &m.run.judge);
         for (key, entry) in &m.scenarios {
             let table = format!("scenarios.{}", key.escape_debug());
-            names.push(("a [scenarios.*] key".into(), key));
-            names.extend(
-                entry
-                    .package
-                    .iter()
-                    .map(|p| (format!("{table}.package"), p.as_str())),
-            );
-            names.extend(
-                entry
-                    .version
-                    .iter()
-                    .map(|v| (format!("{table}.version"), v.as_str())),
-            );
-            names.extend(
-                entry
-                    .conditions
-                    .iter()
-                    .map(|c| (format!("{table}.conditions"), c.as_str())),
-            );
-            names.extend(
-                entry
-                    .classifiers
-                    .iter()
-                    .map(|c| (format!("{table}.classifiers"), c.as_str())),
-            );
-            names.extend(params(table, &entry.params));
+            names.add("a [scenarios.*] key", [key]);
+            names.add(format!("{table}.package"), &entry.package);
+            names.add(format!("{table}.version"), &entry.version);
+            names.add(format!("{table}.conditions"), &entry.conditions);
+            names.add(format!("{table}.classifiers"), &entry.classifiers);
+            names.params(&table, &entry.params);
         }
         for (key, entry) in &m.classifiers {
             let table = format!("classifiers.{}", key.escape_debug());
-            names.push(("a [classifiers.*] key".into(), key));
-            names.extend(
-                entry
-                    .package
-                    .iter()
-                    .map(|p| (format!("{table}.package"), p.as_str())),
-            );
-            names.extend(
-                entry
-                    .version
-                    .iter()
-                    .map(|v| (format!("{table}.version"), v.as_str())),
-            );
+            names.add("a [classifiers.*] key", [key]);
+            names.add(format!("{table}.package"), &entry.package);
+            names.add(format!("{table}.version"), &entry.version);
         }
         for (key, entry) in &m.subsuites {
             let table = format!("subsuites.{}", key.escape_debug());
-            names.push(("a [subsuites.*] key".into(), key));
-            names.extend(
-                entry
-                    .scenarios
-                    .iter()
-                    .map(|c| (format!("{table}.scenarios"), c.as_str())),
-            );
-            names.extend(
-                entry
-                    .conditions
-                    .iter()
-                    .map(|c| (format!("{table}.conditions"), c.as_str())),
-            );
-            names.extend(params(table, &entry.params));
+            names.add("a [subsuites.*] key", [key]);
+            names.add(format!("{table}.scenarios"), &entry.scenarios);
+            names.add(format!("{table}.conditions"), &entry.conditions);
+            names.params(&table, &entry.params);
         }
-        names.extend(
-            m.prices
-                .keys()
-                .map(|k| ("a [prices] model".into(), k.as_str())),
-        );
-        names.extend(
-            m.providers
-                .keys()
-                .map(|k| ("a [providers.*] key".into(), k.as_str())),
-        );
-        for (what, text) in names {
+        names.add("a [prices] model", m.prices.keys());
+        names.add("a [providers.*] key", m.providers.keys());
+        for (what, text) in names.0 {
             crate::names::check(&what, text).map_err(|e| self.invalid(e.to_string()))?;
         }
         Ok(())
@@ -634,6 +566,27 @@ fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
         .map_or(before.len(), |nl| before.len() - nl - 1)
         + 1;
     (line, column)
+}
+
+/// The texts of a manifest that must be single-line names, each with where
+/// in the manifest it came from.
+#[derive(Default)]
+struct Names<'a>(Vec<(String, &'a str)>);
+
+impl<'a> Names<'a> {
+    fn add(&mut self, what: impl Into<String>, texts: impl IntoIterator<Item = &'a String>) {
+        let what = what.into();
+        self.0
+            .extend(texts.into_iter().map(|t| (what.clone(), t.as_str())));
+    }
+
+    /// A table's `params`: their names and values.
+    fn params(&mut self, table: &str, params: &'a BTreeMap<String, String>) {
+        for (name, value) in params {
+            self.0.push((format!("{table}.params"), name));
+            self.0.push((format!("{table}.params.{name}"), value));
+        }
+    }
 }
 
 #[cfg(test)]
