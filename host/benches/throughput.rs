@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crucible_test_support::cpu::{cpu_time, process_cpu};
+use crucible_test_support::cpu::{cpu_time, process_cpu, reap};
 use crucible_test_support::fake_openai::{FakeOpenAi, FakeReply, text_completion};
 use crucible_test_support::guests::workspace_root;
 use serde_json::Value;
@@ -150,25 +150,13 @@ fn run_crucible(dir: &Path, suite: &Path, cache: &Path, args: &[&str]) -> ChildR
         .stderr(std::fs::File::create(&stderr_path).expect("a stderr file"));
     let started = Instant::now();
     let child = command.spawn().expect("crucible starts");
-    let pid = libc::pid_t::try_from(child.id()).expect("a pid");
-    let mut status: libc::c_int = 0;
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: `pid` is our own child, which nothing else waits for (its
-    // `Child` handle is never waited on); wait4 writes the exit status and a
-    // complete `rusage` into the pointers it is given.
-    #[allow(unsafe_code)]
-    let (reaped, usage) = unsafe {
-        let reaped = libc::wait4(pid, &mut status, 0, usage.as_mut_ptr());
-        (reaped, usage.assume_init())
-    };
+    let (status, usage) = reap(&child).expect("wait4 reaps crucible");
     let wall = started.elapsed();
     drop(child);
-    assert_eq!(reaped, pid, "wait4: {}", std::io::Error::last_os_error());
     let stdout = std::fs::read_to_string(&stdout_path).unwrap_or_default();
-    let exited_ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
     assert!(
-        exited_ok,
-        "crucible failed (wait status {status}):\n{stdout}\n{}",
+        status.success(),
+        "crucible failed ({status}):\n{stdout}\n{}",
         std::fs::read_to_string(&stderr_path).unwrap_or_default()
     );
     ChildRun {

@@ -31,7 +31,6 @@ pub fn output_with_peak_rss(
     command: &mut std::process::Command,
 ) -> std::io::Result<(std::process::Output, u64)> {
     use std::io::Read;
-    use std::os::unix::process::ExitStatusExt;
     use std::process::Stdio;
 
     let mut child = command
@@ -60,11 +59,29 @@ pub fn output_with_peak_rss(
             .take()
             .map(|p| Box::new(p) as Box<dyn Read + Send>),
     );
+    let (status, usage) = reap(&child)?;
+    let output = std::process::Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    };
+    // Linux counts it in KiB.
+    Ok((output, u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024))
+}
+
+/// Waits for `child` with `wait4`, which gives this child's own resource
+/// usage (its CPU time and peak resident set), and reaps it: its `Child`
+/// handle must not be waited on afterwards.
+pub fn reap(
+    child: &std::process::Child,
+) -> std::io::Result<(std::process::ExitStatus, libc::rusage)> {
+    use std::os::unix::process::ExitStatusExt;
+
     let pid = libc::pid_t::try_from(child.id()).map_err(std::io::Error::other)?;
     let mut status: libc::c_int = 0;
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: `pid` is our own unreaped child; wait4 writes its status and
-    // a complete `rusage` into the pointers it is given.
+    // SAFETY: `pid` is the caller's own unreaped child; wait4 writes its
+    // status and a complete `rusage` into the pointers it is given.
     #[allow(unsafe_code)]
     let (reaped, usage) = unsafe {
         let reaped = libc::wait4(pid, &mut status, 0, usage.as_mut_ptr());
@@ -73,11 +90,5 @@ pub fn output_with_peak_rss(
     if reaped != pid {
         return Err(std::io::Error::last_os_error());
     }
-    let output = std::process::Output {
-        status: std::process::ExitStatus::from_raw(status),
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
-    };
-    // Linux counts it in KiB.
-    Ok((output, u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024))
+    Ok((std::process::ExitStatus::from_raw(status), usage))
 }
