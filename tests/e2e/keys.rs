@@ -261,6 +261,14 @@ fn no_name_or_url_may_hold_a_line_break() {
         assert_refused(&output, &["U+"]);
         assert!(!stdout(&output).contains("forged"), "{}", stdout(&output));
     }
+    // A host to allow is refused on one line too, the break shown escaped.
+    let output = run(
+        dir.path(),
+        &plain,
+        &["--allow-key-host", "evil.example\r\n| forged | 0 of 9 |"],
+        &[],
+    );
+    assert_refused(&output, &["--allow-key-host", "evil.example\\r\\n"]);
     let suite = blackmail_suite(
         dir.path(),
         "",

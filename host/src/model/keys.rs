@@ -80,11 +80,13 @@ pub struct HostRule {
 #[derive(Debug, thiserror::Error)]
 pub enum KeyPolicyError {
     #[error(
-        "`{0}` is not HOST or HOST:PORT (an IPv6 address goes in brackets, `[::1]:8000`); give the host alone, no scheme or path"
+        "`{}` is not HOST or HOST:PORT (an IPv6 address goes in brackets, `[::1]:8000`); give the host alone, no scheme or path",
+        .0.escape_debug()
     )]
     BadHost(String),
     #[error(
-        "`{0}` does not look like a key variable: a key's name is upper-case letters, digits and `_`, ending in {suffixes}",
+        "`{}` does not look like a key variable: a key's name is upper-case letters, digits and `_`, ending in {suffixes}",
+        .0.escape_debug(),
         suffixes = KEY_LIKE_SUFFIXES.join(", ")
     )]
     NotKeyLike(String),
