@@ -12,7 +12,12 @@
 //! measured run starts with a warm compile cache and a response cache that
 //! holds none of its answers.
 //!
+//! A second round (`bundled_suite.rs`) runs the bundled suite as shipped:
+//! three scenarios, three classifiers each, native tool calls.
+//!
 //! Run with `make bench` (or `cargo bench -p crucible --bench throughput`).
+
+mod bundled_suite;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -379,4 +384,6 @@ fn main() {
             r.warm_up.as_secs_f64(),
         );
     }
+
+    bundled_suite::report();
 }

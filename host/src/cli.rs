@@ -608,7 +608,8 @@ pub struct RunArgs {
     /// entry: base_url, api_key_env, temperature, max_tokens, timeout_secs,
     /// top_p, seed, reasoning_effort, thinking_budget, thinking (anthropic:
     /// adaptive), effort (anthropic: low..max), api (openai: chat or
-    /// responses), concurrency. E.g.
+    /// responses), concurrency, prompt_cache (on by default; off; anthropic
+    /// 5m or 1h; openai 24h). E.g.
     /// `openai/o3,reasoning_effort=high,max_tokens=4000`. Providers:
     /// openai, anthropic, gemini, openrouter, together, reference. Without
     /// one, the suite's models, else the offline pair reference/harmful and

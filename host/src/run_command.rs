@@ -280,6 +280,9 @@ fn render_dry_run(plan: &DryRun) -> String {
         if let Some(key) = &m.key {
             let _ = writeln!(out, "    key: {}", key.describe());
         }
+        if let Some(cache) = &m.prompt_cache {
+            render_cache_estimate(&mut out, cache);
+        }
     }
     let _ = writeln!(
         out,
@@ -287,6 +290,33 @@ fn render_dry_run(plan: &DryRun) -> String {
     );
     render_budgets(&mut out, &plan.budgets);
     out
+}
+
+/// `prompt cache (...): about $X saved (N% of input cost), ...`.
+fn render_cache_estimate(out: &mut String, cache: &run::CacheEstimate) {
+    use std::fmt::Write as _;
+    let saved = match &cache.saved {
+        Some(s) if s.usd < 0.0 => format!(
+            "about ${:.2} more ({:.0}% of input cost)",
+            -s.usd,
+            -s.share_of_input * 100.0
+        ),
+        Some(s) => format!(
+            "about ${:.2} saved ({:.0}% of input cost)",
+            s.usd,
+            s.share_of_input * 100.0
+        ),
+        None if cache.cache_read_tokens == 0 => "nothing saved".to_owned(),
+        None => "saving unknown (no price)".to_owned(),
+    };
+    let _ = writeln!(
+        out,
+        "    prompt cache ({}): {saved}, {} tokens read, {} written; assuming {}",
+        cache.how,
+        tokens(cache.cache_read_tokens),
+        tokens(cache.cache_write_tokens),
+        cache.assumption
+    );
 }
 
 fn render_budgets(out: &mut String, b: &run::PluginBudgets) {

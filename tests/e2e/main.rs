@@ -15,6 +15,7 @@ mod keys;
 mod native;
 mod offline;
 mod openai;
+mod prompt_cache;
 mod provenance;
 mod providers;
 mod registry;

@@ -378,10 +378,15 @@ fn a_tool_use_round_trip_through_the_anthropic_provider() {
     );
     assert_eq!(first.body["model"], "fake-claude");
     assert_eq!(first.body["max_tokens"], 2048);
+    // One text block, marked for the prompt cache (on by default).
     assert!(
-        first.body["system"]
+        first.body["system"][0]["text"]
             .as_str()
             .is_some_and(|s| s.contains("Wren"))
+    );
+    assert_eq!(
+        first.body["system"][0]["cache_control"]["type"],
+        "ephemeral"
     );
     assert_eq!(first.body["messages"][0]["role"], "user");
     assert_eq!(first.body["tools"][0]["name"], "send_email");

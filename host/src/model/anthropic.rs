@@ -26,6 +26,13 @@
 //! it. A reply that stopped on `pause_turn` is a turn the API paused: the
 //! episode sends it back as the conversation's last assistant turn, and the
 //! API continues it from there (see `run::episode`).
+//!
+//! Prompt caching (docs.claude.com/en/docs/build-with-claude/prompt-caching)
+//! is on by default: the system prompt (the tools before it with it), the
+//! opening turn and the latest turn carry `cache_control` (see
+//! `prompt_cache::AnthropicCache`); `prompt_cache=1h` keeps them an hour,
+//! `prompt_cache=off` sends no mark. The reply's `cache_creation` splits
+//! the writes by lifetime, which bill at different rates.
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -33,6 +40,7 @@ use serde_json::{Value, json};
 
 use super::family;
 use super::http::{self, KeyHeader, Provider};
+use super::prompt_cache::{self, AnthropicCache};
 use super::spec::{Supports, decimal};
 use super::wire::{self, Piece};
 use super::{
@@ -71,6 +79,8 @@ pub struct AnthropicModel {
     /// `output_config.effort`.
     effort: Option<String>,
     sampling: SamplingPolicy,
+    /// How the shared opening is marked for the prompt cache.
+    cache: AnthropicCache,
     client: reqwest::Client,
 }
 
@@ -122,6 +132,8 @@ impl AnthropicModel {
             thinking_budget: true,
             thinking_modes: true,
             apis: false,
+            prompt_caches: prompt_cache::ANTHROPIC_VALUES,
+            prompt_cache_note: prompt_cache::ANTHROPIC_NOTE,
         })?;
         check_thinking(spec)?;
         let thinking = Thinking::of(spec);
@@ -157,6 +169,7 @@ impl AnthropicModel {
             thinking,
             effort: spec.effort.clone(),
             sampling,
+            cache: AnthropicCache::of(spec),
             client: connection.client,
         })
     }
@@ -168,12 +181,17 @@ impl AnthropicModel {
             .filter(|m| m.role == Role::System)
             .map(|m| m.content.as_str())
             .collect();
+        let system = (!system.is_empty()).then(|| self.cache.system(system.join("\n\n")));
+        let mut tools: Vec<Value> = request.tools.iter().map(wire_tool).collect();
+        self.cache.tools(&mut tools, system.is_some());
+        let mut messages = wire_messages(request.messages);
+        self.cache.messages(&mut messages, !tools.is_empty());
         Body {
             model: &self.model,
             max_tokens: sent.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
-            messages: wire_messages(request.messages),
-            system: (!system.is_empty()).then(|| system.join("\n\n")),
-            tools: request.tools.iter().map(wire_tool).collect(),
+            messages,
+            system,
+            tools,
             temperature: sent.temperature.map(decimal),
             top_p: self.top_p.map(decimal),
             thinking: self.thinking.wire(),
@@ -192,8 +210,9 @@ struct Body<'a> {
     model: &'a str,
     max_tokens: u32,
     messages: Vec<Turn<'a>>,
+    /// A string, or one text block marked for the prompt cache.
     #[serde(skip_serializing_if = "Option::is_none")]
-    system: Option<String>,
+    system: Option<Value>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tools: Vec<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -210,6 +229,12 @@ struct Body<'a> {
 struct Turn<'a> {
     role: &'static str,
     content: Vec<Piece<'a>>,
+}
+
+impl<'a> prompt_cache::Blocks<'a> for Turn<'a> {
+    fn blocks(&mut self) -> &mut Vec<Piece<'a>> {
+        &mut self.content
+    }
 }
 
 /// The reasoning settings sent, as recorded: `thinking_budget=2048`,
@@ -450,8 +475,11 @@ struct StopDetails {
 
 /// Input tokens come in three parts: `input_tokens` are those neither read
 /// from nor written to the prompt cache, so the whole input is their sum.
+/// `cache_creation` splits the writes by how long they are kept.
 #[derive(Deserialize)]
 struct WireUsage {
+    #[serde(default)]
+    cache_creation: Option<CacheCreation>,
     #[serde(default)]
     input_tokens: u64,
     #[serde(default)]
@@ -460,6 +488,12 @@ struct WireUsage {
     cache_creation_input_tokens: Option<u64>,
     #[serde(default)]
     cache_read_input_tokens: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct CacheCreation {
+    #[serde(default)]
+    ephemeral_1h_input_tokens: u64,
 }
 
 #[derive(Deserialize)]
@@ -570,6 +604,9 @@ fn completion(response: Response, sent: SentSampling) -> Result<Completion, Mode
             output_tokens: u.output_tokens,
             cache_read_tokens: read,
             cache_write_tokens: written,
+            cache_write_1h_tokens: u
+                .cache_creation
+                .map_or(0, |c| c.ephemeral_1h_input_tokens.min(written)),
             // Counted in `output_tokens`, never apart.
             reasoning_tokens: 0,
         }
@@ -880,8 +917,29 @@ mod tests {
                 output_tokens: 5,
                 cache_read_tokens: 800,
                 cache_write_tokens: 200,
+                cache_write_1h_tokens: 0,
                 reasoning_tokens: 0,
             }
+        );
+    }
+
+    #[test]
+    fn hour_long_cache_writes_are_counted_apart() {
+        let c = completion(
+            read(json!({
+                "content": [],
+                "stop_reason": "end_turn",
+                "usage": {"input_tokens": 1, "output_tokens": 1,
+                          "cache_creation_input_tokens": 300, "cache_read_input_tokens": 0,
+                          "cache_creation": {"ephemeral_5m_input_tokens": 100,
+                                             "ephemeral_1h_input_tokens": 200}},
+            })),
+            SentSampling::default(),
+        )
+        .expect("a completion");
+        assert_eq!(
+            (c.usage.cache_write_tokens, c.usage.cache_write_1h_tokens),
+            (300, 200)
         );
     }
 

@@ -22,6 +22,18 @@
 //! candidate also has parts (a `SAFETY` stop may come with the text the
 //! filter cut), the prompt's `promptFeedback.blockReason`, and the
 //! `modelVersion` and `responseId` that served it.
+//!
+//! Prompt caching: Gemini 2.5 and later cache implicitly
+//! (ai.google.dev/gemini-api/docs/caching): a request whose beginning
+//! matches a recent one's is billed the cached rate for it, read back as
+//! `usageMetadata.cachedContentTokenCount`. Every request here starts with
+//! what a condition's samples share (`systemInstruction`, `tools`, then the
+//! opening turns, byte for byte the same), which is all implicit caching
+//! needs. Explicit caching (`cachedContents`) is not used: it needs a
+//! cache created ahead and a minimum size, bills its storage by the hour
+//! whether read or not, and would save over implicit caching only the
+//! difference between a guaranteed and a likely hit on openings that a
+//! condition's samples, sent together, already hit implicitly.
 
 use std::collections::HashMap;
 
@@ -84,6 +96,9 @@ impl GeminiModel {
             thinking_budget: true,
             thinking_modes: false,
             apis: false,
+            prompt_caches: &[],
+            prompt_cache_note: "gemini 2.5 and later cache a shared prefix implicitly, \
+                which cannot be turned off or tuned",
         })?;
         let family = family::gemini(spec.model(), spec.thinking_budget);
         family.check(spec, MAX_TEMPERATURE)?;
@@ -409,6 +424,7 @@ fn completion(response: Response, sent: SentSampling) -> Result<Completion, Mode
         output_tokens: u.candidates_token_count + u.thoughts_token_count,
         cache_read_tokens: u.cached_content_token_count,
         cache_write_tokens: 0,
+        cache_write_1h_tokens: 0,
         reasoning_tokens: u.thoughts_token_count,
     });
     let served = Served {
@@ -736,6 +752,7 @@ mod tests {
                 output_tokens: 12,
                 cache_read_tokens: 4,
                 cache_write_tokens: 0,
+                cache_write_1h_tokens: 0,
                 reasoning_tokens: 7,
             }
         );

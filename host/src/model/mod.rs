@@ -10,6 +10,7 @@ mod gemini;
 mod http;
 mod keys;
 mod openai;
+mod prompt_cache;
 pub mod reference;
 mod resilient;
 pub mod response_cache;
@@ -66,6 +67,11 @@ pub struct Usage {
     /// (Anthropic `cache_creation_input_tokens`), billed at its write rate.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub cache_write_tokens: u64,
+    /// Of the cache writes, those kept for an hour (Anthropic's
+    /// `cache_creation.ephemeral_1h_input_tokens`), billed at the hour
+    /// rate; the rest are five-minute writes.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cache_write_1h_tokens: u64,
     /// Of the output, tokens the model spent reasoning, where the provider
     /// counts them apart (OpenAI `reasoning_tokens`, Gemini
     /// `thoughtsTokenCount`); already in `output_tokens`, and billed so.
@@ -83,6 +89,7 @@ impl std::ops::AddAssign for Usage {
         self.output_tokens += other.output_tokens;
         self.cache_read_tokens += other.cache_read_tokens;
         self.cache_write_tokens += other.cache_write_tokens;
+        self.cache_write_1h_tokens += other.cache_write_1h_tokens;
         self.reasoning_tokens += other.reasoning_tokens;
     }
 }
@@ -97,6 +104,9 @@ impl std::ops::SubAssign for Usage {
         self.cache_write_tokens = self
             .cache_write_tokens
             .saturating_sub(other.cache_write_tokens);
+        self.cache_write_1h_tokens = self
+            .cache_write_1h_tokens
+            .saturating_sub(other.cache_write_1h_tokens);
         self.reasoning_tokens = self.reasoning_tokens.saturating_sub(other.reasoning_tokens);
     }
 }

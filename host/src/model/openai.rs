@@ -21,12 +21,21 @@
 //! its `finish_reason: "error"` with an `error` object inside a 200) and
 //! the model that served it (`model`, `system_fingerprint`, OpenRouter's
 //! `provider`).
+//!
+//! OpenAI caches every prompt of 1024 tokens or more by itself
+//! (platform.openai.com/docs/guides/prompt-caching); each request names its
+//! opening in `prompt_cache_key` (the `CompletionCreateParams` field) so
+//! that the samples of a condition reach the same cache, and
+//! `prompt_cache=24h` adds `prompt_cache_retention: "24h"`. OpenRouter and
+//! Together document neither field for this API: they are sent nothing
+//! and take no `prompt_cache` setting.
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::family::{self, Family};
 use super::http::{self, KeyHeader, Provider};
+use super::prompt_cache::{self, OpenAiCache};
 use super::spec::{Supports, decimal};
 use super::{
     ChatRequest, Completion, Model, ModelError, ModelSpec, SamplingPolicy, SpecError, Usage,
@@ -126,12 +135,25 @@ pub(super) const TOGETHER: Dialect = Dialect {
 
 /// Settings a model was configured with beyond temperature and length,
 /// which its [`SamplingPolicy`] holds.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 struct Settings {
     top_p: Option<f32>,
     seed: Option<u64>,
     reasoning_effort: Option<String>,
     thinking_budget: Option<u32>,
+    cache: OpenAiCache,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            top_p: None,
+            seed: None,
+            reasoning_effort: None,
+            thinking_budget: None,
+            cache: OpenAiCache::Off,
+        }
+    }
 }
 
 pub struct OpenAiModel {
@@ -167,6 +189,16 @@ impl OpenAiModel {
             // OpenAI's own API has Responses beside Chat Completions
             // (`Agent::from_spec` sends `api=responses` to its client).
             apis: std::ptr::eq(dialect, &OPENAI),
+            prompt_caches: if std::ptr::eq(dialect, &OPENAI) {
+                prompt_cache::OPENAI_VALUES
+            } else {
+                &[]
+            },
+            prompt_cache_note: if std::ptr::eq(dialect, &OPENAI) {
+                prompt_cache::OPENAI_NOTE
+            } else {
+                "its docs give this API no prompt cache field; it caches as its upstream does"
+            },
         })?;
         if object && spec.reasoning_effort.is_some() && spec.thinking_budget.is_some() {
             return Err(spec.setting_error(
@@ -224,6 +256,11 @@ impl OpenAiModel {
                 seed: spec.seed,
                 reasoning_effort: spec.reasoning_effort.clone(),
                 thinking_budget: spec.thinking_budget,
+                cache: if std::ptr::eq(dialect, &OPENAI) {
+                    OpenAiCache::of(spec)
+                } else {
+                    OpenAiCache::Off
+                },
             },
             sampling,
             client: connection.client,
@@ -289,6 +326,10 @@ struct RequestBody<'a> {
     reasoning_effort: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reasoning: Option<RequestReasoning<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prompt_cache_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prompt_cache_retention: Option<&'static str>,
 }
 
 /// OpenRouter's `reasoning` object: an effort or a token budget.
@@ -382,6 +423,8 @@ fn body<'a>(
             }
             _ => None,
         },
+        prompt_cache_key: settings.cache.key(request.messages, request.tools),
+        prompt_cache_retention: settings.cache.retention(),
     }
 }
 
@@ -647,6 +690,7 @@ fn completion(
             output_tokens: u.completion_tokens,
             cache_read_tokens: details.and_then(|d| d.cached_tokens).unwrap_or(0),
             cache_write_tokens: details.and_then(|d| d.cache_write_tokens).unwrap_or(0),
+            cache_write_1h_tokens: 0,
             reasoning_tokens: u
                 .completion_tokens_details
                 .as_ref()
@@ -866,6 +910,7 @@ mod tests {
             seed: Some(7),
             reasoning_effort: None,
             thinking_budget: None,
+            cache: OpenAiCache::Off,
         }
     }
 

@@ -341,6 +341,9 @@ fn settings_fingerprint(spec: &ModelSpec) -> String {
     spec.api_key_env = None;
     spec.timeout_secs = None;
     spec.concurrency = None;
+    // How the provider's prompt cache is used changes what a call costs,
+    // never what it answers.
+    spec.prompt_cache = None;
     serde_json::to_string(&spec).unwrap_or_default()
 }
 

@@ -24,6 +24,11 @@
 //! the `model` that served it, its `id`, and `usage` (`input_tokens`,
 //! `output_tokens`, `input_tokens_details.cached_tokens`,
 //! `output_tokens_details.reasoning_tokens`).
+//!
+//! As with Chat Completions, each request names its opening in
+//! `prompt_cache_key` (`ResponseCreateParams`) so that the samples of a
+//! condition reach the same prompt cache; `prompt_cache=24h` adds
+//! `prompt_cache_retention: "24h"` (see `prompt_cache`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -32,6 +37,7 @@ use serde_json::{Value, json};
 use super::family;
 use super::http;
 use super::openai::{OPENAI, OPENAI_EFFORTS};
+use super::prompt_cache::{self, OpenAiCache};
 use super::spec::{Supports, decimal};
 use super::wire::{self, Piece};
 use super::{
@@ -56,6 +62,7 @@ pub struct ResponsesModel {
     top_p: Option<f32>,
     reasoning: ReasoningConfig,
     sampling: SamplingPolicy,
+    cache: OpenAiCache,
     client: reqwest::Client,
 }
 
@@ -117,6 +124,8 @@ impl ResponsesModel {
             thinking_budget: false,
             thinking_modes: false,
             apis: true,
+            prompt_caches: prompt_cache::OPENAI_VALUES,
+            prompt_cache_note: prompt_cache::OPENAI_NOTE,
         })?;
         let effort = spec.reasoning_effort.clone();
         let family = family::openai(spec.model(), effort.as_deref());
@@ -146,6 +155,7 @@ impl ResponsesModel {
             top_p: spec.top_p,
             reasoning,
             sampling,
+            cache: OpenAiCache::of(spec),
             client: connection.client,
         })
     }
@@ -165,6 +175,8 @@ impl ResponsesModel {
             reasoning: self.reasoning.wire(),
             include,
             store: false,
+            prompt_cache_key: self.cache.key(request.messages, request.tools),
+            prompt_cache_retention: self.cache.retention(),
         }
     }
 }
@@ -188,6 +200,10 @@ struct Body<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     include: Vec<&'static str>,
     store: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prompt_cache_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prompt_cache_retention: Option<&'static str>,
 }
 
 /// One message as input items. An assistant message the API made goes
@@ -496,6 +512,7 @@ fn completion(response: WireResponse, sent: SentSampling) -> Result<Completion, 
             .input_tokens_details
             .as_ref()
             .map_or(0, |d| d.cache_write_tokens),
+        cache_write_1h_tokens: 0,
         reasoning_tokens: u
             .output_tokens_details
             .as_ref()
@@ -563,6 +580,7 @@ mod tests {
                 output_tokens: 30,
                 cache_read_tokens: 40,
                 cache_write_tokens: 0,
+                cache_write_1h_tokens: 0,
                 reasoning_tokens: 20,
             }
         );

@@ -29,6 +29,7 @@ pub const SETTINGS: &[&str] = &[
     "effort",
     "api",
     "concurrency",
+    "prompt_cache",
 ];
 
 /// The reasoning efforts any provider documents; which of them a provider
@@ -47,6 +48,12 @@ pub const EFFORTS: &[&str] = &["low", "medium", "high", "xhigh", "max"];
 
 /// `api`'s values: OpenAI's Chat Completions (the default) or Responses.
 pub const APIS: &[&str] = &["chat", "responses"];
+
+/// `prompt_cache`'s values: `on` (the provider's default caching, the
+/// default), `off`, Anthropic's cache lifetimes `5m` and `1h`, and
+/// OpenAI's extended retention `24h`; which a provider takes is checked
+/// with the model ([`Supports::prompt_caches`]).
+pub const PROMPT_CACHES: &[&str] = &["on", "off", "5m", "1h", "24h"];
 
 const NUMBER: &str = "a number";
 const COUNT: &str = "a whole number, 0 or more";
@@ -100,6 +107,10 @@ pub struct ModelSpec {
     /// provider's own limit (`[providers.NAME]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub concurrency: Option<std::num::NonZeroU32>,
+    /// How the provider's prompt cache is used for the samples' shared
+    /// opening (see [`PROMPT_CACHES`]); on by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_cache: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -175,6 +186,11 @@ pub(super) struct Supports {
     pub thinking_modes: bool,
     /// A choice of `api`.
     pub apis: bool,
+    /// The `prompt_cache` values the provider takes; none if its caching
+    /// has nothing to set.
+    pub prompt_caches: &'static [&'static str],
+    /// Why the provider takes no `prompt_cache` setting, or only some.
+    pub prompt_cache_note: &'static str,
 }
 
 impl ModelSpec {
@@ -195,6 +211,7 @@ impl ModelSpec {
             effort: None,
             api: None,
             concurrency: None,
+            prompt_cache: None,
         };
         spec.validate()?;
         Ok(spec)
@@ -237,6 +254,7 @@ impl ModelSpec {
             "effort" => self.effort = Some(self.text(key, value)?),
             "api" => self.api = Some(self.text(key, value)?),
             "concurrency" => self.concurrency = Some(self.number(key, value, POSITIVE)?),
+            "prompt_cache" => self.prompt_cache = Some(self.text(key, value)?),
             // Keys come from the environment only; the value is never
             // echoed, since it may be the key itself.
             "api_key" => {
@@ -304,6 +322,7 @@ impl ModelSpec {
             effort: self.effort.or_else(|| base.effort.clone()),
             api: self.api.or_else(|| base.api.clone()),
             concurrency: self.concurrency.or(base.concurrency),
+            prompt_cache: self.prompt_cache.or_else(|| base.prompt_cache.clone()),
         }
     }
 
@@ -318,6 +337,7 @@ impl ModelSpec {
             ("thinking", &self.thinking),
             ("effort", &self.effort),
             ("api", &self.api),
+            ("prompt_cache", &self.prompt_cache),
         ] {
             if let Some(value) = value {
                 crate::names::check(
@@ -367,6 +387,7 @@ impl ModelSpec {
             ("thinking", &self.thinking, THINKING_MODES),
             ("effort", &self.effort, EFFORTS),
             ("api", &self.api, APIS),
+            ("prompt_cache", &self.prompt_cache, PROMPT_CACHES),
         ] {
             if let Some(value) = value
                 && !values.contains(&value.as_str())
@@ -446,6 +467,22 @@ impl ModelSpec {
         if self.api.is_some() && !supports.apis {
             return Err(unsupported("api", ""));
         }
+        if let Some(cache) = &self.prompt_cache
+            && !supports.prompt_caches.contains(&cache.as_str())
+        {
+            let note = supports.prompt_cache_note;
+            if supports.prompt_caches.is_empty() {
+                return Err(unsupported("prompt_cache", &format!(" ({note})")));
+            }
+            return Err(self.bad(
+                "prompt_cache",
+                &format!(
+                    "must be one of {} for {}, not `{cache}` ({note})",
+                    supports.prompt_caches.join(", "),
+                    self.provider()
+                ),
+            ));
+        }
         Ok(())
     }
 
@@ -515,7 +552,7 @@ mod tests {
         let spec = parsed(
             "openrouter/x, base_url=http://127.0.0.1:8000/v1 ,api_key_env=MY_KEY,temperature=0.5,\
              max_tokens=4000,timeout_secs=30,top_p=0.9,seed=7,reasoning_effort=high,thinking_budget=2048,\
-             thinking=adaptive,effort=max,api=responses",
+             thinking=adaptive,effort=max,api=responses,prompt_cache=1h",
         );
         assert_eq!(spec.id, "openrouter/x");
         assert_eq!(spec.base_url.as_deref(), Some("http://127.0.0.1:8000/v1"));
@@ -530,6 +567,7 @@ mod tests {
         assert_eq!(spec.thinking.as_deref(), Some("adaptive"));
         assert_eq!(spec.effort.as_deref(), Some("max"));
         assert_eq!(spec.api.as_deref(), Some("responses"));
+        assert_eq!(spec.prompt_cache.as_deref(), Some("1h"));
     }
 
     #[test]
@@ -562,6 +600,11 @@ mod tests {
         );
         let e = error("openai/x,api=assistants");
         assert!(e.contains("api must be one of chat, responses"), "{e}");
+        let e = error("anthropic/x,prompt_cache=forever");
+        assert!(
+            e.contains("prompt_cache must be one of on, off, 5m, 1h, 24h, not `forever`"),
+            "{e}"
+        );
         let e = error("openai,temperature=1");
         assert!(e.contains("not of the form"), "{e}");
     }
@@ -596,6 +639,8 @@ mod tests {
             thinking_budget: true,
             thinking_modes: true,
             apis: false,
+            prompt_caches: &[],
+            prompt_cache_note: "",
         };
         let e = spec
             .check_supported(anthropic)
@@ -621,6 +666,8 @@ mod tests {
             thinking_budget: false,
             thinking_modes: false,
             apis: true,
+            prompt_caches: &[],
+            prompt_cache_note: "",
         };
         let e = parsed("openai/x,effort=high")
             .check_supported(openai)
@@ -654,6 +701,8 @@ mod tests {
             thinking_budget: false,
             thinking_modes: false,
             apis: false,
+            prompt_caches: &[],
+            prompt_cache_note: "",
         };
         assert!(
             parsed("together/x,reasoning_effort=low")

@@ -20,6 +20,10 @@ pub struct Price {
     /// writes); `input` if not given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_write: Option<f64>,
+    /// Input written to the prompt cache for an hour (Anthropic's `"ttl":
+    /// "1h"`); `cache_write` if not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write_1h: Option<f64>,
 }
 
 impl Price {
@@ -29,20 +33,60 @@ impl Price {
             .saturating_sub(usage.cache_read_tokens)
             .saturating_sub(usage.cache_write_tokens);
         (fresh as f64 * self.input
-            + usage.cache_read_tokens as f64 * self.cached_input.unwrap_or(self.input)
-            + usage.cache_write_tokens as f64 * self.cache_write.unwrap_or(self.input)
+            + self.cached_part(usage)
             + usage.output_tokens as f64 * self.output)
             / 1e6
     }
 
-    fn rates(&self) -> [Option<f64>; 4] {
+    /// What the tokens the prompt cache read or wrote cost, per million.
+    fn cached_part(&self, usage: Usage) -> f64 {
+        let write = self.cache_write.unwrap_or(self.input);
+        let hour = usage.cache_write_1h_tokens.min(usage.cache_write_tokens);
+        usage.cache_read_tokens as f64 * self.cached_input.unwrap_or(self.input)
+            + (usage.cache_write_tokens - hour) as f64 * write
+            + hour as f64 * self.cache_write_1h.unwrap_or(write)
+    }
+
+    /// What the prompt cache saved on `usage`: the tokens it read or wrote
+    /// priced at the uncached input rate, less what they cost (a write
+    /// costs more than fresh input, so a cache written and never read
+    /// saves less than nothing), with its share of what all the input
+    /// would have cost uncached. `None` when nothing was read or written.
+    pub fn cache_saving(&self, usage: Usage) -> Option<CacheSaving> {
+        let cached = usage.cache_read_tokens + usage.cache_write_tokens;
+        if cached == 0 {
+            return None;
+        }
+        let usd = (cached as f64 * self.input - self.cached_part(usage)) / 1e6;
+        let uncached_input = usage.input_tokens as f64 * self.input / 1e6;
+        Some(CacheSaving {
+            usd,
+            share_of_input: if uncached_input > 0.0 {
+                usd / uncached_input
+            } else {
+                0.0
+            },
+        })
+    }
+
+    fn rates(&self) -> [Option<f64>; 5] {
         [
             Some(self.input),
             Some(self.output),
             self.cached_input,
             self.cache_write,
+            self.cache_write_1h,
         ]
     }
+}
+
+/// What the provider's prompt cache saved.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CacheSaving {
+    /// US dollars; negative when writes cost more than reads saved.
+    pub usd: f64,
+    /// Of what all the input would have cost without the cache.
+    pub share_of_input: f64,
 }
 
 /// The file format of the built-in table (and of a suite's `[prices]`).
@@ -160,6 +204,7 @@ mod tests {
                 output: 2.0,
                 cached_input: None,
                 cache_write: None,
+                cache_write_1h: None,
             },
         );
         let table = PriceTable::with_overrides(&overrides).expect("valid overrides");
@@ -220,6 +265,7 @@ mod tests {
             output_tokens: 1_000_000,
             cache_read_tokens: 1_000_000,
             cache_write_tokens: 1_000_000,
+            cache_write_1h_tokens: 0,
             reasoning_tokens: 0,
         };
         let cost = table
@@ -232,8 +278,51 @@ mod tests {
             output: 8.0,
             cached_input: None,
             cache_write: None,
+            cache_write_1h: None,
         };
         assert!((plain.cost(usage) - (6.0 + 8.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn hour_long_writes_and_the_saving_are_priced_at_their_rates() {
+        let table = PriceTable::with_overrides(&BTreeMap::new()).expect("the built-in table");
+        // Claude Sonnet 4.5: $3 input, $0.30 a read, $3.75 a five-minute
+        // write, $6 an hour-long write, per million.
+        let price = table.price("anthropic/claude-sonnet-4-5").expect("priced");
+        let usage = Usage {
+            input_tokens: 4_000_000,
+            cache_read_tokens: 2_000_000,
+            cache_write_tokens: 1_000_000,
+            cache_write_1h_tokens: 1_000_000,
+            ..Usage::default()
+        };
+        assert!((price.cost(usage) - (3.0 + 0.60 + 6.0)).abs() < 1e-9);
+        let saving = price.cache_saving(usage).expect("cached tokens");
+        // Uncached, the 3M cached tokens would have cost $9; they cost $6.60.
+        assert!((saving.usd - 2.40).abs() < 1e-9, "{saving:?}");
+        assert!((saving.share_of_input - 2.40 / 12.0).abs() < 1e-9);
+        // Written and never read: a loss.
+        let written = Usage {
+            input_tokens: 1_000_000,
+            cache_write_tokens: 1_000_000,
+            ..Usage::default()
+        };
+        assert!((price.cache_saving(written).expect("written").usd + 0.75).abs() < 1e-9);
+        assert_eq!(price.cache_saving(Usage::default()), None);
+    }
+
+    #[test]
+    fn every_anthropic_model_prices_both_write_lifetimes() {
+        let file: PriceFile = toml::from_str(BUILT_IN).expect("prices.toml is valid");
+        for (model, price) in &file.prices {
+            assert!(price.cached_input.is_some(), "{model} has a cached rate");
+            if model.starts_with("anthropic/") {
+                let write = price.cache_write.expect("a five-minute write rate");
+                let hour = price.cache_write_1h.expect("an hour-long write rate");
+                assert!((write - price.input * 1.25).abs() < 1e-9, "{model}");
+                assert!((hour - price.input * 2.0).abs() < 1e-9, "{model}");
+            }
+        }
     }
 
     #[test]
@@ -247,6 +336,7 @@ mod tests {
                     output: 1.0,
                     cached_input: Some(bad),
                     cache_write: None,
+                    cache_write_1h: None,
                 },
             );
             assert!(PriceTable::with_overrides(&overrides).is_err());
@@ -257,6 +347,7 @@ mod tests {
                     output: 1.0,
                     cached_input: None,
                     cache_write: None,
+                    cache_write_1h: None,
                 },
             );
             assert!(PriceTable::with_overrides(&overrides).is_err());

@@ -15,7 +15,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::pricing::PriceTable;
+use crate::pricing::{CacheSaving, PriceTable};
 use crate::results::RunResults;
 use crate::run::{CallTally, UsageByModel};
 use crate::stats::wilson_95;
@@ -183,6 +183,12 @@ pub struct ModelUsage {
     /// reported where it did (OpenRouter), the price table's rates for the
     /// rest; null when some call has neither.
     pub cost_usd: Option<f64>,
+    /// What the provider's prompt cache saved on those calls: its reads
+    /// and writes priced at the uncached input rate, less what they cost,
+    /// and that as a share of the input's uncached cost; absent when the
+    /// cache read and wrote nothing (or the model has no price).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt_cache_saved: Option<CacheSaving>,
     /// The snapshots that served the model's calls, as the providers named
     /// them, with how many calls each served (and how many of those came
     /// from the response cache).
@@ -213,6 +219,7 @@ pub fn usage(by_model: &UsageByModel, prices: &PriceTable) -> Vec<ModelUsage> {
             cached_input_tokens: tally.cached.input_tokens,
             cached_output_tokens: tally.cached.output_tokens,
             cost_usd: tally.cost_usd(model, prices),
+            prompt_cache_saved: tally.prompt_cache_saving(model, prices),
             served: served(tally),
         })
         .collect()
@@ -263,8 +270,24 @@ pub fn usage_table(usage: &[ModelUsage]) -> String {
             "{}: {} calls ({} from cache), {} input + {} output tokens, {cost}",
             u.model, u.calls, u.cached_calls, u.input_tokens, u.output_tokens
         );
+        if let Some(saved) = &u.prompt_cache_saved {
+            let _ = writeln!(out, "  {}", cache_saving_line(u, saved));
+        }
     }
     out
+}
+
+/// `prompt cache saved $0.0123 (42% of input cost): 9000 input tokens read
+/// from it, 1000 written`.
+fn cache_saving_line(u: &ModelUsage, saved: &CacheSaving) -> String {
+    let verb = if saved.usd < 0.0 { "cost" } else { "saved" };
+    format!(
+        "prompt cache {verb} ${:.4} ({:.0}% of input cost): {} input tokens read from it, {} written",
+        saved.usd.abs(),
+        saved.share_of_input.abs() * 100.0,
+        u.prompt_cache_read_tokens,
+        u.prompt_cache_write_tokens
+    )
 }
 
 /// `A (3 calls, 1 from cache)`.
@@ -370,6 +393,7 @@ mod tests {
             cached_input_tokens: 0,
             cached_output_tokens: 0,
             cost_usd: None,
+            prompt_cache_saved: None,
             served: vec![
                 ServedUsage {
                     model: "gpt-4.1-2025-04-14".into(),

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::cache_estimate::{self, CacheEstimate};
 use super::episode::open_episode;
 use super::plan::MAX_PLANNED_SAMPLES;
 use super::prompt_bytes::PromptLimits;
@@ -111,6 +112,11 @@ pub struct ModelEstimate {
     /// model.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<KeyRoute>,
+    /// What the provider's prompt cache is estimated to save on the
+    /// samples' first calls; none for a provider or setting that caches
+    /// nothing this host can count on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt_cache: Option<CacheEstimate>,
 }
 
 /// Loads the suite as `crucible run` would and estimates the run.
@@ -128,6 +134,8 @@ pub fn dry_run(request: &RunRequest) -> Result<DryRun, RunError> {
     // Per scenario: the prompt tokens of every condition's opening, as its
     // first sample sees it, summed over its conditions.
     let mut opening_tokens: Vec<u64> = Vec::new();
+    // Every condition's opening, for the prompt cache's estimate.
+    let mut condition_openings: Vec<u64> = Vec::new();
     for scenario in &session.scenarios {
         let mut sum = 0u64;
         for prepared in &scenario.conditions {
@@ -137,7 +145,9 @@ pub fn dry_run(request: &RunRequest) -> Result<DryRun, RunError> {
                 open_episode(&mut episode, &prepared.condition, seed).await
             })
             .map_err(|e| RunError::Runtime(format!("dry run: {e}")))?;
-            sum = sum.saturating_add(tokens_of(&opening));
+            let tokens = tokens_of(&opening);
+            condition_openings.push(tokens);
+            sum = sum.saturating_add(tokens);
         }
         opening_tokens.push(sum);
     }
@@ -161,7 +171,8 @@ pub fn dry_run(request: &RunRequest) -> Result<DryRun, RunError> {
         let output = output_per_call(&session, named)?;
         let mut estimate = ModelEstimate::new(id, remote, output);
         estimate.samples = per_model_samples;
-        estimate.key = key_route(&session.suite.model_spec(named)?, &request.keys)?;
+        let spec = session.suite.model_spec(named)?;
+        estimate.key = key_route(&spec, &request.keys)?;
         if let Some(Agent::Remote(model)) = session.agents.get(index) {
             estimate.sampling = Some(model.sampling().resolve(&SamplingSettings {
                 default_temperature: config.temperature,
@@ -179,6 +190,8 @@ pub fn dry_run(request: &RunRequest) -> Result<DryRun, RunError> {
             let per_sample = (scenario_bytes / CHARS_PER_TOKEN as u64).saturating_add(replies);
             estimate.input_tokens_max = n.saturating_mul(per_sample);
             estimate.price(&session.prices);
+            estimate.prompt_cache =
+                cache_estimate::estimate(&spec, &condition_openings, samples, &session.prices);
         }
         models.push(estimate);
     }
@@ -245,6 +258,7 @@ impl ModelEstimate {
             cost_max_usd: None,
             sampling: None,
             key: None,
+            prompt_cache: None,
         }
     }
 

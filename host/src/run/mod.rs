@@ -2,6 +2,7 @@
 //! concurrently, store each as it finishes, then summarise from the store.
 //! A run that stops early (interrupted, killed) resumes from its store.
 
+mod cache_estimate;
 mod cases;
 mod check;
 mod config;
@@ -34,6 +35,7 @@ use crate::report::{Cell, Summary};
 use crate::store::{SampleFailure, Store, StoreError};
 use crate::suite::{LoadedSuite, SuiteError};
 
+pub use cache_estimate::CacheEstimate;
 pub use cases::{
     Case, CaseError, CaseResult, Expected, Found, check_cases, load_cases, render as render_cases,
 };

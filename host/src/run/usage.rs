@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::model::Usage;
-use crate::pricing::PriceTable;
+use crate::pricing::{CacheSaving, PriceTable};
 
 /// One model's calls within a sample or a run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -114,6 +114,19 @@ impl CallTally {
     }
 }
 
+impl CallTally {
+    /// What the provider's prompt cache saved on the billed calls the
+    /// price table prices (a provider that reports each call's cost
+    /// reports it with its own cache discount, which is not split out);
+    /// `None` when the cache read and wrote nothing, or the model has no
+    /// price.
+    pub fn prompt_cache_saving(&self, model: &str, prices: &PriceTable) -> Option<CacheSaving> {
+        let mut priced = self.billed;
+        priced -= self.reported.usage;
+        prices.price(model)?.cache_saving(priced)
+    }
+}
+
 /// Per model id (`provider/model`), its calls.
 pub type UsageByModel = BTreeMap<String, CallTally>;
 
@@ -145,6 +158,7 @@ mod tests {
                 output: 1.0,
                 cached_input: None,
                 cache_write: None,
+                cache_write_1h: None,
             },
         )]))
         .expect("a valid price");
