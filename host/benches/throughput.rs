@@ -17,6 +17,7 @@
 //!
 //! Run with `make bench` (or `cargo bench -p crucible --bench throughput`).
 
+#[path = "throughput/bundled_suite.rs"]
 mod bundled_suite;
 
 use std::path::{Path, PathBuf};
