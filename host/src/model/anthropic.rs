@@ -923,6 +923,54 @@ mod tests {
         );
     }
 
+    /// The body `model` sends for `messages` and `tools`.
+    fn body_for(model: &AnthropicModel, messages: &[Message], tools: &[ToolDefinition]) -> Value {
+        let request = ChatRequest {
+            messages,
+            tools,
+            sampling: crate::model::SamplingSettings::default(),
+            sample_index: 0,
+        };
+        let sent = model.sampling.resolve(&request.sampling);
+        serde_json::to_value(model.body(&sent, &request)).expect("serializes")
+    }
+
+    #[test]
+    fn a_judges_one_turn_is_not_marked_and_a_tool_list_without_system_is() {
+        let model = local("anthropic/claude-sonnet-4-5").expect("a model");
+        let judge = [
+            Message::new(Role::System, "Judge the transcript."),
+            Message::new(Role::User, "The transcript, read once."),
+        ];
+        let body = body_for(&model, &judge, &[]);
+        assert_eq!(
+            body["system"][0]["cache_control"],
+            json!({"type": "ephemeral"})
+        );
+        assert!(
+            body["messages"][0]["content"][0]
+                .get("cache_control")
+                .is_none()
+        );
+        // No system prompt: the tools carry the mark, and the opening turn
+        // of an agent (it is offered tools) is marked.
+        let tool = ToolDefinition {
+            name: "send_email".into(),
+            description: "Sends".into(),
+            parameters: "{}".into(),
+        };
+        let body = body_for(&model, &[Message::new(Role::User, "Inbox")], &[tool]);
+        assert!(body.get("system").is_none());
+        assert_eq!(
+            body["tools"][0]["cache_control"],
+            json!({"type": "ephemeral"})
+        );
+        assert_eq!(
+            body["messages"][0]["content"][0]["cache_control"],
+            json!({"type": "ephemeral"})
+        );
+    }
+
     #[test]
     fn hour_long_cache_writes_are_counted_apart() {
         let c = completion(
