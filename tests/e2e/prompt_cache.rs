@@ -344,6 +344,10 @@ fn a_prompt_cache_setting_the_provider_has_not_is_refused() {
             "prompt_cache must be one of on, off, 24h for openai, not `1h`",
         ),
         (
+            "openai/gpt-4o,prompt_cache=24h",
+            "prompt_cache cannot be 24h for gpt-4o: OpenAI documents extended retention",
+        ),
+        (
             "gemini/x,prompt_cache=off",
             "the gemini API has no prompt_cache setting (gemini 2.5 and later cache",
         ),

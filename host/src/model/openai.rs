@@ -200,6 +200,7 @@ impl OpenAiModel {
                 "its docs give this API no prompt cache field; it caches as its upstream does"
             },
         })?;
+        prompt_cache::check_openai(spec)?;
         if object && spec.reasoning_effort.is_some() && spec.thinking_budget.is_some() {
             return Err(spec.setting_error(
                 "thinking_budget",

@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::ModelSpec;
+use super::spec::SpecError;
 use super::wire::Piece;
 use crate::transcript::{Message, Role, ToolDefinition};
 
@@ -146,6 +147,40 @@ impl OpenAiCache {
     pub(super) fn retention(self) -> Option<&'static str> {
         (self == OpenAiCache::Extended).then_some("24h")
     }
+}
+
+/// Model families OpenAI's prompt-caching guide leaves out of extended
+/// retention, which it documents for the GPT-5 and GPT-4.1 models; a
+/// model of none of these families is left to the API.
+const NO_EXTENDED_RETENTION: &[&str] = &[
+    "gpt-4o",
+    "chatgpt-4o",
+    "gpt-4-",
+    "gpt-3.5",
+    "o1",
+    "o3",
+    "o4",
+];
+
+/// Refuses `prompt_cache=24h` for a model OpenAI documents no extended
+/// retention for, before anything is sent.
+pub(super) fn check_openai(spec: &ModelSpec) -> Result<(), SpecError> {
+    let model = spec.model();
+    if spec.prompt_cache.as_deref() == Some("24h")
+        && (model == "gpt-4"
+            || NO_EXTENDED_RETENTION
+                .iter()
+                .any(|family| model.starts_with(family)))
+    {
+        return Err(spec.setting_error(
+            "prompt_cache",
+            format!(
+                "cannot be 24h for {model}: OpenAI documents extended retention for the GPT-5 \
+                 and GPT-4.1 models; set prompt_cache=on (caching stays automatic)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// A short, stable name for a request's opening: the tools, and every

@@ -127,6 +127,7 @@ impl ResponsesModel {
             prompt_caches: prompt_cache::OPENAI_VALUES,
             prompt_cache_note: prompt_cache::OPENAI_NOTE,
         })?;
+        prompt_cache::check_openai(spec)?;
         let effort = spec.reasoning_effort.clone();
         let family = family::openai(spec.model(), effort.as_deref());
         family.check(spec, MAX_TEMPERATURE)?;
