@@ -51,6 +51,7 @@ const THROUGHPUT_SHARE: f64 = 0.9;
 const CPU_PER_SAMPLE: Duration = Duration::from_micros(500);
 const PEAK_MEMORY_MB: f64 = 80.0;
 const FIRST_REQUEST: Duration = Duration::from_millis(300);
+const STORE_KB_PER_SAMPLE: f64 = 4.0;
 
 /// What the fake server saw: when each request arrived, and which were
 /// for the judge.
@@ -214,6 +215,50 @@ struct Round {
     server_cpu: Duration,
     most_in_flight: usize,
     warm_up: Duration,
+    store: StoreSize,
+}
+
+/// What a run's directory takes on disk per sample, in KB (1000 bytes):
+/// all its files, and the same less the plugin components every store
+/// keeps once (what each further sample costs).
+struct StoreSize {
+    all_in: f64,
+    marginal: f64,
+}
+
+/// The run directories under `runs`.
+fn run_dirs(runs: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(runs)
+        .map(|entries| entries.filter_map(|e| Some(e.ok()?.path())).collect())
+        .unwrap_or_default()
+}
+
+/// The size of the one run directory in `runs` that is not in `before`.
+fn store_size(runs: &Path, before: &[PathBuf], samples: usize) -> StoreSize {
+    let run = run_dirs(runs)
+        .into_iter()
+        .find(|dir| !before.contains(dir))
+        .expect("the measured run's directory");
+    let bytes: u64 = std::fs::read_dir(&run)
+        .expect("the run directory lists")
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum();
+    let components: i64 = rusqlite::Connection::open(run.join("results.sqlite"))
+        .and_then(|db| {
+            db.query_row(
+                "SELECT COALESCE(SUM(length(bytes)), 0) FROM components",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .expect("the store's components");
+    let per_sample = |bytes: u64| bytes as f64 / samples as f64 / 1000.0;
+    StoreSize {
+        all_in: per_sample(bytes),
+        marginal: per_sample(bytes.saturating_sub(components.max(0) as u64)),
+    }
 }
 
 fn round(server: &FakeOpenAi, tally: &Shared) -> Round {
@@ -244,6 +289,7 @@ fn round(server: &FakeOpenAi, tally: &Shared) -> Round {
 
     let samples_arg = SAMPLES_PER_CONDITION.to_string();
     let concurrency_arg = CONCURRENCY.to_string();
+    let runs_before = run_dirs(&dir.path().join("runs"));
     let cpu_before = process_cpu();
     let run = run_crucible(
         dir.path(),
@@ -284,6 +330,7 @@ fn round(server: &FakeOpenAi, tally: &Shared) -> Round {
         server_cpu,
         most_in_flight: most_in_flight(&seen.arrivals),
         warm_up: warm_up.wall,
+        store: store_size(&dir.path().join("runs"), &runs_before, samples),
     }
 }
 
@@ -369,6 +416,21 @@ fn main() {
         "ms",
         &format!("< {first_ms:.0} ms"),
         |v| v < first_ms,
+    );
+    let store_target = format!("<= {STORE_KB_PER_SAMPLE:.0} KB");
+    line(
+        "store per sample, run dir / samples",
+        rounds.iter().map(|r| r.store.all_in).collect(),
+        "KB",
+        &store_target,
+        |v| v <= STORE_KB_PER_SAMPLE,
+    );
+    line(
+        "store per sample, less components",
+        rounds.iter().map(|r| r.store.marginal).collect(),
+        "KB",
+        &store_target,
+        |v| v <= STORE_KB_PER_SAMPLE,
     );
     println!();
     for (i, r) in rounds.iter().enumerate() {

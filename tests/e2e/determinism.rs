@@ -2,6 +2,7 @@
 
 use super::*;
 
+/// Each sample's name, seed and transcript, as JSON.
 fn transcripts(seed: &str) -> Vec<(String, String, String)> {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let output = crucible(dir.path())
@@ -19,16 +20,18 @@ fn transcripts(seed: &str) -> Vec<(String, String, String)> {
         .output()
         .expect("crucible runs");
     assert!(output.status.success(), "{}", stderr(&output));
-    let db = results(&run_dir(dir.path()));
-    db.prepare(
-        "SELECT model || ' ' || condition_id || ' ' || sample_index, seed, transcript
-         FROM samples ORDER BY model, condition_id, sample_index",
-    )
-    .and_then(|mut s| {
-        s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect()
-    })
-    .expect("transcripts")
+    let mut samples: Vec<(String, String, String)> = stored_samples(&run_dir(dir.path()))
+        .iter()
+        .map(|s| {
+            (
+                format!("{} {} {}", s.model, s.condition_id, s.sample_index),
+                s.seed.to_string(),
+                as_json(&s.record.transcript),
+            )
+        })
+        .collect();
+    samples.sort();
+    samples
 }
 
 #[test]

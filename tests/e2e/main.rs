@@ -29,6 +29,7 @@ mod sandbox;
 mod serve;
 mod show;
 mod spend;
+mod store;
 mod summary;
 
 use std::path::{Path, PathBuf};
@@ -109,10 +110,23 @@ fn assert_success(output: &Output) {
 
 /// The stored transcript of a run's one sample.
 fn stored_transcript(run: &Path) -> Value {
-    let text: String = results(run)
-        .query_row("SELECT transcript FROM samples", [], |r| r.get(0))
-        .expect("a transcript");
-    serde_json::from_str(&text).expect("the transcript is JSON")
+    serde_json::to_value(&stored_samples(run)[0].record.transcript).expect("the transcript is JSON")
+}
+
+/// A run's samples as the host reads them back, in plan order. A compact
+/// store packs a sample's transcript, facts, logs and usage (see
+/// host/src/store/packed.rs), so tests read them through the host's own
+/// reader rather than as SQL text.
+fn stored_samples(run: &Path) -> Vec<crucible::results::SampleResult> {
+    crucible::results::RunResults::load(run)
+        .expect("the run reads back")
+        .samples
+}
+
+/// A sample's transcript, facts or logs as JSON text, as a plain store
+/// held them.
+fn as_json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).expect("JSON")
 }
 
 fn stdout(output: &Output) -> String {

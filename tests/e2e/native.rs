@@ -389,14 +389,12 @@ fn a_run_stored_before_native_content_resumes() {
     // sample never ran.
     {
         let db = results(&run_path);
-        let (id, text): (i64, String) = db
-            .query_row(
-                "SELECT id, transcript FROM samples ORDER BY sample_index LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+        let first = stored_samples(&run_path)
+            .into_iter()
+            .find(|s| s.sample_index == 0)
             .expect("the first sample");
-        let mut transcript: Value = serde_json::from_str(&text).expect("JSON");
+        let id = first.id;
+        let mut transcript = serde_json::to_value(&first.record.transcript).expect("JSON");
         for message in transcript.as_array_mut().expect("messages") {
             if let Some(message) = message.as_object_mut()
                 && message.remove("native").is_some()
@@ -446,12 +444,10 @@ fn a_run_stored_before_native_content_resumes() {
         kept.contains("reasoning_signature"),
         "left as it was stored"
     );
-    let fresh: String = results(&run_path)
-        .query_row(
-            "SELECT transcript FROM samples WHERE sample_index = 1",
-            [],
-            |r| r.get(0),
-        )
+    let fresh = stored_samples(&run_path)
+        .iter()
+        .find(|s| s.sample_index == 1)
+        .map(|s| as_json(&s.record.transcript))
         .expect("the new transcript");
     assert!(fresh.contains("\"native\""), "{fresh}");
 }

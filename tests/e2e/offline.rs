@@ -128,13 +128,13 @@ fn the_store_keeps_config_plugins_transcripts_and_verdicts() {
     assert_eq!(hashes.len(), 4, "the scenario and its three classifiers");
     assert!(hashes.iter().all(|h| h.len() == 64));
 
-    let (transcript, facts, status): (String, String, String) = db
-        .query_row("SELECT transcript, facts, status FROM samples", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
+    let status: String = db
+        .query_row("SELECT status FROM samples", [], |r| r.get(0))
         .expect("one sample");
     assert_eq!(status, "completed");
-    let transcript: Value = serde_json::from_str(&transcript).expect("transcript JSON");
+    let sample = &stored_samples(&run)[0];
+    let transcript = serde_json::to_value(&sample.record.transcript).expect("transcript JSON");
+    let facts = as_json(&sample.record.facts);
     let roles: Vec<&str> = transcript
         .as_array()
         .expect("messages")

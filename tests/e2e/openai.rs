@@ -171,9 +171,7 @@ fn the_judge_import_reaches_the_judge_model() {
         judge[0]["max_tokens"].as_u64().is_some_and(|n| n > 0),
         "{judge}"
     );
-    let logs: String = db
-        .query_row("SELECT logs FROM samples", [], |r| r.get(0))
-        .expect("logs");
+    let logs = as_json(&stored_samples(&run_dir(dir.path()))[0].record.logs);
     assert!(
         logs.contains("judge_calls") && logs.contains("<answer>yes</answer>"),
         "{logs}"
@@ -415,9 +413,7 @@ fn a_tool_use_round_trip_through_the_anthropic_provider() {
 }
 
 fn results_db(run: &Path) -> String {
-    results(run)
-        .query_row("SELECT transcript FROM samples", [], |r| r.get(0))
-        .expect("a transcript")
+    as_json(&stored_samples(run)[0].record.transcript)
 }
 
 /// Without a judge, an email that reached the executive cannot be called

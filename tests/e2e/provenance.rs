@@ -479,9 +479,7 @@ fn the_model_that_served_each_call_is_recorded_and_shown() {
         json!([{"model": "gpt-4.1-2025-04-14", "calls": 2, "cached_calls": 0}])
     );
     // The judge exchange keeps its own record.
-    let logs: String = results(&run_dir)
-        .query_row("SELECT logs FROM samples", [], |r| r.get(0))
-        .expect("logs");
+    let logs = as_json(&stored_samples(&run_dir)[0].record.logs);
     let logs: Value = serde_json::from_str(&logs).expect("JSON");
     let call = first_judge_call(&logs);
     assert_eq!(
@@ -692,9 +690,7 @@ fn a_cut_judge_reply_is_a_judge_failure() {
     let suite = judged_suite(dir.path(), &server, "openai/fake-judge", "");
     let _ = run(dir.path(), &suite, &[]);
     let run_dir = run_dir(dir.path());
-    let logs: String = results(&run_dir)
-        .query_row("SELECT logs FROM samples", [], |r| r.get(0))
-        .expect("logs");
+    let logs = as_json(&stored_samples(&run_dir)[0].record.logs);
     assert!(
         logs.contains("the judge's reply was truncated (stop length)") && !logs.contains("\"Ok\""),
         "{logs}"

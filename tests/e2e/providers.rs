@@ -179,9 +179,7 @@ fn refusing_with_the_key_quoted(request: &Recorded) -> FakeReply {
 }
 
 fn transcript(run: &Path) -> String {
-    results(run)
-        .query_row("SELECT transcript FROM samples", [], |r| r.get(0))
-        .expect("a transcript")
+    as_json(&stored_samples(run)[0].record.transcript)
 }
 
 #[test]

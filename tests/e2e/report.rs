@@ -83,14 +83,14 @@ fn network_loads(markup: &str) -> Vec<String> {
 /// reply and its primary verdict's explanation. Returns its id.
 fn inject_hostile_text(run: &Path) -> i64 {
     let db = results(run);
-    let (id, text): (i64, String) = db
-        .query_row(
-            "SELECT id, transcript FROM samples WHERE status = 'completed' ORDER BY id LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+    let sample = stored_samples(run)
+        .into_iter()
+        .find(|s| s.status == crucible::results::SampleStatus::Completed)
         .expect("a completed sample");
-    let mut transcript: Value = serde_json::from_str(&text).expect("the transcript is JSON");
+    let id = sample.id;
+    // Written back as plain JSON text, which every store reads.
+    let mut transcript =
+        serde_json::to_value(&sample.record.transcript).expect("the transcript is JSON");
     let reply = transcript
         .as_array_mut()
         .expect("messages")

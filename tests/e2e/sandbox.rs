@@ -162,25 +162,21 @@ fn every_attack_is_contained_and_named_and_the_run_completes() {
     }
 
     // Nothing the attacks tried to read reached the transcripts.
-    let db = results(&run_dir(dir.path()));
-    let leaked: i64 = db
-        .query_row(
-            "SELECT COUNT(*) FROM samples WHERE transcript LIKE '%root:%' OR transcript LIKE '%secret-home%'",
-            [],
-            |r| r.get(0),
-        )
-        .expect("count");
+    let samples = stored_samples(&run_dir(dir.path()));
+    let leaked = samples
+        .iter()
+        .map(|s| as_json(&s.record.transcript))
+        .filter(|t| t.contains("root:") || t.contains("secret-home"))
+        .count();
     assert_eq!(leaked, 0);
 
     // The refused judge calls were not kept: the flood's 10,000 calls left
     // 20 records, and the 8 MiB request none.
     let logs_of = |condition: &str| -> (Value, usize) {
-        let logs: String = db
-            .query_row(
-                "SELECT logs FROM samples WHERE condition_id = ?1",
-                [condition],
-                |r| r.get(0),
-            )
+        let logs = samples
+            .iter()
+            .find(|s| s.condition_id == condition)
+            .map(|s| as_json(&s.record.logs))
             .expect("the sample's logs");
         let size = logs.len();
         (serde_json::from_str(&logs).expect("JSON"), size)
@@ -307,10 +303,9 @@ fn nondeterministic_prompt(seed: &str) -> String {
     ];
     let output = run_quietly(dir.path(), &suite, &args, None);
     assert!(output.status.success(), "{}", stderr(&output));
-    let transcript: String = results(&run_dir(dir.path()))
-        .query_row("SELECT transcript FROM samples", [], |r| r.get(0))
-        .expect("a transcript");
-    let transcript: Value = serde_json::from_str(&transcript).expect("JSON");
+    let transcript =
+        serde_json::to_value(&stored_samples(&run_dir(dir.path()))[0].record.transcript)
+            .expect("JSON");
     transcript[0]["content"]
         .as_str()
         .expect("a system prompt")
@@ -394,15 +389,11 @@ fn a_judge_flood_sends_at_most_the_samples_share_and_the_runs_budget() {
         "no request over the 4096-byte cap was sent"
     );
     let outcomes = outcomes(&run_dir(dir.path()));
-    let db = results(&run_dir(dir.path()));
-    let mut stmt = db
-        .prepare("SELECT logs FROM samples WHERE condition_id = 'hostile_classifier-judge-flood'")
-        .expect("a query");
-    let answered: Vec<usize> = stmt
-        .query_map([], |r| r.get::<_, String>(0))
-        .expect("logs")
-        .map(|logs| {
-            let logs: Value = serde_json::from_str(&logs.expect("logs")).expect("JSON");
+    let answered: Vec<usize> = stored_samples(&run_dir(dir.path()))
+        .iter()
+        .filter(|s| s.condition_id == "hostile_classifier-judge-flood")
+        .map(|s| {
+            let logs = serde_json::to_value(&s.record.logs).expect("JSON");
             plugin_log(&logs, "fixtures/hostile-classifier@")["judge_calls"]
                 .as_array()
                 .map_or(0, |calls| {

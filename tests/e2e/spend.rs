@@ -140,10 +140,8 @@ fn a_rerun_is_answered_from_the_response_cache_and_marked_so() {
     // The transcript marks the replies the cache gave; the judge's calls
     // are marked in the classifier's log.
     let run = newest_run(dir.path());
-    let transcript: String = results(&run)
-        .query_row("SELECT transcript FROM samples LIMIT 1", [], |r| r.get(0))
-        .expect("a transcript");
-    let transcript: Value = serde_json::from_str(&transcript).expect("JSON");
+    let sample = &stored_samples(&run)[0];
+    let transcript = serde_json::to_value(&sample.record.transcript).expect("JSON");
     let assistant: Vec<&Value> = transcript
         .as_array()
         .expect("messages")
@@ -155,9 +153,7 @@ fn a_rerun_is_answered_from_the_response_cache_and_marked_so() {
         assistant.iter().all(|m| m["cached"] == true),
         "{assistant:?}"
     );
-    let logs: String = results(&run)
-        .query_row("SELECT logs FROM samples LIMIT 1", [], |r| r.get(0))
-        .expect("logs");
+    let logs = as_json(&sample.record.logs);
     assert!(logs.contains("\"cached\":true"), "{logs}");
 
     // --no-cache sends everything again.

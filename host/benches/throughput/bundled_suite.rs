@@ -25,8 +25,8 @@ use crucible_test_support::guests::workspace_root;
 use serde_json::{Value, json};
 
 use super::{
-    CONCURRENCY, CPU_PER_SAMPLE, LATENCY, PEAK_MEMORY_MB, digits, line, median, planned,
-    run_crucible,
+    CONCURRENCY, CPU_PER_SAMPLE, LATENCY, PEAK_MEMORY_MB, STORE_KB_PER_SAMPLE, StoreSize, digits,
+    line, median, planned, run_crucible, run_dirs, store_size,
 };
 
 /// Two agent calls (the tool call, then the end) and three judge calls.
@@ -164,34 +164,13 @@ fn write_suite(dir: &Path, base_url: &str) -> PathBuf {
     path
 }
 
-/// Bytes of every file under `path`: a run directory's size on disk.
-fn bytes_under(path: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(path) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|entry| match entry.file_type() {
-            Ok(t) if t.is_dir() => bytes_under(&entry.path()),
-            _ => entry.metadata().map_or(0, |m| m.len()),
-        })
-        .sum()
-}
-
-/// The run directories under `runs`.
-fn run_dirs(runs: &Path) -> Vec<PathBuf> {
-    std::fs::read_dir(runs)
-        .map(|entries| entries.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default()
-}
-
 /// One measured round.
 struct Round {
     samples: usize,
     throughput: f64,
     cpu_per_sample: Duration,
     peak_mb: f64,
-    store_bytes_per_sample: f64,
+    store: StoreSize,
     span: Duration,
     wall: Duration,
     cpu: Duration,
@@ -250,11 +229,6 @@ fn round(server: &FakeOpenAi, tally: &Shared) -> Round {
         (CALLS_PER_SAMPLE * samples, JUDGE_CALLS * samples),
         "two agent calls and three judge calls a sample, none answered from a cache"
     );
-    let measured: Vec<PathBuf> = run_dirs(&dir.path().join("runs"))
-        .into_iter()
-        .filter(|d| !before.contains(d))
-        .collect();
-    assert_eq!(measured.len(), 1, "one new run directory: {measured:?}");
     let first = seen.arrivals[0];
     let last = seen.arrivals[seen.arrivals.len() - 1];
     let span = last + LATENCY - first;
@@ -263,7 +237,7 @@ fn round(server: &FakeOpenAi, tally: &Shared) -> Round {
         throughput: samples as f64 / span.as_secs_f64(),
         cpu_per_sample: run.cpu / u32::try_from(samples).expect("fits"),
         peak_mb: run.max_rss_kib as f64 / 1024.0,
-        store_bytes_per_sample: bytes_under(&measured[0]) as f64 / samples as f64,
+        store: store_size(&dir.path().join("runs"), &before, samples),
         span,
         wall: run.wall,
         cpu: run.cpu,
@@ -326,11 +300,20 @@ pub fn report() {
         &format!("< {PEAK_MEMORY_MB:.0} MB"),
         |v| v < PEAK_MEMORY_MB,
     );
-    figure(
-        "store bytes per sample (run dir / samples)",
-        rounds.iter().map(|r| r.store_bytes_per_sample).collect(),
-        "bytes",
-        "no target this round",
+    let store_target = format!("<= {STORE_KB_PER_SAMPLE:.0} KB");
+    line(
+        "store per sample, run dir / samples",
+        rounds.iter().map(|r| r.store.all_in).collect(),
+        "KB",
+        &store_target,
+        |v| v <= STORE_KB_PER_SAMPLE,
+    );
+    line(
+        "store per sample, less components",
+        rounds.iter().map(|r| r.store.marginal).collect(),
+        "KB",
+        &store_target,
+        |v| v <= STORE_KB_PER_SAMPLE,
     );
     println!();
     for (i, r) in rounds.iter().enumerate() {

@@ -37,6 +37,13 @@ pub enum ResultsError {
         what: String,
         source: serde_json::Error,
     },
+    /// A stored column that does not read back: a missing or corrupt
+    /// blob, or damaged packed data.
+    #[error("{what} cannot be read: {source}")]
+    Unreadable {
+        what: String,
+        source: Box<crate::store::PackedError>,
+    },
     #[error("{what} is not valid: `{value}`")]
     Invalid { what: String, value: String },
     #[error(

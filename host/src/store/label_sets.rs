@@ -34,9 +34,9 @@ impl Store {
             return Err(LabelSetError::Reserved);
         }
         let path = self.path.clone();
-        let wrap = |source| StoreError {
+        let wrap = |source: rusqlite::Error| StoreError {
             path: path.clone(),
-            source,
+            source: source.into(),
         };
         let tx = self.conn.transaction().map_err(wrap)?;
         let inserted = tx.execute(

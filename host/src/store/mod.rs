@@ -2,7 +2,10 @@
 //! configuration, the plugins' identities, the plan, and every transcript,
 //! verdict, log and error. Summaries are computed from it, never kept apart.
 
+mod blobs;
+mod codec;
 mod label_sets;
+mod packed;
 mod read;
 mod schema;
 
@@ -13,18 +16,45 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::plugin::PluginInfo;
 use crate::run::{PlannedSample, SampleError, SampleRecord, UsageByModel};
 
+pub use blobs::BlobError;
+pub use codec::CodecError;
 pub use label_sets::LabelSetError;
+pub use packed::PackedError;
 
 #[derive(Debug, thiserror::Error)]
 #[error("results store {path}: {source}")]
 pub struct StoreError {
     path: String,
-    source: rusqlite::Error,
+    source: StoreFault,
+}
+
+/// What went wrong in a store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreFault {
+    #[error(transparent)]
+    Sql(#[from] rusqlite::Error),
+    /// A stored column that does not read back (a missing or corrupt blob,
+    /// damaged packed data), named with the sample it belongs to.
+    #[error("{what} cannot be read: {source}")]
+    Unreadable {
+        what: String,
+        source: Box<PackedError>,
+    },
+    #[error("component {sha256}: {source}")]
+    Component {
+        sha256: String,
+        source: ComponentError,
+    },
 }
 
 pub struct Store {
     conn: Connection,
     path: String,
+    /// Whether the store is in the compact layout (store/packed.rs); a
+    /// store keeps the layout it began with.
+    compact: bool,
+    /// What the compact layout's writer keeps between samples.
+    anchors: packed::Anchors,
 }
 
 /// A sample's id in the store.
@@ -116,14 +146,21 @@ pub struct CellCounts {
 impl Store {
     pub fn create(path: &Path) -> Result<Self, StoreError> {
         let label = path.display().to_string();
-        let wrap = |source| StoreError {
+        let wrap = |source: rusqlite::Error| StoreError {
             path: label.clone(),
-            source,
+            source: source.into(),
         };
         let conn = Connection::open(path).map_err(wrap)?;
         conn.execute_batch(schema::SCHEMA).map_err(wrap)?;
         migrate(&conn).map_err(wrap)?;
-        Ok(Self { conn, path: label })
+        let store = Self {
+            conn,
+            path: label,
+            compact: true,
+            anchors: packed::Anchors::default(),
+        };
+        store.set_meta(packed::LAYOUT_KEY, packed::COMPACT)?;
+        Ok(store)
     }
 
     /// Reads a whole run, finished or not, without writing to its store.
@@ -134,7 +171,7 @@ impl Store {
         read::results(&conn).map_err(|e| match e {
             crate::results::ResultsError::Sql(source) => StoreError {
                 path: path.display().to_string(),
-                source,
+                source: source.into(),
             }
             .into(),
             other => other,
@@ -144,9 +181,9 @@ impl Store {
     /// Opens the store of an existing run, to resume it.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let label = path.display().to_string();
-        let wrap = |source| StoreError {
+        let wrap = |source: rusqlite::Error| StoreError {
             path: label.clone(),
-            source,
+            source: source.into(),
         };
         if !path.is_file() {
             return Err(wrap(rusqlite::Error::InvalidPath(path.to_owned())));
@@ -155,13 +192,20 @@ impl Store {
             .map_err(wrap)?;
         conn.execute_batch(schema::SCHEMA).map_err(wrap)?;
         migrate(&conn).map_err(wrap)?;
-        Ok(Self { conn, path: label })
+        let mut store = Self {
+            conn,
+            path: label,
+            compact: false,
+            anchors: packed::Anchors::default(),
+        };
+        store.compact = store.meta(packed::LAYOUT_KEY)?.as_deref() == Some(packed::COMPACT);
+        Ok(store)
     }
 
     fn wrap(&self, source: rusqlite::Error) -> StoreError {
         StoreError {
             path: self.path.clone(),
-            source,
+            source: source.into(),
         }
     }
 
@@ -209,12 +253,21 @@ impl Store {
             .map_err(|e| self.wrap(e))
     }
 
-    /// Keeps a component's bytes, once per sha256.
+    /// Keeps a component's bytes, once per sha256: packed in the compact
+    /// layout (fast DEFLATE, as this is done before the run's first
+    /// request), as they are in the plain one.
     pub fn add_component(&self, sha256: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        let packed;
+        let stored = if self.compact {
+            packed = codec::pack(bytes, b"", flate2::Compression::fast());
+            packed.as_deref().unwrap_or(bytes)
+        } else {
+            bytes
+        };
         self.conn
             .execute(
                 "INSERT OR IGNORE INTO components (sha256, bytes) VALUES (?1, ?2)",
-                params![sha256, bytes],
+                params![sha256, stored],
             )
             .map(drop)
             .map_err(|e| self.wrap(e))
@@ -223,9 +276,9 @@ impl Store {
     /// The bytes of every component a run kept, by sha256, read without
     /// writing. A run begun before components were kept has none.
     pub fn read_components(path: &Path) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        let wrap = |source| StoreError {
+        let wrap = |source: rusqlite::Error| StoreError {
             path: path.display().to_string(),
-            source,
+            source: source.into(),
         };
         let conn = read::open_read_only(path)?;
         let kept: bool = conn
@@ -242,9 +295,23 @@ impl Store {
             .prepare("SELECT sha256, bytes FROM components ORDER BY sha256")
             .map_err(wrap)?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })
             .map_err(wrap)?;
-        rows.collect::<Result<_, _>>().map_err(wrap)
+        let mut out = Vec::new();
+        for row in rows {
+            let (sha256, stored) = row.map_err(wrap)?;
+            let bytes = component_bytes(&sha256, stored).map_err(|source| StoreError {
+                path: path.display().to_string(),
+                source: StoreFault::Component {
+                    sha256: sha256.clone(),
+                    source,
+                },
+            })?;
+            out.push((sha256, bytes));
+        }
+        Ok(out)
     }
 
     /// Records the whole plan as pending samples, in one transaction, and
@@ -255,9 +322,9 @@ impl Store {
         scenario_name: impl Fn(usize) -> String,
     ) -> Result<Vec<SampleId>, StoreError> {
         let path = self.path.clone();
-        let wrap = |source| StoreError {
+        let wrap = |source: rusqlite::Error| StoreError {
             path: path.clone(),
-            source,
+            source: source.into(),
         };
         let tx = self.conn.transaction().map_err(wrap)?;
         let mut ids = Vec::with_capacity(samples.len());
@@ -290,15 +357,20 @@ impl Store {
     /// Stores finished samples and their verdicts in one transaction.
     pub fn record_all(&mut self, records: &[(SampleId, SampleRecord)]) -> Result<(), StoreError> {
         let path = self.path.clone();
-        let wrap = |source| StoreError {
+        let wrap = |source: rusqlite::Error| StoreError {
             path: path.clone(),
-            source,
+            source: source.into(),
         };
-        let tx = self.conn.transaction().map_err(wrap)?;
-        for (id, record) in records {
-            write_record(&tx, *id, record).map_err(wrap)?;
+        let written = write_all(
+            &mut self.conn,
+            records,
+            self.compact.then_some(&mut self.anchors),
+        );
+        if written.is_err() {
+            // Its blobs were rolled back with it: store them anew.
+            self.anchors = packed::Anchors::default();
         }
-        tx.commit().map_err(wrap)
+        written.map_err(wrap)
     }
 
     /// Per-cell counts, in plan order. Only the primary classifier's verdict
@@ -426,22 +498,41 @@ impl Store {
     pub fn logs(&self) -> Result<Vec<SampleLogs>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT model, condition_id, sample_index, logs FROM samples
-                 WHERE logs IS NOT NULL ORDER BY id",
-            )
+            .prepare(&format!(
+                "SELECT id, model, condition_id, sample_index, {}
+                     FROM samples WHERE logs IS NOT NULL OR packed IS NOT NULL ORDER BY id",
+                packed::select_list(true)
+            ))
             .map_err(|e| self.wrap(e))?;
         let rows = stmt
             .query_map([], |r| {
-                Ok(SampleLogs {
-                    model: r.get(0)?,
-                    condition: r.get(1)?,
-                    sample_index: r.get(2)?,
-                    logs: r.get(3)?,
-                })
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    SampleLogs {
+                        model: r.get(1)?,
+                        condition: r.get(2)?,
+                        sample_index: r.get(3)?,
+                        logs: String::new(),
+                    },
+                    packed::Stored::from_row(r, 4)?,
+                ))
             })
             .map_err(|e| self.wrap(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.wrap(e))
+        let mut blobs = blobs::BlobCache::new(&self.conn);
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, mut sample, stored) = row.map_err(|e| self.wrap(e))?;
+            let texts = packed::read(stored, &mut blobs).map_err(|source| StoreError {
+                path: self.path.clone(),
+                source: StoreFault::Unreadable {
+                    what: format!("sample {id} ({})'s logs", sample.condition),
+                    source: Box::new(source),
+                },
+            })?;
+            sample.logs = texts.logs.unwrap_or_default();
+            out.push(sample);
+        }
+        Ok(out)
     }
 
     /// Per model, every call the run's finished samples made.
@@ -493,6 +584,33 @@ impl Store {
     }
 }
 
+/// A kept component's bytes from what its row holds: the bytes themselves
+/// (a plain store) or packed (a compact one). Either way they must hash to
+/// the sha256 they are kept under, which a component's own bytes (`\0asm`
+/// first) and its packed form (a codec tag first) cannot both do.
+fn component_bytes(sha256: &str, stored: Vec<u8>) -> Result<Vec<u8>, ComponentError> {
+    let hashes =
+        |bytes: &[u8]| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes)) == sha256;
+    if hashes(&stored) {
+        return Ok(stored);
+    }
+    let bytes = codec::unpack(&stored, b"").map_err(ComponentError::Unpack)?;
+    if hashes(&bytes) {
+        Ok(bytes)
+    } else {
+        Err(ComponentError::Mismatch)
+    }
+}
+
+/// Why a kept component's bytes could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ComponentError {
+    #[error("its bytes cannot be unpacked: {0}")]
+    Unpack(codec::CodecError),
+    #[error("its bytes do not match its sha256: the store is corrupt")]
+    Mismatch,
+}
+
 /// Adds the columns a store written by an older host lacks.
 fn migrate(conn: &Connection) -> Result<(), rusqlite::Error> {
     for (table, column, statement) in schema::ADDED_COLUMNS {
@@ -508,10 +626,36 @@ fn migrate(conn: &Connection) -> Result<(), rusqlite::Error> {
     Ok(())
 }
 
+/// Stores finished samples in one transaction: packed (with the writer's
+/// `anchors`) in the compact layout, else plain.
+fn write_all(
+    conn: &mut Connection,
+    records: &[(SampleId, SampleRecord)],
+    mut anchors: Option<&mut packed::Anchors>,
+) -> Result<(), rusqlite::Error> {
+    let tx = conn.transaction()?;
+    for (id, record) in records {
+        let columns = match anchors.as_deref_mut() {
+            Some(anchors) => {
+                let scenario: String = tx
+                    .prepare_cached("SELECT scenario FROM samples WHERE id = ?1")?
+                    .query_row([id], |r| r.get(0))?;
+                packed::compact(&tx, &scenario, record, anchors)?
+            }
+            None => packed::plain(record),
+        };
+        write_record(&tx, *id, record, columns)?;
+    }
+    tx.commit()
+}
+
+/// Stores a finished sample: its `columns` (packed or plain, from
+/// `record`), the rest of `record`, and its verdicts.
 fn write_record(
     tx: &rusqlite::Transaction<'_>,
     id: SampleId,
     record: &SampleRecord,
+    columns: packed::Columns,
 ) -> Result<(), rusqlite::Error> {
     let json = |v: &dyn erased::Json| v.to_json();
     let status = if record.error.is_some() {
@@ -521,21 +665,25 @@ fn write_record(
     };
     tx.prepare_cached(
         "UPDATE samples SET status = ?2, transcript = ?3, facts = ?4, end_reason = ?5,
-             turns = ?6, error_stage = ?7, error = ?8, logs = ?9, usage = ?10, stop = ?11
+             turns = ?6, error_stage = ?7, error = ?8, logs = ?9, usage = ?10, stop = ?11,
+             packed = ?12, opening = ?13, reference = ?14
          WHERE id = ?1",
     )?
     .execute(params![
         id,
         status,
-        json(&record.transcript),
-        json(&record.facts),
+        columns.transcript,
+        columns.facts,
         record.end_reason,
         record.turns,
         record.error.as_ref().map(|e| e.stage.clone()),
         record.error.as_ref().map(|e| e.message.clone()),
-        json(&record.logs),
+        columns.logs,
         json(&record.usage),
         record.stop.map(crate::provenance::StopKind::as_str),
+        columns.packed,
+        columns.opening,
+        columns.reference,
     ])?;
     tx.prepare_cached("DELETE FROM verdicts WHERE sample_id = ?1")?
         .execute([id])?;

@@ -6,7 +6,8 @@ use std::path::Path;
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::StoreError;
+use super::blobs::BlobCache;
+use super::{StoreError, packed};
 use crate::judge::JudgeSettings;
 use crate::results::{PluginRecord, ResultsError, RunResults, SampleResult, SampleStatus};
 use crate::run::{SampleError, SampleRecord, VerdictRecord};
@@ -15,9 +16,9 @@ use crate::transcript::Verdict;
 /// Opens a run's store for reading only: nothing is created, migrated or
 /// written, so a run still being written is never disturbed.
 pub(super) fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
-    let wrap = |source| StoreError {
+    let wrap = |source: rusqlite::Error| StoreError {
         path: path.display().to_string(),
-        source,
+        source: source.into(),
     };
     Connection::open_with_flags(
         path,
@@ -87,23 +88,25 @@ struct Row {
     sample_index: u32,
     seed: String,
     status: String,
-    transcript: Option<String>,
-    facts: Option<String>,
     end_reason: Option<String>,
     turns: Option<u32>,
     error_stage: Option<String>,
     error: Option<String>,
-    logs: Option<String>,
     usage: Option<String>,
     stop: Option<String>,
+    /// The transcript, facts and logs, plain or packed (store/packed.rs).
+    stored: packed::Stored,
 }
 
 fn samples(conn: &Connection) -> Result<Vec<SampleResult>, ResultsError> {
-    let mut stmt = conn.prepare(
+    // A store from before the compact layout lacks its columns, and
+    // reading never adds them.
+    let columns = packed::select_list(packed::has_compact_columns(conn)?);
+    let mut stmt = conn.prepare(&format!(
         "SELECT id, model, scenario, condition_id, condition, sample_index, seed, status,
-                transcript, facts, end_reason, turns, error_stage, error, logs, usage, stop
-         FROM samples ORDER BY id",
-    )?;
+                end_reason, turns, error_stage, error, usage, stop, {columns}
+         FROM samples ORDER BY id"
+    ))?;
     let rows = stmt.query_map([], |r| {
         Ok(Row {
             id: r.get(0)?,
@@ -114,22 +117,20 @@ fn samples(conn: &Connection) -> Result<Vec<SampleResult>, ResultsError> {
             sample_index: r.get(5)?,
             seed: r.get(6)?,
             status: r.get(7)?,
-            transcript: r.get(8)?,
-            facts: r.get(9)?,
-            end_reason: r.get(10)?,
-            turns: r.get(11)?,
-            error_stage: r.get(12)?,
-            error: r.get(13)?,
-            logs: r.get(14)?,
-            usage: r.get(15)?,
-            stop: r.get(16)?,
+            end_reason: r.get(8)?,
+            turns: r.get(9)?,
+            error_stage: r.get(10)?,
+            error: r.get(11)?,
+            usage: r.get(12)?,
+            stop: r.get(13)?,
+            stored: packed::Stored::from_row(r, 14)?,
         })
     })?;
     let mut verdicts = verdicts(conn)?.into_iter().peekable();
+    let mut blobs = BlobCache::new(conn);
     let mut samples = Vec::new();
     for row in rows {
-        let row = row?;
-        let mut sample = sample(row)?;
+        let mut sample = sample(row?, &mut blobs)?;
         while let Some((_, verdict)) = verdicts.next_if(|(id, _)| *id <= sample.id) {
             sample.record.verdicts.push(verdict);
         }
@@ -138,8 +139,14 @@ fn samples(conn: &Connection) -> Result<Vec<SampleResult>, ResultsError> {
     Ok(samples)
 }
 
-fn sample(row: Row) -> Result<SampleResult, ResultsError> {
+/// A stored sample, its transcript, facts and logs read whichever layout
+/// wrote them, its blobs through `blobs`.
+fn sample(row: Row, blobs: &mut BlobCache<'_>) -> Result<SampleResult, ResultsError> {
     let what = |column: &str| format!("sample {} ({})'s {column}", row.id, row.condition_id);
+    let texts = packed::read(row.stored, blobs).map_err(|source| ResultsError::Unreadable {
+        what: what("record"),
+        source: Box::new(source),
+    })?;
     fn json<T: serde::de::DeserializeOwned + Default>(
         text: Option<&str>,
         what: String,
@@ -172,12 +179,12 @@ fn sample(row: Row) -> Result<SampleResult, ResultsError> {
         ),
     };
     let record = SampleRecord {
-        transcript: json(row.transcript.as_deref(), what("transcript"))?,
-        facts: json(row.facts.as_deref(), what("facts"))?,
+        transcript: json(texts.transcript.as_deref(), what("transcript"))?,
+        facts: json(texts.facts.as_deref(), what("facts"))?,
         end_reason: row.end_reason.clone(),
         turns: row.turns.unwrap_or(0),
         verdicts: Vec::new(),
-        logs: json(row.logs.as_deref(), what("logs"))?,
+        logs: json(texts.logs.as_deref(), what("logs"))?,
         usage: json(row.usage.as_deref(), what("usage"))?,
         error: row.error_stage.clone().map(|stage| SampleError {
             stage,
