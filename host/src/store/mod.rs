@@ -3,8 +3,10 @@
 //! verdict, log and error. Summaries are computed from it, never kept apart.
 
 mod label_sets;
+pub mod merge;
 mod read;
 mod schema;
+mod snapshot;
 
 use std::path::Path;
 
@@ -14,6 +16,7 @@ use crate::plugin::PluginInfo;
 use crate::run::{PlannedSample, SampleError, SampleRecord, UsageByModel};
 
 pub use label_sets::LabelSetError;
+pub use snapshot::snapshot;
 
 #[derive(Debug, thiserror::Error)]
 #[error("results store {path}: {source}")]
