@@ -17,13 +17,15 @@ PY_TOOLCHAIN := toolchains/python/.venv
 JS_TOOLCHAIN := toolchains/js/node_modules
 # The pinned Inspect AI that reads `crucible export --format inspect` back.
 INSPECT_VENV := tests/inspect/.venv
+# The pinned moto server, a real S3 on 127.0.0.1 for the object storage tests.
+S3_VENV := tests/s3/.venv
 
-.PHONY: run test lint fuzz fuzz-host setup toolchains browser inspect plugins fixtures host bench publish-bundled clean
+.PHONY: run test lint fuzz fuzz-host setup toolchains browser inspect s3 plugins fixtures host bench publish-bundled clean
 
 run: host
 	./target/release/crucible run
 
-test: setup toolchains browser inspect plugins fixtures
+test: setup toolchains browser inspect s3 plugins fixtures
 	$(CARGO) test --release --workspace
 
 lint:
@@ -110,6 +112,14 @@ $(INSPECT_VENV)/bin/inspect: tests/inspect/requirements.txt
 	@command -v python3 >/dev/null || { echo "Python 3.11 or later is needed for the Inspect AI export test"; exit 1; }
 	python3 -m venv $(INSPECT_VENV)
 	$(INSPECT_VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/inspect/requirements.txt
+	@touch $@
+
+s3: $(S3_VENV)/bin/moto_server
+
+$(S3_VENV)/bin/moto_server: tests/s3/requirements.txt
+	@command -v python3 >/dev/null || { echo "Python 3.11 or later is needed for the object storage tests (moto)"; exit 1; }
+	python3 -m venv $(S3_VENV)
+	$(S3_VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/s3/requirements.txt
 	@touch $@
 
 plugins:

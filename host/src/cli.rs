@@ -30,6 +30,10 @@ pub enum Command {
     /// Print the summary of an existing run (finished or not), as
     /// `crucible run` ends with it.
     Summary(SummaryArgs),
+    /// Join the run directories of a plan's shards (`crucible run --shard
+    /// K/N`, one per K) into one run directory, which reports, verifies,
+    /// exports, bundles and resumes like a run made in one piece.
+    Merge(MergeArgs),
     /// Print the opening a model is sent for one condition of a suite:
     /// its parameters, the seed, the system prompt, the first messages and
     /// the tools, exactly as a run sends them.
@@ -732,6 +736,47 @@ pub struct RunArgs {
 
     #[command(flatten)]
     pub keys: KeyArgs,
+
+    /// Run only shard K of N of the plan (K counts from 1: Kubernetes'
+    /// 0-based JOB_COMPLETION_INDEX needs 1 added): every Nth sample from
+    /// the Kth, the same share on any machine for the same suite, lock and
+    /// flags. Join the N shards' run directories with `crucible merge`. A
+    /// resume keeps the run's shard.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard, conflicts_with = "resume")]
+    pub shard: Option<crucible::run::Shard>,
+
+    /// When the run ends (finished or stopped), upload its run directory
+    /// (a consistent snapshot of its store, and its summary) to
+    /// S3-compatible object storage, under PREFIX/RUN-ID/, or
+    /// PREFIX/shard-K-of-N/ for a shard, whose restart with the same
+    /// command then resumes the run kept there. Credentials and endpoint
+    /// from the standard AWS variables (AWS_ACCESS_KEY_ID,
+    /// AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL,
+    /// AWS_ALLOW_HTTP).
+    #[arg(long, value_name = "s3://BUCKET/PREFIX", conflicts_with = "dry_run")]
+    pub upload: Option<crucible::remote::RemoteUrl>,
+}
+
+fn parse_shard(text: &str) -> Result<crucible::run::Shard, String> {
+    text.parse()
+        .map_err(|e: crucible::run::ShardError| e.to_string())
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The merged run's directory, to be created; its name is the run's id.
+    #[arg(value_name = "OUT")]
+    pub out: PathBuf,
+
+    /// Every shard's run directory (or results.sqlite), in any order.
+    #[arg(value_name = "SHARD", required = true)]
+    pub shards: Vec<PathBuf>,
+
+    /// The suite manifest on this machine, for `crucible run --resume` of
+    /// the merged run. Default: where the first shard that says so found
+    /// it (its local.json).
+    #[arg(long, value_name = "FILE")]
+    pub suite: Option<PathBuf>,
 }
 
 /// What the summary shows beyond its own tables.

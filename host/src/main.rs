@@ -6,11 +6,13 @@ mod cli;
 mod console;
 mod diff_command;
 mod export_command;
+mod merge_command;
 mod registry_admin;
 mod registry_commands;
 mod report_command;
 mod rescore_command;
 mod run_command;
+mod run_upload;
 mod show_command;
 mod summary_command;
 mod verify_command;
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Run(args) => run_command::run(args),
         Command::Summary(args) => summary_command::run(&args),
+        Command::Merge(args) => merge_command::merge(&args),
         Command::Show(args) => show_command::run(args),
         Command::Export(args) => export_command::export(args),
         Command::Check(args) => check_command(args),

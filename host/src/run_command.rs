@@ -46,7 +46,18 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     let interrupt = Arc::new(Notify::new());
     runtime.spawn(stop_on_signal(Arc::clone(&interrupt), console.clone()));
     let observer: Arc<dyn Observer> = console.clone();
-    let outcome = match &args.resume {
+    // A shard whose run is already in object storage continues it.
+    let stored_shard = match (&args.upload, args.shard) {
+        (Some(url), Some(shard)) => crate::run_upload::stored_shard(
+            &runtime,
+            url,
+            shard,
+            &args.output,
+            &request(&args, responses.clone(), None)?,
+        )?,
+        _ => None,
+    };
+    let outcome = match args.resume.as_ref().or(stored_shard.as_ref()) {
         Some(run_dir) => runtime.block_on(run::resume(
             ResumeRequest {
                 run: run_dir.clone(),
@@ -69,10 +80,15 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         )),
     };
     console.finish();
+    let outcome = outcome?;
+    if let Some(url) = &args.upload {
+        let at = crate::run_upload::upload(&runtime, url, &outcome.dir)?;
+        eprintln!("Uploaded the run to {at}");
+    }
     // Samples abandoned by an interruption may still be on their threads:
     // they are not waited for, and stay pending in the store.
     runtime.shutdown_background();
-    report_outcome(&outcome?, args.summary)
+    report_outcome(&outcome, args.summary)
 }
 
 fn request(
@@ -101,6 +117,7 @@ fn request(
         offline: args.offline || args.frozen,
         interrupt,
         keys: key_policy(&args.keys, args.models.iter().chain(&args.judge))?,
+        shard: args.shard,
     })
 }
 
@@ -289,6 +306,24 @@ fn render_dry_run(plan: &DryRun) -> String {
         "Bytes are certain bounds; token counts are estimates at about 4 bytes a token: the low end from the real openings, one call a sample; the high end every turn of every sample at the prompt caps."
     );
     render_budgets(&mut out, &plan.budgets);
+    if let Some(share) = &plan.shard {
+        let models: Vec<String> = share
+            .per_model
+            .iter()
+            .map(|(model, n)| format!("{model} {n}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "Shard {} (--shard): {} of the plan's {} samples, numbers {}, {}, {}, ... of the plan ({}); the figures above are for the whole plan.",
+            share.shard,
+            share.samples,
+            plan.samples,
+            share.shard.index,
+            share.shard.index + share.shard.count,
+            share.shard.index + 2 * share.shard.count,
+            models.join(", ")
+        );
+    }
     out
 }
 

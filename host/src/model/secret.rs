@@ -91,7 +91,7 @@ static MATCHER: RwLock<Option<Arc<Matcher>>> = RwLock::new(None);
 /// A key shorter than [`MIN_FRAGMENT`] is no provider's key (a local
 /// server's placeholder, say) and is not registered: matching it would
 /// scrub ordinary words.
-pub(super) fn register(key: &str) {
+pub(crate) fn register(key: &str) {
     if key.chars().count() < MIN_FRAGMENT {
         return;
     }

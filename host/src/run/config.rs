@@ -43,6 +43,10 @@ pub struct RunConfig {
     pub conditions: Vec<String>,
     pub subsuite: Option<String>,
     pub limits: Limits,
+    /// The share of the plan this run runs (`--shard K/N`); none for the
+    /// whole plan. A resume keeps it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<super::Shard>,
     pub host_version: String,
     pub wasmtime_version: String,
 }
@@ -109,9 +113,39 @@ impl RunConfig {
             conditions: request.conditions.clone(),
             subsuite: request.subsuite.clone(),
             limits: request.limits.clone().with_suite(settings),
+            shard: request.shard,
             host_version: env!("CARGO_PKG_VERSION").to_owned(),
             wasmtime_version: WASMTIME_VERSION.to_owned(),
         })
+    }
+
+    /// Whether a stored run's configuration (`stored`, as its store keeps
+    /// it) is what `request` would run: the first setting that differs,
+    /// if one does. A restarted shard resumes its stored run only if so.
+    pub fn differs_from_stored(
+        request: &RunRequest,
+        stored: &str,
+    ) -> Result<Option<String>, RunError> {
+        let suite = LoadedSuite::load(&request.suite)?;
+        let wanted = serde_json::to_value(Self::resolve(request, &suite)?).unwrap_or_default();
+        let stored: serde_json::Value = serde_json::from_str(stored).unwrap_or_default();
+        let (Some(wanted), Some(stored)) = (wanted.as_object(), stored.as_object()) else {
+            return Ok(Some("its stored configuration cannot be read".into()));
+        };
+        Ok(wanted
+            .keys()
+            .chain(stored.keys())
+            .find(|key| wanted.get(*key) != stored.get(*key))
+            .map(|key| {
+                let show = |v: Option<&serde_json::Value>| {
+                    v.map_or_else(|| "none".to_owned(), serde_json::Value::to_string)
+                };
+                format!(
+                    "{key} is {} there, {} here",
+                    show(stored.get(key)),
+                    show(wanted.get(key))
+                )
+            }))
     }
 
     pub fn to_json(&self) -> String {

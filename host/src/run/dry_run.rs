@@ -45,6 +45,19 @@ pub struct DryRun {
     pub judge: Option<ModelEstimate>,
     /// What each plugin may use of the host per sample and per call.
     pub budgets: PluginBudgets,
+    /// With `--shard K/N`: the share of the plan that shard runs. The
+    /// estimates above are for the whole plan.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardPlan>,
+}
+
+/// One shard's share of the plan, counted.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShardPlan {
+    pub shard: super::Shard,
+    pub samples: u64,
+    /// Per agent model, its samples in the share.
+    pub per_model: Vec<(String, u64)>,
 }
 
 /// The sandbox's per-sample and per-call budgets the run will apply.
@@ -228,7 +241,26 @@ pub fn dry_run(request: &RunRequest) -> Result<DryRun, RunError> {
         }
     };
 
+    // The plan lays each model's samples out together, one model after
+    // another: its share is the shard's part of that stretch.
+    let shard = config.shard.map(|shard| {
+        let per_model: Vec<(String, u64)> = session
+            .model_ids
+            .iter()
+            .enumerate()
+            .map(|(index, id)| {
+                let start = (index as u64).saturating_mul(per_model_samples);
+                (id.clone(), shard.share_of(start, per_model_samples))
+            })
+            .collect();
+        ShardPlan {
+            shard,
+            samples: per_model.iter().map(|(_, n)| n).sum(),
+            per_model,
+        }
+    });
     Ok(DryRun {
+        shard,
         suite: session.suite.manifest.suite.name.clone(),
         samples: session.planned_count,
         max_turns: config.max_turns,

@@ -13,6 +13,7 @@ mod plan;
 mod prepare;
 mod prompt_bytes;
 mod resume;
+mod shard;
 mod show;
 mod spend;
 mod stop;
@@ -41,20 +42,24 @@ pub use cases::{
 };
 pub use check::{CheckOutcome, Mismatch, check};
 pub use config::{LocalPaths, RunConfig};
-pub use dry_run::{DryRun, ModelEstimate, PluginBudgets, dry_run};
+pub use dry_run::{DryRun, ModelEstimate, PluginBudgets, ShardPlan, dry_run};
 pub use episode::{
     SCRIPT_TURNS, SampleContext, SampleError, SampleRecord, VerdictRecord, open_episode,
     play_script, run_sample,
 };
-pub use plan::{PlannedSample, plan, sample_seed};
+pub use plan::{PlanEntry, PlannedSample, fingerprint as plan_fingerprint, plan, sample_seed};
 pub use prepare::{PrepareError, PreparedCondition, PreparedScenario, Selection, prepare};
 pub use prompt_bytes::{PromptLimits, PromptMeter};
 pub use resume::{ResumeRequest, resume};
+pub use shard::{Shard, ShardError};
 pub use show::{SeedSource, ShowError, ShowRequest, ShownOpening, show};
-pub use spend::SpendMeter;
+pub use spend::{SPENT_META, SpendMeter};
 pub use usage::{CallFacts, CallTally, ReportedCost, ServedCalls, UsageByModel};
 
 use execute::{Execution, Tally};
+
+/// The store's meta key for the whole plan's fingerprint.
+pub const PLAN_FINGERPRINT_META: &str = "plan_fingerprint";
 
 /// The offline pair, run when no model is named.
 pub const DEFAULT_MODELS: &[&str] = &["reference/harmful", "reference/benign"];
@@ -90,6 +95,8 @@ pub struct RunRequest {
     pub interrupt: Option<Arc<Notify>>,
     /// Where the user lets keys go beyond their providers' own hosts.
     pub keys: KeyPolicy,
+    /// Run only this share of the plan (`--shard K/N`).
+    pub shard: Option<Shard>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -207,10 +214,13 @@ struct Session {
     _runtime: PluginRuntime,
     resolver: Resolver,
     scenarios: Vec<Arc<PreparedScenario>>,
-    /// The whole plan, for a run; empty for a dry run, which counts.
+    /// The plan, for a run (only its share, for a shard); empty for a dry
+    /// run, which counts.
     planned: Vec<PlannedSample>,
-    /// Samples in the plan.
+    /// Samples in the whole plan, every shard's.
     planned_count: u64,
+    /// The whole plan's fingerprint (see `plan::fingerprint`), for a run.
+    plan_fingerprint: Option<String>,
     prices: PriceTable,
     /// The run's spend ceiling, when it has one.
     meter: Option<Arc<spend::SpendMeter>>,
@@ -347,12 +357,31 @@ impl Session {
         if planned_count == 0 {
             return Err(RunError::EmptyPlan(config.conditions.join(", ")));
         }
-        let planned = match scale {
-            Scale::Counts => Vec::new(),
+        let (planned, plan_fingerprint) = match scale {
+            Scale::Counts => (Vec::new(), None),
             Scale::Plan if planned_count > plan::MAX_PLANNED_SAMPLES => {
                 return Err(RunError::PlanTooLarge(planned_count));
             }
-            Scale::Plan => plan(&model_ids, &scenarios, config.samples, config.seed),
+            Scale::Plan => {
+                let whole = plan(&model_ids, &scenarios, config.samples, config.seed);
+                let fingerprint = plan::fingerprint(whole.iter().map(|s| PlanEntry {
+                    model: &s.model,
+                    scenario: &scenarios[s.scenario].plugin.info.name,
+                    condition: &s.label,
+                    sample_index: s.sample_index,
+                    seed: s.seed,
+                }));
+                let planned = match config.shard {
+                    None => whole,
+                    Some(shard) => whole
+                        .into_iter()
+                        .enumerate()
+                        .filter(|(i, _)| shard.takes(*i as u64))
+                        .map(|(_, s)| s)
+                        .collect(),
+                };
+                (planned, Some(fingerprint))
+            }
         };
         Ok(Self {
             suite,
@@ -365,6 +394,7 @@ impl Session {
             scenarios,
             planned,
             planned_count,
+            plan_fingerprint,
             prices,
             meter,
         })
@@ -404,6 +434,9 @@ impl Session {
         .unwrap_or_default();
         store.set_meta("run_id", run_id)?;
         store.set_meta("config", &self.config.to_json())?;
+        if let Some(fingerprint) = &self.plan_fingerprint {
+            store.set_meta(PLAN_FINGERPRINT_META, fingerprint)?;
+        }
         store.set_meta("suite_manifest", &crate::portable::toml(&suite_text))?;
         if let Ok(lockfile) = crucible_registry::input_file::read_to_string(
             &crate::packages::lockfile_path(&self.suite),

@@ -70,6 +70,34 @@ pub fn plan(
     planned
 }
 
+/// The identity of a whole plan: sha256 over every planned sample, in
+/// order, of its model, scenario (by name, as the store names it),
+/// condition label, index and seed. Every shard of a run records it, so
+/// that a merge can refuse shards of different plans and check that the
+/// joined rows are exactly the plan.
+pub fn fingerprint<'a>(samples: impl IntoIterator<Item = PlanEntry<'a>>) -> String {
+    let mut hasher = Sha256::new();
+    for entry in samples {
+        for part in [entry.model, entry.scenario, entry.condition] {
+            hasher.update((part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+        hasher.update(entry.sample_index.to_le_bytes());
+        hasher.update(entry.seed.to_le_bytes());
+    }
+    hex::encode(hasher.finalize())
+}
+
+/// What `fingerprint` reads of one planned sample.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanEntry<'a> {
+    pub model: &'a str,
+    pub scenario: &'a str,
+    pub condition: &'a str,
+    pub sample_index: u32,
+    pub seed: u64,
+}
+
 /// A sample's seed: the same for every model, so that all models face the
 /// same episodes, and independent of the plan's order.
 pub fn sample_seed(run_seed: u64, scenario: &str, condition: &str, sample_index: u32) -> u64 {
@@ -88,7 +116,23 @@ pub fn sample_seed(run_seed: u64, scenario: &str, condition: &str, sample_index:
 
 #[cfg(test)]
 mod tests {
-    use super::sample_seed;
+    use super::{PlanEntry, fingerprint, sample_seed};
+
+    #[test]
+    fn the_fingerprint_changes_with_every_field_and_the_order() {
+        let entry = |model, seed| PlanEntry {
+            model,
+            scenario: "s",
+            condition: "c",
+            sample_index: 0,
+            seed,
+        };
+        let base = fingerprint([entry("m/a", 1), entry("m/b", 1)]);
+        assert_eq!(base, fingerprint([entry("m/a", 1), entry("m/b", 1)]));
+        assert_ne!(base, fingerprint([entry("m/b", 1), entry("m/a", 1)]));
+        assert_ne!(base, fingerprint([entry("m/a", 1), entry("m/b", 2)]));
+        assert_ne!(base, fingerprint([entry("m/a", 1)]));
+    }
 
     #[test]
     fn seeds_differ_by_every_input_and_repeat_exactly() {

@@ -115,6 +115,19 @@ pub async fn resume(
         stored = store.planned()?;
     }
     check_plan(&session, &stored).map_err(refuse)?;
+    // A shard's rows are only its share: the whole plan must be the same
+    // too, or its store would no longer merge with the other shards'.
+    if let (Some(recorded), Some(now)) = (
+        store.meta(super::PLAN_FINGERPRINT_META)?,
+        &session.plan_fingerprint,
+    ) && recorded != *now
+    {
+        return Err(refuse(format!(
+            "the suite's whole plan changed since the run began (plan fingerprint {} then, {} now)",
+            short(&recorded),
+            short(now)
+        )));
+    }
 
     let mut tally = Tally {
         total: stored.len(),
@@ -159,8 +172,12 @@ pub async fn resume(
             _ => tally.done += 1,
         }
     }
+    let share = session
+        .config
+        .shard
+        .map_or_else(String::new, |shard| format!(" (shard {shard})"));
     observer.notice(&format!(
-        "Resuming run {run_id}: {} of {} samples to run ({pending} pending, {retried} errors to retry).",
+        "Resuming run {run_id}{share}: {} of {} samples to run ({pending} pending, {retried} errors to retry).",
         work.len(),
         stored.len()
     ));

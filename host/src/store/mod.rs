@@ -6,8 +6,10 @@ mod blobs;
 mod codec;
 mod label_sets;
 mod packed;
+pub mod merge;
 mod read;
 mod schema;
+mod snapshot;
 
 use std::path::Path;
 
@@ -20,6 +22,7 @@ pub use blobs::BlobError;
 pub use codec::CodecError;
 pub use label_sets::LabelSetError;
 pub use packed::PackedError;
+pub use snapshot::snapshot;
 
 #[derive(Debug, thiserror::Error)]
 #[error("results store {path}: {source}")]

@@ -3,3 +3,4 @@
 pub mod cpu;
 pub mod fake_openai;
 pub mod guests;
+pub mod s3;
