@@ -37,6 +37,9 @@ pub(super) struct Execution<'a> {
     /// The run's spend ceiling: reaching it stops the run as an
     /// interruption does.
     pub meter: Option<Arc<super::SpendMeter>>,
+    /// Under `--batch`: counts the samples in flight, so that a batch goes
+    /// out once every one of them waits on a model.
+    pub gate: Option<Arc<crate::model::batch::Gate>>,
 }
 
 /// Where the run stands before these samples: what earlier sessions of a
@@ -72,8 +75,12 @@ impl Execution<'_> {
         let start_next = |tasks: &mut JoinSet<_>, pending: &mut std::vec::IntoIter<_>| {
             if let Some((planned, id)) = pending.next() {
                 let ctx = self.context(&planned);
+                // Counted from its spawning, not from its first poll: a
+                // batch must not go before every sample could join it.
+                let in_flight = self.gate.as_ref().map(|gate| gate.sample());
                 tasks.spawn(async move {
                     let record = run_sample(&ctx, &planned).await;
+                    drop(in_flight);
                     (id, record)
                 });
             }

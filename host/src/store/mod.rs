@@ -2,6 +2,7 @@
 //! configuration, the plugins' identities, the plan, and every transcript,
 //! verdict, log and error. Summaries are computed from it, never kept apart.
 
+mod batches;
 mod label_sets;
 mod read;
 mod schema;
@@ -13,6 +14,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::plugin::PluginInfo;
 use crate::run::{PlannedSample, SampleError, SampleRecord, UsageByModel};
 
+pub use batches::{BatchLedger, LedgerError};
 pub use label_sets::LabelSetError;
 
 #[derive(Debug, thiserror::Error)]
