@@ -209,7 +209,12 @@ fn a_run_killed_mid_batch_resumes_without_submitting_a_batch_twice() {
         .iter()
         .flat_map(|s| s.custom_ids.clone())
         .collect();
-    assert!(!before_kill.is_empty());
+    assert_eq!(
+        server.submissions().len(),
+        1,
+        "the first turns, in one batch"
+    );
+    assert_eq!(before_kill.len(), 3);
 
     let output = crucible(dir.path())
         .args(["run", "--quiet", "--batch-poll", "0.1", "--resume"])
@@ -245,6 +250,8 @@ fn a_run_killed_mid_batch_resumes_without_submitting_a_batch_twice() {
     assert_eq!(seen.len(), 9, "{submissions:?}");
     assert_eq!(agent_requests, 6, "{submissions:?}");
     assert!(before_kill.is_subset(&seen));
+    // The interrupted batch, the second turns, the judge's questions.
+    assert_eq!(submissions.len(), 3, "{submissions:?}");
 }
 
 #[test]

@@ -188,6 +188,12 @@ impl Task {
             tokio::pin!(changed);
             changed.as_mut().enable();
             if !gathering.items.is_empty() && gate.all_waiting() {
+                tracing::debug!(
+                    model = %self.model,
+                    waiting = gate.waiting.load(std::sync::atomic::Ordering::SeqCst),
+                    in_flight = gate.in_flight.load(std::sync::atomic::Ordering::SeqCst),
+                    "every sample in flight waits"
+                );
                 self.submit(std::mem::take(&mut gathering)).await;
                 continue;
             }
@@ -209,7 +215,10 @@ impl Task {
                     }
                 },
                 () = &mut changed => {}
-                () = quiet => self.submit(std::mem::take(&mut gathering)).await,
+                () = quiet => {
+                    tracing::debug!(model = %self.model, "quiet period over");
+                    self.submit(std::mem::take(&mut gathering)).await;
+                }
             }
             let limits = self.api.limits();
             if gathering.items.len() >= limits.requests || gathering.bytes >= limits.bytes {

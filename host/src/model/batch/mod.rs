@@ -55,8 +55,9 @@ pub const BATCH_PROVIDERS: &[&str] = &["openai", "anthropic", "gemini"];
 /// requests after the last one arrived before it submits what it has,
 /// though not every sample in flight waits yet. Only a sample stuck in its
 /// plugins (until their deadline) keeps the others waiting that long; a
-/// slow one on a busy machine must not split a turn into two batches.
-const MIN_QUIET: Duration = Duration::from_secs(5);
+/// slow one on a busy machine must not split a turn into two batches, and
+/// half a minute is little beside a batch's minutes to hours.
+const MIN_QUIET: Duration = Duration::from_secs(30);
 
 /// What every batching model of a run shares.
 pub struct Batching {
