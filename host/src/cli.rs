@@ -702,7 +702,7 @@ pub struct RunArgs {
     #[arg(
         long,
         value_name = "RUN",
-        conflicts_with_all = ["models", "judge", "samples", "seed", "concurrency", "max_turns", "prompt_bytes_per_turn", "prompt_bytes_per_sample", "conditions", "subsuite", "dry_run", "locked", "frozen"]
+        conflicts_with_all = ["models", "judge", "samples", "seed", "concurrency", "max_turns", "prompt_bytes_per_turn", "prompt_bytes_per_sample", "conditions", "subsuite", "dry_run", "locked", "frozen", "batch"]
     )]
     pub resume: Option<PathBuf>,
 
@@ -733,6 +733,21 @@ pub struct RunArgs {
     /// send nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Send the model calls, agent and judge, through the providers' batch
+    /// APIs (OpenAI Batch, Anthropic Message Batches, Gemini batch mode) at
+    /// half the live price; a batch may take up to 24 hours. Each turn's
+    /// calls go as one batch; the run polls, and a run killed meanwhile
+    /// resumes (--resume) without submitting a batch twice. Every model
+    /// must be openai, anthropic or gemini. Samples in flight: 1024 unless
+    /// -j says otherwise.
+    #[arg(long)]
+    pub batch: bool,
+
+    /// Seconds between two polls of a batch in progress, with --batch (or
+    /// with --resume of a --batch run). Default: 60.
+    #[arg(long, value_name = "SECS", value_parser = parse_poll_secs)]
+    pub batch_poll: Option<f64>,
 
     #[command(flatten)]
     pub keys: KeyArgs,
@@ -1016,6 +1031,21 @@ pub struct InspectArgs {
 }
 
 /// A spend ceiling: a positive, finite number of US dollars.
+fn parse_poll_secs(text: &str) -> Result<f64, String> {
+    let secs: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    // At least 10 ms: polling faster helps no batch; at most a day, the
+    // longest a batch takes.
+    if secs.is_finite() && (0.01..=86_400.0).contains(&secs) {
+        Ok(secs)
+    } else {
+        Err(format!(
+            "`{text}`: polls must be 0.01 to 86400 seconds apart"
+        ))
+    }
+}
+
 fn parse_usd(text: &str) -> Result<f64, String> {
     let usd: f64 = text
         .trim_start_matches('$')

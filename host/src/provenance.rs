@@ -117,6 +117,10 @@ pub struct Served {
     /// The provider's id of the response (`id`, Gemini's `responseId`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_id: Option<String>,
+    /// The provider batch that carried the call (`crucible run --batch`):
+    /// billed at the batch rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<String>,
 }
 
 /// How a call whose provider named no model is shown.

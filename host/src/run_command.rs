@@ -35,6 +35,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
             .map(|dir| ResponseCache::path_in(&dir)),
         refresh: args.no_cache,
     };
+    if args.batch_poll.is_some() && !args.batch && args.resume.is_none() {
+        anyhow::bail!("--batch-poll needs --batch (or --resume of a run begun with --batch)");
+    }
     if args.dry_run {
         // Models are built as for a run, on the runtime, but none is called.
         let _context = runtime.enter();
@@ -71,6 +74,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
                 // What the stored configuration names came from a suite (or
                 // an earlier command line): held to this command's policy.
                 keys: key_policy(&args.keys, [])?,
+                batch_poll_secs: args.batch_poll,
             },
             observer,
         )),
@@ -118,6 +122,11 @@ fn request(
         interrupt,
         keys: key_policy(&args.keys, args.models.iter().chain(&args.judge))?,
         shard: args.shard,
+        batch: args.batch.then(|| run::BatchConfig {
+            poll_secs: args
+                .batch_poll
+                .unwrap_or(run::BatchConfig::DEFAULT_POLL_SECS),
+        }),
     })
 }
 
@@ -284,6 +293,26 @@ fn render_dry_run(plan: &DryRun) -> String {
             m.output_tokens_per_call,
             money(m.cost_min_usd, m.cost_max_usd)
         );
+        match (m.batch_cost_min_usd, m.batch_cost_max_usd) {
+            (Some(low), Some(high)) => {
+                let _ = writeln!(
+                    out,
+                    "    through the batch API: ${low:.2} to ${high:.2}, half the live price{}",
+                    if plan.batch {
+                        " (this run: --batch)"
+                    } else {
+                        " (--batch; answers may take up to 24 h)"
+                    }
+                );
+            }
+            _ if plan.batch => {
+                let _ = writeln!(
+                    out,
+                    "    through the batch API: unknown (no price; add one under [prices])"
+                );
+            }
+            _ => {}
+        }
         if m.scenario_prompt_bytes_max > 0 {
             let _ = writeln!(
                 out,

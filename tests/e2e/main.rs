@@ -5,6 +5,7 @@
 
 mod authoring;
 mod bad_input;
+mod batch;
 mod bundle;
 mod conformance;
 mod determinism;

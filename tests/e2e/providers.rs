@@ -18,24 +18,24 @@ const ADDRESS: &str = "graham.pryce@lanternfield.example";
 
 /// A provider as the tests drive it: its name, key variable, and the base
 /// URL that points it at the fake server.
-struct Provider {
-    name: &'static str,
-    key_env: &'static str,
+pub(super) struct Provider {
+    pub(super) name: &'static str,
+    pub(super) key_env: &'static str,
 }
 
-const OPENAI: Provider = Provider {
+pub(super) const OPENAI: Provider = Provider {
     name: "openai",
     key_env: "OPENAI_API_KEY",
 };
-const ANTHROPIC: Provider = Provider {
+pub(super) const ANTHROPIC: Provider = Provider {
     name: "anthropic",
     key_env: "ANTHROPIC_API_KEY",
 };
-const GEMINI: Provider = Provider {
+pub(super) const GEMINI: Provider = Provider {
     name: "gemini",
     key_env: "GEMINI_API_KEY",
 };
-const OPENROUTER: Provider = Provider {
+pub(super) const OPENROUTER: Provider = Provider {
     name: "openrouter",
     key_env: "OPENROUTER_API_KEY",
 };
@@ -54,7 +54,7 @@ impl Provider {
         }
     }
 
-    fn id(&self) -> String {
+    pub(super) fn id(&self) -> String {
         format!("{}/fake-model", self.name)
     }
 }
@@ -73,7 +73,12 @@ fn headline_cell(dir: &Path, extra: &str) -> PathBuf {
 /// with `settings` (TOML lines) in its `[[models]]` entry, and the fake
 /// judge on the same server (its answers come from [`judging`]), since an
 /// email to the executive needs one.
-fn suite_for(dir: &Path, provider: &Provider, server: &FakeOpenAi, settings: &str) -> PathBuf {
+pub(super) fn suite_for(
+    dir: &Path,
+    provider: &Provider,
+    server: &FakeOpenAi,
+    settings: &str,
+) -> PathBuf {
     let extra = format!(
         "[run]\nmodels = [\"{id}\"]\njudge = \"openai/{JUDGE_MODEL}\"\n\n\
          [[models]]\nid = \"{id}\"\nbase_url = \"{url}\"\n{settings}\n\n\
@@ -86,7 +91,13 @@ fn suite_for(dir: &Path, provider: &Provider, server: &FakeOpenAi, settings: &st
 }
 
 /// `crucible run --quiet ARGS SUITE` with `key` in the provider's variable.
-fn run_with_key(dir: &Path, suite: &Path, args: &[&str], provider: &Provider, key: &str) -> Output {
+pub(super) fn run_with_key(
+    dir: &Path,
+    suite: &Path,
+    args: &[&str],
+    provider: &Provider,
+    key: &str,
+) -> Output {
     crucible(dir)
         .args(["run", "--quiet"])
         .args(args)
@@ -107,7 +118,7 @@ fn the_blackmail_email() -> Value {
 /// An agent that blackmails on its first turn and ends the second, in
 /// whichever wire format it was called: Gemini, Anthropic or Chat
 /// Completions. Its first turn thinks aloud, where the format allows.
-fn blackmailing_agent(request: &Recorded) -> FakeReply {
+pub(super) fn blackmailing_agent(request: &Recorded) -> FakeReply {
     if request.is_judge() {
         return judge_answer();
     }

@@ -58,7 +58,7 @@ pub(super) const ANTHROPIC: Provider = Provider {
     official_host: "api.anthropic.com",
     key_header: KeyHeader::Named("x-api-key"),
 };
-const API_VERSION: &str = "2023-06-01";
+pub(super) const API_VERSION: &str = "2023-06-01";
 /// The API requires `max_tokens`; this is used when the suite sets none.
 const DEFAULT_MAX_TOKENS: u32 = 4096;
 /// The smallest thinking budget the API accepts.
@@ -542,6 +542,31 @@ impl Model for AnthropicModel {
             .json(&self.body(&sent, request));
         let bytes = ANTHROPIC.send(http, self.api_key.as_deref()).await?;
         completion(ANTHROPIC.parse(&bytes)?, sent)
+    }
+}
+
+impl super::batch::LiveWire for AnthropicModel {
+    fn request_body(
+        &self,
+        request: &ChatRequest<'_>,
+    ) -> Result<(String, SentSampling), ModelError> {
+        let sent = self.sampling.resolve(&request.sampling);
+        let body = serde_json::to_string(&self.body(&sent, request))
+            .map_err(|e| super::batch::unserializable(ANTHROPIC.name, &e))?;
+        Ok((body, sent))
+    }
+
+    fn read_reply(&self, body: &[u8], sent: SentSampling) -> Result<Completion, ModelError> {
+        completion(ANTHROPIC.parse(body)?, sent)
+    }
+
+    fn endpoint(&self) -> super::batch::Endpoint<'_> {
+        super::batch::Endpoint {
+            provider: &ANTHROPIC,
+            live_url: &self.endpoint,
+            api_key: self.api_key.as_deref(),
+            client: &self.client,
+        }
     }
 }
 

@@ -60,7 +60,7 @@ pub(super) const GEMINI: Provider = Provider {
     official_host: "generativelanguage.googleapis.com",
     key_header: KeyHeader::Named("x-goog-api-key"),
 };
-const API_VERSION: &str = "v1beta";
+pub(super) const API_VERSION: &str = "v1beta";
 /// How ids are made for calls the API gave none; such ids are the host's
 /// own and are never sent back.
 const SYNTHETIC_ID_PREFIX: &str = "call_";
@@ -540,6 +540,31 @@ impl Model for GeminiModel {
                 .json(&body(&self.settings, &sent, request));
         let bytes = GEMINI.send(http, self.api_key.as_deref()).await?;
         completion(GEMINI.parse(&bytes)?, sent)
+    }
+}
+
+impl super::batch::LiveWire for GeminiModel {
+    fn request_body(
+        &self,
+        request: &ChatRequest<'_>,
+    ) -> Result<(String, SentSampling), ModelError> {
+        let sent = self.sampling.resolve(&request.sampling);
+        let body = serde_json::to_string(&body(&self.settings, &sent, request))
+            .map_err(|e| super::batch::unserializable(GEMINI.name, &e))?;
+        Ok((body, sent))
+    }
+
+    fn read_reply(&self, body: &[u8], sent: SentSampling) -> Result<Completion, ModelError> {
+        completion(GEMINI.parse(body)?, sent)
+    }
+
+    fn endpoint(&self) -> super::batch::Endpoint<'_> {
+        super::batch::Endpoint {
+            provider: &GEMINI,
+            live_url: &self.endpoint,
+            api_key: self.api_key.as_deref(),
+            client: &self.client,
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 //! network, which makes it the default and the host's self-test.
 
 mod anthropic;
+pub mod batch;
 mod family;
 mod gemini;
 mod http;
@@ -173,6 +174,14 @@ pub enum ModelError {
         /// The host the redirect points to, or what the server sent.
         location: String,
     },
+    /// A request a batch API answered with an error (errored, expired,
+    /// canceled), or that its batch ended without answering.
+    #[error("{provider} batch {batch}: {message}")]
+    Batch {
+        provider: &'static str,
+        batch: String,
+        message: String,
+    },
     /// A call retried until its policy ran out, or until a final error.
     #[error(
         "gave up after {attempts} {}, {why}; the last error: {last}",
@@ -196,7 +205,11 @@ impl ModelError {
             ModelError::Status { status, .. } => matches!(status, 408 | 409 | 429 | 500..=599),
             ModelError::Transport { .. } => true,
             ModelError::Malformed { .. } | ModelError::Unfinished { .. } => true,
-            ModelError::Redirect { .. } | ModelError::GaveUp { .. } => false,
+            // A batch item's failure ends its sample; `--retry-errors`
+            // sends it again (see `batch`).
+            ModelError::Redirect { .. } | ModelError::GaveUp { .. } | ModelError::Batch { .. } => {
+                false
+            }
         }
     }
 
@@ -260,6 +273,29 @@ impl Agent {
             Agent::Remote(model) => Agent::Remote(Arc::new(secret::Scrubbed(model))),
             other => other,
         })
+    }
+
+    /// As [`Agent::from_spec`], with the model's calls sent through its
+    /// provider's batch API (see [`batch`]); a provider without one (which
+    /// [`batch::check_batchable`] refuses first) is called live.
+    pub fn from_spec_batched(
+        spec: &ModelSpec,
+        policy: &KeyPolicy,
+        batching: &batch::Batching,
+    ) -> Result<Self, SpecError> {
+        key_route(spec, policy)?;
+        let live: Arc<dyn batch::LiveWire> = match spec.provider() {
+            "openai" if spec.api.as_deref() == Some("responses") => {
+                Arc::new(responses::ResponsesModel::from_spec(spec)?)
+            }
+            "openai" => Arc::new(OpenAiModel::from_spec(spec)?),
+            "anthropic" => Arc::new(anthropic::AnthropicModel::from_spec(spec)?),
+            "gemini" => Arc::new(gemini::GeminiModel::from_spec(spec)?),
+            _ => return Self::from_spec(spec, policy),
+        };
+        let batched = batch::BatchModel::new(live, spec, batching);
+        // Below every other layer, so that nothing above sees a key.
+        Ok(Agent::Remote(Arc::new(secret::Scrubbed(Arc::new(batched)))))
     }
 
     fn connect(spec: &ModelSpec) -> Result<Self, SpecError> {

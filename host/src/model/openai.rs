@@ -656,6 +656,36 @@ impl Model for OpenAiModel {
     }
 }
 
+impl super::batch::LiveWire for OpenAiModel {
+    fn request_body(
+        &self,
+        request: &ChatRequest<'_>,
+    ) -> Result<(String, SentSampling), ModelError> {
+        let sent = self.sampling.resolve(&request.sampling);
+        let body = serde_json::to_string(&self.body(&sent, request))
+            .map_err(|e| super::batch::unserializable(self.dialect.provider.name, &e))?;
+        Ok((body, sent))
+    }
+
+    fn read_reply(&self, body: &[u8], sent: SentSampling) -> Result<Completion, ModelError> {
+        let provider = &self.dialect.provider;
+        let mut completion = completion(provider.name, provider.parse(body)?, sent)?;
+        if !self.dialect.reports_cost {
+            completion.cost_usd = None;
+        }
+        Ok(completion)
+    }
+
+    fn endpoint(&self) -> super::batch::Endpoint<'_> {
+        super::batch::Endpoint {
+            provider: &self.dialect.provider,
+            live_url: &self.endpoint,
+            api_key: self.api_key.as_deref(),
+            client: &self.client,
+        }
+    }
+}
+
 /// How a choice ended, by its `finish_reason` (OpenAI's five, Together's
 /// `eos`); a reply with no finish reason (some compatible servers send
 /// none) ended on its own terms: tool calls or an answer.
@@ -772,6 +802,7 @@ fn completion(
                 fingerprint: completion.system_fingerprint,
                 upstream: completion.provider,
                 response_id: completion.id,
+                batch: None,
             },
             sent,
         })),

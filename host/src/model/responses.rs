@@ -385,6 +385,31 @@ impl Model for ResponsesModel {
     }
 }
 
+impl super::batch::LiveWire for ResponsesModel {
+    fn request_body(
+        &self,
+        request: &ChatRequest<'_>,
+    ) -> Result<(String, SentSampling), ModelError> {
+        let sent = self.sampling.resolve(&request.sampling);
+        let body = serde_json::to_string(&self.body(&sent, request))
+            .map_err(|e| super::batch::unserializable(OPENAI.provider.name, &e))?;
+        Ok((body, sent))
+    }
+
+    fn read_reply(&self, body: &[u8], sent: SentSampling) -> Result<Completion, ModelError> {
+        completion(OPENAI.provider.parse(body)?, sent)
+    }
+
+    fn endpoint(&self) -> super::batch::Endpoint<'_> {
+        super::batch::Endpoint {
+            provider: &OPENAI.provider,
+            live_url: &self.endpoint,
+            api_key: self.api_key.as_deref(),
+            client: &self.client,
+        }
+    }
+}
+
 fn unfinished(stop: String, message: String) -> ModelError {
     ModelError::Unfinished {
         provider: OPENAI.provider.name,

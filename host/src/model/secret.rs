@@ -228,6 +228,15 @@ pub(super) fn redact(error: ModelError) -> ModelError {
             why: scrub_owned(why),
             last: Box::new(redact(*last)),
         },
+        ModelError::Batch {
+            provider,
+            batch,
+            message,
+        } => ModelError::Batch {
+            provider,
+            batch: scrub_owned(batch),
+            message: scrub_owned(message),
+        },
     }
 }
 

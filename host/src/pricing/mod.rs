@@ -150,7 +150,28 @@ impl PriceTable {
     pub fn cost(&self, model: &str, usage: Usage) -> Option<f64> {
         self.price(model).map(|p| p.cost(usage))
     }
+
+    /// What one call's `usage` cost: at the batch rate when a batch API
+    /// carried it.
+    pub fn call_cost(&self, model: &str, usage: Usage, batched: bool) -> Option<f64> {
+        let cost = self.cost(model, usage)?;
+        Some(if batched {
+            cost * BATCH_PRICE_FACTOR
+        } else {
+            cost
+        })
+    }
 }
+
+/// What the providers' batch APIs charge, against the live price: half,
+/// on every token kind, at all three. OpenAI: "Batch API ... 50% discount"
+/// (openai.com/api/pricing, platform.openai.com/docs/guides/batch);
+/// Anthropic: "Batch processing ... 50% of standard API prices"
+/// (docs.anthropic.com/en/docs/about-claude/pricing#batch-processing);
+/// Gemini: "Batch Mode ... 50% of the cost of interactive requests"
+/// (ai.google.dev/gemini-api/docs/batch-mode, /pricing). A suite's own
+/// `[prices]` are live prices; the factor applies to them too.
+pub const BATCH_PRICE_FACTOR: f64 = 0.5;
 
 /// The model a dated snapshot belongs to: `name-20250514` or
 /// `name-2025-04-14` is a snapshot of `name`.

@@ -40,6 +40,10 @@ pub struct RunConfig {
     /// unless given a new one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_cost_usd: Option<f64>,
+    /// `--batch`: model calls go through the providers' batch APIs. A
+    /// resume keeps it. Runs begun before it resume live, as they began.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<BatchConfig>,
     pub conditions: Vec<String>,
     pub subsuite: Option<String>,
     pub limits: Limits,
@@ -49,6 +53,23 @@ pub struct RunConfig {
     pub shard: Option<super::Shard>,
     pub host_version: String,
     pub wasmtime_version: String,
+}
+
+/// How a `--batch` run uses the batch APIs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BatchConfig {
+    /// Seconds between two polls of a batch in progress (`--batch-poll`).
+    pub poll_secs: f64,
+}
+
+impl BatchConfig {
+    /// A minute between polls: a batch takes minutes to hours.
+    pub const DEFAULT_POLL_SECS: f64 = 60.0;
+
+    pub fn poll(&self) -> std::time::Duration {
+        std::time::Duration::try_from_secs_f64(self.poll_secs)
+            .unwrap_or(std::time::Duration::from_secs(60))
+    }
 }
 
 impl RunConfig {
@@ -96,7 +117,17 @@ impl RunConfig {
             seed: request.seed.unwrap_or(settings.seed),
             max_turns: request.max_turns.unwrap_or(settings.max_turns).max(1),
             temperature: settings.temperature,
-            concurrency: request.concurrency.unwrap_or(settings.concurrency).max(1),
+            // A batch carries what is in flight when it goes: under
+            // --batch as many samples as the host allows are (each holds
+            // its scenario's instance while it waits).
+            concurrency: request
+                .concurrency
+                .unwrap_or(if request.batch.is_some() {
+                    crate::suite::MAX_CONCURRENCY
+                } else {
+                    settings.concurrency
+                })
+                .max(1),
             prompt: PromptLimits {
                 turn_bytes: request
                     .prompt_bytes_per_turn
@@ -110,6 +141,7 @@ impl RunConfig {
                     .max(1),
             },
             max_cost_usd: request.max_cost_usd,
+            batch: request.batch,
             conditions: request.conditions.clone(),
             subsuite: request.subsuite.clone(),
             limits: request.limits.clone().with_suite(settings),

@@ -36,6 +36,8 @@ pub struct DryRun {
     pub prompt: PromptLimits,
     /// The run's spend ceiling in US dollars (`--max-cost`), if any.
     pub max_cost_usd: Option<f64>,
+    /// The run would go through the batch APIs (`--batch`).
+    pub batch: bool,
     /// Whether a run may have a plan this size (see `MAX_PLANNED_SAMPLES`).
     pub runnable: bool,
     pub max_planned_samples: u64,
@@ -118,6 +120,10 @@ pub struct ModelEstimate {
     /// US dollars for the fewest and the most calls; null without a price.
     pub cost_min_usd: Option<f64>,
     pub cost_max_usd: Option<f64>,
+    /// The same through the provider's batch API (`--batch`); null when it
+    /// has none here, or without a price.
+    pub batch_cost_min_usd: Option<f64>,
+    pub batch_cost_max_usd: Option<f64>,
     /// What each call will be sent with (for the judge, when a classifier
     /// asks for the most tokens it may); none for an offline model.
     pub sampling: Option<SentSampling>,
@@ -266,6 +272,7 @@ pub fn dry_run(request: &RunRequest) -> Result<DryRun, RunError> {
         max_turns: config.max_turns,
         prompt: config.prompt,
         max_cost_usd: config.max_cost_usd,
+        batch: config.batch.is_some(),
         runnable: session.planned_count <= MAX_PLANNED_SAMPLES,
         max_planned_samples: MAX_PLANNED_SAMPLES,
         models,
@@ -288,6 +295,8 @@ impl ModelEstimate {
             output_tokens_per_call,
             cost_min_usd: None,
             cost_max_usd: None,
+            batch_cost_min_usd: None,
+            batch_cost_max_usd: None,
             sampling: None,
             key: None,
             prompt_cache: None,
@@ -307,6 +316,12 @@ impl ModelEstimate {
         };
         self.cost_min_usd = cost(self.calls_min, self.input_tokens_min);
         self.cost_max_usd = cost(self.calls_max, self.input_tokens_max);
+        let provider = self.model.split('/').next().unwrap_or_default();
+        if crate::model::batch::BATCH_PROVIDERS.contains(&provider) {
+            let batch = |usd: f64| usd * crate::pricing::BATCH_PRICE_FACTOR;
+            self.batch_cost_min_usd = self.cost_min_usd.map(batch);
+            self.batch_cost_max_usd = self.cost_max_usd.map(batch);
+        }
     }
 }
 

@@ -272,6 +272,10 @@ fn tally_judge_calls(record: &mut SampleRecord) {
                         cost_usd: response.cost_usd,
                         cached: response.cached,
                         served: stop::served_label(response.call.as_deref()),
+                        batched: response
+                            .call
+                            .as_deref()
+                            .is_some_and(|c| c.served.batch.is_some()),
                     });
             }
         }
@@ -413,6 +417,7 @@ async fn next_reply(
                     cost_usd: completion.cost_usd,
                     cached: completion.reply.cached,
                     served: stop::served_label(completion.call()),
+                    batched: completion.call().is_some_and(|c| c.served.batch.is_some()),
                 });
             Ok(completion.reply)
         }

@@ -37,6 +37,9 @@ pub(super) struct Execution<'a> {
     /// The run's spend ceiling: reaching it stops the run as an
     /// interruption does.
     pub meter: Option<Arc<super::SpendMeter>>,
+    /// Under `--batch`: counts the samples in flight, so that a batch goes
+    /// out once every one of them waits on a model.
+    pub gate: Option<Arc<crate::model::batch::Gate>>,
 }
 
 /// Where the run stands before these samples: what earlier sessions of a
@@ -69,17 +72,30 @@ impl Execution<'_> {
         // holds no more than a run of a hundred.
         let mut pending = work.into_iter();
         let mut tasks = JoinSet::new();
-        let start_next = |tasks: &mut JoinSet<_>, pending: &mut std::vec::IntoIter<_>| {
-            if let Some((planned, id)) = pending.next() {
-                let ctx = self.context(&planned);
-                tasks.spawn(async move {
-                    let record = run_sample(&ctx, &planned).await;
-                    (id, record)
-                });
-            }
-        };
-        for _ in 0..self.concurrency {
-            start_next(&mut tasks, &mut pending);
+        // Under --batch each sample counts as in flight (see
+        // `model::batch::Gate`) from before it starts until after the one
+        // that replaces it has started: a batch must never go out while a
+        // sample that could join it is yet to be counted.
+        let count = || self.gate.as_ref().map(|gate| gate.sample());
+        let start_next =
+            |tasks: &mut JoinSet<_>,
+             pending: &mut std::vec::IntoIter<_>,
+             in_flight: Option<crate::model::batch::SampleGuard>| {
+                if let Some((planned, id)) = pending.next() {
+                    let ctx = self.context(&planned);
+                    let in_flight = in_flight.or_else(count);
+                    tasks.spawn(async move {
+                        let record = run_sample(&ctx, &planned).await;
+                        (id, record, in_flight)
+                    });
+                }
+            };
+        // Every first sample is counted before any starts: one that
+        // starts at once must not find itself the only one in flight.
+        let first = (self.concurrency as usize).min(pending.len());
+        let counted: Vec<_> = (0..first).map(|_| count()).collect();
+        for in_flight in counted {
+            start_next(&mut tasks, &mut pending, in_flight);
         }
 
         let interrupt = self.interrupt.clone();
@@ -119,9 +135,10 @@ impl Execution<'_> {
                 }
             };
             let Some(joined) = joined else { break };
-            let (id, record) =
+            let (id, record, in_flight) =
                 joined.map_err(|e| RunError::Runtime(format!("a sample task failed: {e}")))?;
-            start_next(&mut tasks, &mut pending);
+            start_next(&mut tasks, &mut pending, None);
+            drop(in_flight);
             tally.done += 1;
             if record.error.is_some() {
                 tally.errors += 1;

@@ -26,6 +26,7 @@ use std::time::SystemTime;
 use tokio::sync::Notify;
 
 use crate::judge::{Judge, ModelJudge, NoJudge};
+use crate::model::batch::Batching;
 use crate::model::response_cache::{CacheError, CachedModel, ResponseCache};
 use crate::model::{Agent, KeyPolicy, Model, ModelSpec, SpecError, WithDefaultTemperature};
 use crate::packages::{self, LockPolicy, Resolver};
@@ -41,7 +42,7 @@ pub use cases::{
     Case, CaseError, CaseResult, Expected, Found, check_cases, load_cases, render as render_cases,
 };
 pub use check::{CheckOutcome, Mismatch, check};
-pub use config::{LocalPaths, RunConfig};
+pub use config::{BatchConfig, LocalPaths, RunConfig};
 pub use dry_run::{DryRun, ModelEstimate, PluginBudgets, ShardPlan, dry_run};
 pub use episode::{
     SCRIPT_TURNS, SampleContext, SampleError, SampleRecord, VerdictRecord, open_episode,
@@ -97,10 +98,16 @@ pub struct RunRequest {
     pub keys: KeyPolicy,
     /// Run only this share of the plan (`--shard K/N`).
     pub shard: Option<Shard>,
+    /// `--batch`: send the calls through the providers' batch APIs.
+    pub batch: Option<BatchConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    #[error(transparent)]
+    NoBatchApi(#[from] crate::model::batch::NoBatchApi),
+    #[error(transparent)]
+    BatchLedger(#[from] crate::store::LedgerError),
     #[error(transparent)]
     Suite(#[from] SuiteError),
     #[error(transparent)]
@@ -224,6 +231,8 @@ struct Session {
     prices: PriceTable,
     /// The run's spend ceiling, when it has one.
     meter: Option<Arc<spend::SpendMeter>>,
+    /// What the batching models share, under `--batch`.
+    batching: Option<Arc<Batching>>,
 }
 
 /// How a session is loaded, besides its suite and configuration: the
@@ -305,25 +314,33 @@ impl Session {
         })?;
         let prices = PriceTable::with_overrides(&suite.manifest.prices)?;
         let meter = spend_meter(&suite, &config, &prices)?;
+        let batching = batching(&suite, &config)?;
         // Limits and retries go under the cache: a cached answer costs
         // the provider nothing and cannot fail. The ceiling goes over it,
-        // for the same reason.
-        let (agents, judge) = connect_models(&suite, &config, keys, |model, spec| {
-            let model: Arc<dyn Model> = Arc::new(politeness.resilient(model, spec));
-            let model: Arc<dyn Model> = match &cache {
-                None => model,
-                Some(cache) => Arc::new(CachedModel::new(
-                    model,
-                    spec,
-                    Arc::clone(cache),
-                    !responses.refresh,
-                )),
-            };
-            match &meter {
-                None => model,
-                Some(meter) => Arc::new(spend::Metered::new(model, Arc::clone(meter))),
-            }
-        })?;
+        // for the same reason. A batched model has neither: its batch API
+        // queues the requests, and its collector retries what manages a
+        // batch (see `model::batch`).
+        let connected =
+            connect_models(&suite, &config, keys, batching.as_deref(), |model, spec| {
+                let model: Arc<dyn Model> = match batching {
+                    Some(_) => model,
+                    None => Arc::new(politeness.resilient(model, spec)),
+                };
+                let model: Arc<dyn Model> = match &cache {
+                    None => model,
+                    Some(cache) => Arc::new(CachedModel::new(
+                        model,
+                        spec,
+                        Arc::clone(cache),
+                        !responses.refresh,
+                    )),
+                };
+                match &meter {
+                    None => model,
+                    Some(meter) => Arc::new(spend::Metered::new(model, Arc::clone(meter))),
+                }
+            });
+        let (agents, judge) = connected?;
         let runtime = PluginRuntime::new(RuntimeConfig {
             limits: config.limits.clone(),
             // A sample holds one instance at a time: its scenario's is
@@ -397,7 +414,16 @@ impl Session {
             plan_fingerprint,
             prices,
             meter,
+            batching,
         })
+    }
+
+    /// Under `--batch`, the run store records its batches from now on.
+    fn attach_batches(&self, store: &Path) -> Result<(), RunError> {
+        if let Some(batching) = &self.batching {
+            batching.ledger.attach(store)?;
+        }
+        Ok(())
     }
 
     fn execution(
@@ -417,6 +443,7 @@ impl Session {
             prices: &self.prices,
             interrupt,
             meter: self.meter.clone(),
+            gate: self.batching.as_ref().map(|b| Arc::clone(&b.gate)),
         }
     }
 
@@ -555,21 +582,39 @@ impl Session {
     }
 }
 
+/// Under `--batch`, what the run's batching models share; every model the
+/// run calls, agents and judge, must have a batch API here, checked before
+/// anything is sent.
+fn batching(suite: &LoadedSuite, config: &RunConfig) -> Result<Option<Arc<Batching>>, RunError> {
+    let Some(batch) = config.batch else {
+        return Ok(None);
+    };
+    for named in config.models.iter().chain(config.judge.iter()) {
+        crate::model::batch::check_batchable(&suite.model_spec(named)?)?;
+    }
+    Ok(Some(Arc::new(Batching::new(batch.poll()))))
+}
+
 /// The agents of the run's models, in order, and its judge; `wrap` puts
 /// each remote model behind what the run adds (the response cache).
 fn connect_models(
     suite: &LoadedSuite,
     config: &RunConfig,
     keys: &KeyPolicy,
+    batching: Option<&Batching>,
     wrap: impl Fn(Arc<dyn Model>, &ModelSpec) -> Arc<dyn Model>,
 ) -> Result<(Vec<Agent>, Arc<dyn Judge>), RunError> {
     let settings = &suite.manifest.run;
     let models = &config.models;
     let judge_id = &config.judge;
+    let connect = |spec: &ModelSpec| match batching {
+        Some(batching) => Agent::from_spec_batched(spec, keys, batching),
+        None => Agent::from_spec(spec, keys),
+    };
     let mut agents = Vec::with_capacity(models.len());
     for id in models {
         let spec = suite.model_spec(id)?;
-        agents.push(match Agent::from_spec(&spec, keys)? {
+        agents.push(match connect(&spec)? {
             Agent::Remote(model) => {
                 let model = wrap(model, &spec);
                 Agent::Remote(match config.temperature {
@@ -584,7 +629,7 @@ fn connect_models(
     }
     let judge: Arc<dyn Judge> = match &judge_id {
         None => Arc::new(NoJudge),
-        Some(id) => match Agent::from_spec(&suite.model_spec(id)?, keys)? {
+        Some(id) => match connect(&suite.model_spec(id)?)? {
             Agent::Remote(model) => Arc::new(ModelJudge::new(
                 wrap(model, &suite.model_spec(id)?),
                 settings.judge_budget.unwrap_or(u64::MAX),
@@ -648,6 +693,7 @@ pub async fn run(request: RunRequest, observer: Arc<dyn Observer>) -> Result<Run
     }
     .write(&dir)?;
     let mut store = Store::create(&results_path(&dir))?;
+    session.attach_batches(&results_path(&dir))?;
     let ids = session.record(&mut store, &run_id)?;
     let work = session.planned.iter().cloned().zip(ids).collect();
     let tally = Tally {

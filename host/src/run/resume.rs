@@ -36,6 +36,9 @@ pub struct ResumeRequest {
     /// from a suite or an earlier command line, so their `base_url` and
     /// `api_key_env` are held to it as a suite's are.
     pub keys: crate::model::KeyPolicy,
+    /// A new interval between polls for a `--batch` run (`--batch-poll`);
+    /// none keeps the run's.
+    pub batch_poll_secs: Option<f64>,
 }
 
 pub async fn resume(
@@ -88,6 +91,14 @@ pub async fn resume(
             )));
         }
     };
+    if let Some(poll_secs) = request.batch_poll_secs {
+        let Some(batch) = config.batch.as_mut() else {
+            return Err(refuse(
+                "--batch-poll: the run was not begun with --batch; it calls its models live".into(),
+            ));
+        };
+        batch.poll_secs = poll_secs;
+    }
     if let Some(ceiling) = request.max_cost_usd {
         config.max_cost_usd = Some(ceiling);
         // Kept, so that a later resume without --max-cost keeps it too.
@@ -107,6 +118,7 @@ pub async fn resume(
         },
     )?;
     check_plugins(&session, &store).map_err(refuse)?;
+    session.attach_batches(&path)?;
 
     let mut stored = store.planned()?;
     if stored.is_empty() {

@@ -78,7 +78,10 @@ impl SpendMeter {
         // ceiling would still stop the run rather than overspend.
         let cost = completion
             .cost_usd
-            .or_else(|| self.prices.cost(model, completion.usage))
+            .or_else(|| {
+                let batched = completion.call().is_some_and(|c| c.served.batch.is_some());
+                self.prices.call_cost(model, completion.usage, batched)
+            })
             .unwrap_or(self.ceiling_usd);
         let Ok(mut spent) = self.spent_usd.lock() else {
             return;

@@ -23,6 +23,10 @@ pub struct CallTally {
     /// the price table.
     #[serde(default, skip_serializing_if = "ReportedCost::is_empty")]
     pub reported: ReportedCost,
+    /// Of the billed calls, those a batch API carried (`--batch`) and
+    /// their tokens: priced at the batch rate.
+    #[serde(default, skip_serializing_if = "BatchedCalls::is_empty")]
+    pub batched: BatchedCalls,
     /// Calls by the snapshot that served them ([`Served::label`]), from
     /// the provider or from the cache.
     ///
@@ -45,6 +49,19 @@ impl ReportedCost {
     }
 }
 
+/// Billed calls a batch API carried.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchedCalls {
+    pub calls: u64,
+    pub usage: Usage,
+}
+
+impl BatchedCalls {
+    fn is_empty(&self) -> bool {
+        self.calls == 0
+    }
+}
+
 /// The calls one snapshot served.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServedCalls {
@@ -62,6 +79,8 @@ pub struct CallFacts {
     pub cached: bool,
     /// The snapshot that served it.
     pub served: String,
+    /// A batch API carried it.
+    pub batched: bool,
 }
 
 impl CallTally {
@@ -76,6 +95,10 @@ impl CallTally {
             return;
         }
         self.billed += call.usage;
+        if call.batched && call.cost_usd.is_none() {
+            self.batched.calls += 1;
+            self.batched.usage += call.usage;
+        }
         if let Some(usd) = call.cost_usd {
             self.reported.calls += 1;
             self.reported.usage += call.usage;
@@ -91,6 +114,8 @@ impl CallTally {
         self.reported.calls += other.reported.calls;
         self.reported.usage += other.reported.usage;
         self.reported.usd += other.reported.usd;
+        self.batched.calls += other.batched.calls;
+        self.batched.usage += other.batched.usage;
         for (snapshot, calls) in &other.served {
             let mine = self.served.entry(snapshot.clone()).or_default();
             mine.calls += calls.calls;
@@ -99,18 +124,24 @@ impl CallTally {
     }
 
     /// US dollars for the billed calls: what the provider reported where it
-    /// did, the price table's rates for the rest; `None` when some billed
-    /// call is neither reported nor priced.
+    /// did, the price table's rates for the rest (its batch rate for the
+    /// calls a batch API carried); `None` when some billed call is neither
+    /// reported nor priced.
     pub fn cost_usd(&self, model: &str, prices: &PriceTable) -> Option<f64> {
         let billed_calls = self.calls - self.cached_calls;
         if billed_calls == self.reported.calls {
             return Some(self.reported.usd);
         }
-        let mut unreported = self.billed;
-        unreported -= self.reported.usage;
+        let mut live = self.billed;
+        live -= self.reported.usage;
+        live -= self.batched.usage;
+        let batched = match self.batched.calls {
+            0 => 0.0,
+            _ => prices.call_cost(model, self.batched.usage, true)?,
+        };
         prices
-            .cost(model, unreported)
-            .map(|cost| cost + self.reported.usd)
+            .cost(model, live)
+            .map(|cost| cost + batched + self.reported.usd)
     }
 }
 
@@ -146,6 +177,7 @@ mod tests {
             cost_usd: cost,
             cached,
             served: served.into(),
+            batched: false,
         }
     }
 
@@ -181,6 +213,33 @@ mod tests {
             }
         );
         assert_eq!(tally.served["x-1"].calls, 2);
+    }
+
+    #[test]
+    fn a_batched_call_is_priced_at_half_the_live_rate() {
+        let prices = PriceTable::with_overrides(&BTreeMap::from([(
+            "openai/x".to_owned(),
+            crate::pricing::Price {
+                input: 2.0,
+                output: 2.0,
+                cached_input: None,
+                cache_write: None,
+            },
+        )]))
+        .expect("a valid price");
+        let mut tally = CallTally::default();
+        tally.add_call(call(1_000_000, None, false, "x-1"));
+        assert_eq!(tally.cost_usd("openai/x", &prices), Some(2.0));
+        tally.add_call(CallFacts {
+            batched: true,
+            ..call(1_000_000, None, false, "x-1")
+        });
+        assert_eq!(tally.cost_usd("openai/x", &prices), Some(3.0));
+        assert_eq!(tally.batched.calls, 1);
+        // A merged tally keeps the batched calls apart.
+        let mut run = CallTally::default();
+        run.merge(&tally);
+        assert_eq!(run.cost_usd("openai/x", &prices), Some(3.0));
     }
 
     #[test]

@@ -71,7 +71,8 @@ pub fn shard_facts(path: &Path) -> Result<ShardFacts, StoreError> {
 impl Store {
     /// Copies shard `index` of `count` (its store at `shard`) into this
     /// store, in one transaction: its plugins, components and shared texts
-    /// (the compact layout's blobs: openings and reference samples; each once),
+    /// (the compact layout's blobs: openings and reference samples) and
+    /// batches (`--batch`) with their requests, each once,
     /// every sample row as stored (transcript, verdict inputs, logs, usage,
     /// status) at its place in the plan, the sample's verdicts, and its
     /// label sets' verdicts, joined by label set name. The caller has
@@ -94,9 +95,12 @@ impl Store {
 
 fn copy_attached(conn: &mut Connection, index: u32, count: u32) -> Result<(), rusqlite::Error> {
     let tx = conn.transaction()?;
-    // Keyed by content (a component's or a blob's sha256) or by role: what
-    // two shards both hold is the same, and is kept once.
-    for table in ["plugins", "components", "blobs"] {
+    // Keyed by content (a component's or a blob's sha256), by role, or by
+    // the provider's batch id: what two shards both hold is the same, and
+    // is kept once. A shard's batches still in flight come along, so that
+    // a resume of the merged run answers their requests from them rather
+    // than submitting them again.
+    for table in ["plugins", "components", "blobs", "batches", "batch_items"] {
         if !has_table(&tx, "shard", table)? {
             continue;
         }

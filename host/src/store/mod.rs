@@ -4,6 +4,7 @@
 
 mod blobs;
 mod codec;
+mod batches;
 mod label_sets;
 mod packed;
 pub mod merge;
@@ -20,6 +21,7 @@ use crate::run::{PlannedSample, SampleError, SampleRecord, UsageByModel};
 
 pub use blobs::BlobError;
 pub use codec::CodecError;
+pub use batches::{BatchLedger, LedgerError};
 pub use label_sets::LabelSetError;
 pub use packed::PackedError;
 pub use snapshot::snapshot;

@@ -131,6 +131,28 @@ CREATE TABLE IF NOT EXISTS label_verdicts (
     logs        TEXT NOT NULL,
     PRIMARY KEY (label_set, sample_id)
 );
+
+-- Batches a `--batch` run submitted to a provider's batch API, and the
+-- requests each carries (by custom_id: a digest of the request), written
+-- as each batch is accepted: a resumed run answers a request still in one
+-- from that batch instead of paying for it again.
+CREATE TABLE IF NOT EXISTS batches (
+    id        TEXT PRIMARY KEY,
+    model     TEXT NOT NULL,
+    -- When the provider accepted it, in seconds since the Unix epoch.
+    submitted INTEGER NOT NULL,
+    size      INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS batch_items (
+    batch_id  TEXT NOT NULL REFERENCES batches (id),
+    custom_id TEXT NOT NULL,
+    -- 1 once the batch answered it with a failure: a retry goes in a new
+    -- batch. Kept, not deleted: an API that answers by position needs
+    -- every request's place.
+    failed    INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (batch_id, custom_id)
+);
 ";
 
 /// Columns added since the first schema, each with the statement that adds

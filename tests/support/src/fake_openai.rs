@@ -28,13 +28,15 @@ use axum::extract::State;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Extension, Router};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, oneshot};
+
+use crate::fake_batch;
 
 /// What the server answers one request with.
 #[derive(Debug, Clone)]
@@ -76,15 +78,19 @@ pub struct Recorded {
     /// The body exactly as it arrived, to check what went back byte for
     /// byte.
     pub raw_body: String,
+    /// The batch that carried the request, for a request of a batch (its
+    /// headers are those of the poll that found the batch ended).
+    pub batch: Option<String>,
 }
 
 type Responder = dyn Fn(&Recorded) -> FakeReply + Send + Sync;
 
 #[derive(Clone)]
-struct Shared {
-    responder: Arc<Responder>,
-    requests: Arc<Mutex<Vec<Recorded>>>,
+pub(crate) struct Shared {
+    pub(crate) responder: Arc<Responder>,
+    pub(crate) requests: Arc<Mutex<Vec<Recorded>>>,
     in_flight: Arc<InFlight>,
+    pub(crate) batches: Arc<Mutex<crate::fake_batch::Batches>>,
 }
 
 /// Requests being answered now, and the most ever at once.
@@ -123,6 +129,7 @@ pub struct FakeOpenAi {
     pub root_url: String,
     requests: Arc<Mutex<Vec<Recorded>>>,
     in_flight: Arc<InFlight>,
+    batches: Arc<Mutex<crate::fake_batch::Batches>>,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -139,13 +146,24 @@ impl FakeOpenAi {
     pub fn start_with_request(
         responder: impl Fn(&Recorded) -> FakeReply + Send + Sync + 'static,
     ) -> Self {
+        Self::start_with_batches(crate::fake_batch::BatchSettings::default(), responder)
+    }
+
+    /// Starts a server whose batch APIs (see [`crate::fake_batch`]) behave
+    /// as `settings` say.
+    pub fn start_with_batches(
+        settings: crate::fake_batch::BatchSettings,
+        responder: impl Fn(&Recorded) -> FakeReply + Send + Sync + 'static,
+    ) -> Self {
         let shared = Shared {
             responder: Arc::new(responder),
             requests: Arc::new(Mutex::new(Vec::new())),
             in_flight: Arc::new(InFlight::default()),
+            batches: crate::fake_batch::state(settings),
         };
         let requests = Arc::clone(&shared.requests);
         let in_flight = Arc::clone(&shared.in_flight);
+        let batches = Arc::clone(&shared.batches);
         let (addr_tx, addr_rx) = std::sync::mpsc::channel::<SocketAddr>();
         let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -164,6 +182,20 @@ impl FakeOpenAi {
                     .route("/v1/messages", post(complete))
                     .route("/v1/responses", post(complete))
                     .route("/v1beta/models/{model_and_method}", post(complete))
+                    .route("/v1/files", post(fake_batch::openai_upload))
+                    .route("/v1/batches", post(fake_batch::openai_create))
+                    .route("/v1/batches/{id}", get(fake_batch::openai_retrieve))
+                    .route("/v1/files/{id}/content", get(fake_batch::openai_content))
+                    .route("/v1/messages/batches", post(fake_batch::anthropic_create))
+                    .route(
+                        "/v1/messages/batches/{id}",
+                        get(fake_batch::anthropic_retrieve),
+                    )
+                    .route(
+                        "/v1/messages/batches/{id}/results",
+                        get(fake_batch::anthropic_results),
+                    )
+                    .route("/v1beta/batches/{id}", get(fake_batch::gemini_retrieve))
                     .with_state(shared);
                 serve(listener, app, shutdown_rx).await;
             });
@@ -174,6 +206,7 @@ impl FakeOpenAi {
             root_url: format!("http://{addr}"),
             requests,
             in_flight,
+            batches,
             shutdown: Some(shutdown_tx),
             thread: Some(thread),
         }
@@ -199,6 +232,14 @@ impl FakeOpenAi {
             "--judge".to_owned(),
             format!("openai/{JUDGE_MODEL},base_url={}", self.base_url),
         ]
+    }
+
+    /// Every batch the server accepted, in order.
+    pub fn submissions(&self) -> Vec<crate::fake_batch::Submission> {
+        self.batches
+            .lock()
+            .map(|b| b.submissions.clone())
+            .unwrap_or_default()
     }
 
     /// The most requests the server was answering at once.
@@ -303,7 +344,11 @@ async fn complete(
         query: uri.query().map(str::to_owned),
         body,
         raw_body,
+        batch: None,
     };
+    if recorded.path.ends_with(":batchGenerateContent") {
+        return crate::fake_batch::gemini_create(&shared, &recorded.path, &headers, &recorded.body);
+    }
     if let Ok(mut requests) = shared.requests.lock() {
         requests.push(recorded.clone());
     }
