@@ -224,6 +224,7 @@ mod tests {
                 output: 2.0,
                 cached_input: None,
                 cache_write: None,
+                cache_write_1h: None,
             },
         )]))
         .expect("a valid price");

@@ -2,12 +2,12 @@
 //! configuration, the plugins' identities, the plan, and every transcript,
 //! verdict, log and error. Summaries are computed from it, never kept apart.
 
+mod batches;
 mod blobs;
 mod codec;
-mod batches;
 mod label_sets;
-mod packed;
 pub mod merge;
+mod packed;
 mod read;
 mod schema;
 mod snapshot;
@@ -19,9 +19,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::plugin::PluginInfo;
 use crate::run::{PlannedSample, SampleError, SampleRecord, UsageByModel};
 
+pub use batches::{BatchLedger, LedgerError};
 pub use blobs::BlobError;
 pub use codec::CodecError;
-pub use batches::{BatchLedger, LedgerError};
 pub use label_sets::LabelSetError;
 pub use packed::PackedError;
 pub use snapshot::snapshot;
