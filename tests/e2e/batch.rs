@@ -78,7 +78,9 @@ fn a_batched_run_gives_the_live_runs_verdicts_turn_by_turn_on_every_provider() {
         let live_server = batch_server(BatchSettings::default());
         let live_dir = tempfile::tempdir().expect("a temporary directory");
         let suite = suite_for(live_dir.path(), provider, &live_server, "");
-        let live = run_batched(live_dir.path(), &suite, &[], provider);
+        // Uncached: the e2e tests share a response cache, and these answers
+        // must come from this server (and must not answer other tests).
+        let live = run_batched(live_dir.path(), &suite, &["--no-cache"], provider);
         assert_success(&live);
         assert!(live_server.submissions().is_empty());
 
@@ -141,9 +143,7 @@ fn a_batched_run_gives_the_live_runs_verdicts_turn_by_turn_on_every_provider() {
             assert_eq!(request.query, None, "no key in a URL");
         }
         // Each call is recorded as batched, and priced so.
-        let transcript: String = results(&run)
-            .query_row("SELECT transcript FROM samples LIMIT 1", [], |r| r.get(0))
-            .expect("a transcript");
+        let transcript = as_json(&stored_samples(&run)[0].record.transcript);
         assert!(transcript.contains("\"batch\":"), "{transcript}");
         let usage: String = results(&run)
             .query_row("SELECT usage FROM samples LIMIT 1", [], |r| r.get(0))
@@ -154,6 +154,13 @@ fn a_batched_run_gives_the_live_runs_verdicts_turn_by_turn_on_every_provider() {
             !stored.windows(10).any(|w| w == b"7d2e41f0c8"),
             "a key reached the store"
         );
+        // Packed samples are compressed: read them back to look inside.
+        for sample in stored_samples(&run) {
+            assert!(
+                !as_json(&sample.record).contains("7d2e41f0c8"),
+                "a key reached a stored sample"
+            );
+        }
     }
 }
 

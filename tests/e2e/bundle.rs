@@ -116,7 +116,7 @@ fn edit_results(bytes: &mut Vec<u8>, edit: impl FnOnce(&mut Value)) {
 }
 
 /// Everything a run's store holds but the components' bytes (see
-/// `unpacked`), as text.
+/// `unpacked`), as text, packed samples unpacked.
 fn store_text(run: &Path) -> Vec<u8> {
     let db = results(run);
     let mut text = String::new();
@@ -134,6 +134,12 @@ fn store_text(run: &Path) -> Vec<u8> {
                 }
             }
         }
+    }
+    // Packed samples (and the openings they share) are compressed: every
+    // sample as the host reads it back.
+    for sample in stored_samples(run) {
+        text.push_str(&as_json(&sample.record));
+        text.push('\n');
     }
     text.into_bytes()
 }

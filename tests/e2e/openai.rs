@@ -126,6 +126,13 @@ fn a_tool_call_round_trip_through_the_openai_provider() {
             path.display()
         );
     }
+    // Nor in the packed (compressed) samples, read back.
+    for sample in stored_samples(&run) {
+        assert!(
+            !as_json(&sample.record).contains(KEY),
+            "a stored sample has the key"
+        );
+    }
 }
 
 #[test]

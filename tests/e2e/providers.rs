@@ -582,7 +582,9 @@ fn no_key_reaches_any_file_or_output_even_when_the_server_quotes_it() {
             };
             let dir = tempfile::tempdir().expect("a temporary directory");
             let suite = suite_for(dir.path(), provider, &server, "");
-            let output = run_with_key(dir.path(), &suite, &[], provider, &key);
+            // Uncached: the key must reach this server, whatever other
+            // tests put in the shared response cache.
+            let output = run_with_key(dir.path(), &suite, &["--no-cache"], provider, &key);
             let case = format!("{} (refused: {refuse})", provider.name);
             let err = stderr(&output);
             assert_eq!(
@@ -623,6 +625,16 @@ fn no_key_reaches_any_file_or_output_even_when_the_server_quotes_it() {
                     file.display()
                 );
                 quoted |= contains(&bytes, "[redacted]");
+            }
+            // The store packs its samples (compressed), which a byte scan
+            // cannot see into: every sample as the host reads it back.
+            for sample in stored_samples(&run_dir(dir.path())) {
+                let record = as_json(&sample.record);
+                assert!(
+                    !record.contains(&key),
+                    "{case}: a stored sample has the key"
+                );
+                quoted |= record.contains("[redacted]");
             }
             // Nor in the caches a run keeps beside it (compiled components,
             // cached responses).

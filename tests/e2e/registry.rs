@@ -73,6 +73,10 @@ fn publish_resolve_lock_and_run_locked() {
     assert!(lock.contains("version = \"0.2.0\""), "{lock}");
     assert!(lock.contains("wasmtime = \"48.0.8\""), "{lock}");
     ok(&run_quietly(dir.path(), &suite, &["--locked"], None));
+    // Named bare, from its own directory: the same lock, the same pins.
+    assert_eq!(suite.parent(), Some(dir.path()));
+    let bare = Path::new(suite.file_name().expect("a file name"));
+    ok(&run_quietly(dir.path(), bare, &["--locked"], None));
     let again = ok(&crucible(dir.path())
         .arg("lock")
         .arg(&suite)

@@ -22,7 +22,12 @@ pub fn lockfile_path(suite: &LoadedSuite) -> PathBuf {
 
 /// The directory a suite's relative paths, and its lockfile, live in.
 pub fn suite_dir(suite: &LoadedSuite) -> PathBuf {
-    let dir = suite.path.parent().unwrap_or(std::path::Path::new("."));
+    // A bare `suite.toml` has the empty path as its parent, which names no
+    // directory to canonicalize: it is the working directory.
+    let dir = match suite.path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => std::path::Path::new("."),
+    };
     // Canonical, as registry sources are, so that paths inside it are
     // recorded relative to it.
     std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned())
