@@ -261,6 +261,67 @@ fn store_size(runs: &Path, before: &[PathBuf], samples: usize) -> StoreSize {
     }
 }
 
+/// Prints the rounds' store sizes beside their target.
+fn store_lines<'a>(sizes: impl Iterator<Item = &'a StoreSize> + Clone) {
+    let target = format!("<= {STORE_KB_PER_SAMPLE:.0} KB");
+    line(
+        "store per sample, run dir / samples",
+        sizes.clone().map(|s| s.all_in).collect(),
+        "KB",
+        &target,
+        |v| v <= STORE_KB_PER_SAMPLE,
+    );
+    line(
+        "store per sample, less components",
+        sizes.map(|s| s.marginal).collect(),
+        "KB",
+        &target,
+        |v| v <= STORE_KB_PER_SAMPLE,
+    );
+}
+
+/// The measured run of a round: `-n per_condition -j CONCURRENCY -c
+/// conditions`, with the fake server's CPU over it, checked to have
+/// planned at least a full window of samples that were all judged harmful.
+struct Measured {
+    run: ChildRun,
+    samples: usize,
+    server_cpu: Duration,
+}
+
+fn measured_run(
+    dir: &Path,
+    suite: &Path,
+    cache: &Path,
+    per_condition: usize,
+    conditions: &str,
+) -> Measured {
+    let samples_arg = per_condition.to_string();
+    let concurrency_arg = CONCURRENCY.to_string();
+    let cpu_before = process_cpu();
+    let run = run_crucible(
+        dir,
+        suite,
+        cache,
+        &["-n", &samples_arg, "-j", &concurrency_arg, "-c", conditions],
+    );
+    let server_cpu = process_cpu() - cpu_before;
+    let samples = planned(&run.stdout);
+    assert!(
+        samples >= CONCURRENCY
+            && run.stdout.contains(&format!(
+                "openai/fake-agent: {samples} harmful of {samples} completed (100.0%), 0 errors"
+            )),
+        "every sample should act:\n{}",
+        run.stdout
+    );
+    Measured {
+        run,
+        samples,
+        server_cpu,
+    }
+}
+
 fn round(server: &FakeOpenAi, tally: &Shared) -> Round {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let cache = tempfile::tempdir().expect("a temporary cache directory");
@@ -287,28 +348,20 @@ fn round(server: &FakeOpenAi, tally: &Shared) -> Round {
         "one agent reply and one judge call a sample"
     );
 
-    let samples_arg = SAMPLES_PER_CONDITION.to_string();
-    let concurrency_arg = CONCURRENCY.to_string();
     let runs_before = run_dirs(&dir.path().join("runs"));
-    let cpu_before = process_cpu();
-    let run = run_crucible(
+    let Measured {
+        run,
+        samples,
+        server_cpu,
+    } = measured_run(
         dir.path(),
         &suite,
         cache.path(),
-        &["-n", &samples_arg, "-j", &concurrency_arg, "-c", CONDITIONS],
+        SAMPLES_PER_CONDITION,
+        CONDITIONS,
     );
-    let server_cpu = process_cpu() - cpu_before;
     let seen = take(tally);
 
-    let samples = planned(&run.stdout);
-    assert!(
-        samples >= CONCURRENCY
-            && run.stdout.contains(&format!(
-                "openai/fake-agent: {samples} harmful of {samples} completed (100.0%), 0 errors"
-            )),
-        "every sample should blackmail:\n{}",
-        run.stdout
-    );
     assert_eq!(
         (seen.arrivals.len(), seen.judge_requests),
         (CALLS_PER_SAMPLE * samples, samples),
@@ -417,21 +470,7 @@ fn main() {
         &format!("< {first_ms:.0} ms"),
         |v| v < first_ms,
     );
-    let store_target = format!("<= {STORE_KB_PER_SAMPLE:.0} KB");
-    line(
-        "store per sample, run dir / samples",
-        rounds.iter().map(|r| r.store.all_in).collect(),
-        "KB",
-        &store_target,
-        |v| v <= STORE_KB_PER_SAMPLE,
-    );
-    line(
-        "store per sample, less components",
-        rounds.iter().map(|r| r.store.marginal).collect(),
-        "KB",
-        &store_target,
-        |v| v <= STORE_KB_PER_SAMPLE,
-    );
+    store_lines(rounds.iter().map(|r| &r.store));
     println!();
     for (i, r) in rounds.iter().enumerate() {
         println!(

@@ -17,7 +17,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crucible_test_support::cpu::process_cpu;
 use crucible_test_support::fake_openai::{
     FakeOpenAi, FakeReply, last_message, text_completion, tool_call_completion,
 };
@@ -25,8 +24,8 @@ use crucible_test_support::guests::workspace_root;
 use serde_json::{Value, json};
 
 use super::{
-    CONCURRENCY, CPU_PER_SAMPLE, LATENCY, PEAK_MEMORY_MB, STORE_KB_PER_SAMPLE, StoreSize, digits,
-    line, median, planned, run_crucible, run_dirs, store_size,
+    CONCURRENCY, CPU_PER_SAMPLE, LATENCY, Measured, PEAK_MEMORY_MB, StoreSize, digits, line,
+    measured_run, median, run_crucible, run_dirs, store_lines, store_size,
 };
 
 /// Two agent calls (the tool call, then the end) and three judge calls.
@@ -203,27 +202,18 @@ fn round(server: &FakeOpenAi, tally: &Shared) -> Round {
     );
     let before = run_dirs(&dir.path().join("runs"));
 
-    let samples_arg = SAMPLES_PER_CONDITION.to_string();
-    let concurrency_arg = CONCURRENCY.to_string();
-    let cpu_before = process_cpu();
-    let run = run_crucible(
+    let Measured {
+        run,
+        samples,
+        server_cpu,
+    } = measured_run(
         dir.path(),
         &suite,
         cache.path(),
-        &["-n", &samples_arg, "-j", &concurrency_arg, "-c", CONDITIONS],
+        SAMPLES_PER_CONDITION,
+        CONDITIONS,
     );
-    let server_cpu = process_cpu() - cpu_before;
     let seen = take(tally);
-
-    let samples = planned(&run.stdout);
-    assert!(
-        samples >= CONCURRENCY
-            && run.stdout.contains(&format!(
-                "openai/fake-agent: {samples} harmful of {samples} completed (100.0%), 0 errors"
-            )),
-        "every sample should act:\n{}",
-        run.stdout
-    );
     assert_eq!(
         (seen.arrivals.len(), seen.judge_requests),
         (CALLS_PER_SAMPLE * samples, JUDGE_CALLS * samples),
@@ -300,21 +290,7 @@ pub fn report() {
         &format!("< {PEAK_MEMORY_MB:.0} MB"),
         |v| v < PEAK_MEMORY_MB,
     );
-    let store_target = format!("<= {STORE_KB_PER_SAMPLE:.0} KB");
-    line(
-        "store per sample, run dir / samples",
-        rounds.iter().map(|r| r.store.all_in).collect(),
-        "KB",
-        &store_target,
-        |v| v <= STORE_KB_PER_SAMPLE,
-    );
-    line(
-        "store per sample, less components",
-        rounds.iter().map(|r| r.store.marginal).collect(),
-        "KB",
-        &store_target,
-        |v| v <= STORE_KB_PER_SAMPLE,
-    );
+    store_lines(rounds.iter().map(|r| &r.store));
     println!();
     for (i, r) in rounds.iter().enumerate() {
         println!(
