@@ -123,8 +123,9 @@ impl ResponseCache {
         // cache would hold little that is used twice. Kept small for a
         // second reason: the bundled SQLite pools every connection's page
         // cache into one budget counted in pages, so pages this connection
-        // is allowed but does not use fill up with the run store's 16 KiB
-        // pages instead (4 MB at `-j 256` with 512 KiB here).
+        // is allowed but does not use fill up with the run store's pages
+        // instead (4 MB at `-j 256` with 512 KiB here, measured when the
+        // run store's pages were 16 KiB; a compact store's are 4 KiB).
         conn.execute_batch(CACHE_SIZE_PRAGMA).map_err(wrap)?;
         let writer = Connection::open(path)
             .and_then(|conn| {
