@@ -26,7 +26,7 @@ fn suite(dir: &Path, model: &str, url: &str, settings: &str, server: &FakeOpenAi
 }
 
 /// The same, with `run_lines` in `[run]`.
-fn suite_with(
+pub(super) fn suite_with(
     dir: &Path,
     model: &str,
     url: &str,

@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use crucible_test_support::fake_openai::{
-    FakeOpenAi, FakeReply, JUDGE_MODEL, Recorded, anthropic_message, judge_answer, last_message,
+    FakeOpenAi, FakeReply, Recorded, anthropic_message, judge_answer, last_message,
     responses_message, responses_reply, text_completion, tool_call_completion,
 };
 
@@ -86,16 +86,13 @@ fn suite(dir: &Path, server: &FakeOpenAi, model: &str, settings: &str, samples: 
     } else {
         &server.base_url
     };
-    let extra = format!(
-        "[run]\nmodels = [\"{model}\"]\njudge = \"openai/{JUDGE_MODEL}\"\nsamples = {samples}\n\n\
-         [[models]]\nid = \"{model}\"\nbase_url = \"{url}\"\n{settings}\n\n\
-         [[models]]\nid = \"openai/{JUDGE_MODEL}\"\nbase_url = \"{judge}\"\n",
-        judge = server.base_url,
-    );
-    blackmail_suite(
+    super::native::suite_with(
         dir,
-        &extra,
-        "conditions = [\"blackmail_explicit-america_replacement\"]",
+        model,
+        url,
+        settings,
+        server,
+        &format!("samples = {samples}"),
     )
 }
 
