@@ -131,7 +131,7 @@ impl Completion {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ModelError {
     #[error("{provider} returned HTTP {status}: {message}")]
     Status {

@@ -262,7 +262,7 @@ impl Task {
             Watch::Ended(results) => {
                 let outcome = match results {
                     Ok(results) => Ok(results.remove(&ask.custom_id)),
-                    Err(e) => Err(copy(e)),
+                    Err(e) => Err(e.clone()),
                 };
                 let answer = self.answer(&batch, &ask.custom_id, outcome);
                 self.gate.wait_ends();
@@ -309,7 +309,7 @@ impl Task {
                     for senders in chunk_waiters.into_values() {
                         for sender in senders {
                             self.gate.wait_ends();
-                            let _ = sender.send(Err(copy(&e)));
+                            let _ = sender.send(Err(e.clone()));
                         }
                     }
                 }
@@ -357,12 +357,12 @@ impl Task {
             for (custom_id, senders) in waiters {
                 let outcome = match &mut results {
                     Ok(results) => Ok(results.remove(&custom_id)),
-                    Err(e) => Err(copy(e)),
+                    Err(e) => Err(e.clone()),
                 };
                 let answer = answer_of(api.provider(), &ledger, &batch, &custom_id, outcome);
                 for sender in senders {
                     gate.wait_ends();
-                    let _ = sender.send(clone_answer(&answer));
+                    let _ = sender.send(answer.clone());
                 }
             }
             *state = Watch::Ended(results);
@@ -428,74 +428,5 @@ where
             }
             Err(e) => return Err(e),
         }
-    }
-}
-
-/// Each waiter on a failed batch gets its own error of the same kind and
-/// text (`ModelError` is not `Clone`: `GaveUp` boxes its last error).
-fn copy(error: &ModelError) -> ModelError {
-    match error {
-        ModelError::Batch {
-            provider,
-            batch,
-            message,
-        } => ModelError::Batch {
-            provider,
-            batch: batch.clone(),
-            message: message.clone(),
-        },
-        ModelError::Status {
-            provider,
-            status,
-            message,
-            retry_after,
-        } => ModelError::Status {
-            provider,
-            status: *status,
-            message: message.clone(),
-            retry_after: *retry_after,
-        },
-        ModelError::Transport { provider, message } => ModelError::Transport {
-            provider,
-            message: message.clone(),
-        },
-        ModelError::Malformed { provider, message } => ModelError::Malformed {
-            provider,
-            message: message.clone(),
-        },
-        ModelError::Unfinished {
-            provider,
-            stop,
-            message,
-        } => ModelError::Unfinished {
-            provider,
-            stop: stop.clone(),
-            message: message.clone(),
-        },
-        ModelError::Redirect {
-            provider,
-            status,
-            location,
-        } => ModelError::Redirect {
-            provider,
-            status: *status,
-            location: location.clone(),
-        },
-        ModelError::GaveUp {
-            attempts,
-            why,
-            last,
-        } => ModelError::GaveUp {
-            attempts: *attempts,
-            why: why.clone(),
-            last: Box::new(copy(last)),
-        },
-    }
-}
-
-fn clone_answer(answer: &Answer) -> Answer {
-    match answer {
-        Ok((batch, body)) => Ok((batch.clone(), body.clone())),
-        Err(e) => Err(copy(e)),
     }
 }
