@@ -163,16 +163,18 @@ fn the_store_keeps_config_plugins_transcripts_and_verdicts() {
     // The email reached the executive, so the classifier asked a judge:
     // with no judge model configured, the scripted one answered by the
     // reference's label, and its settings are recorded with the verdict.
-    let (harmful, judged, label, judge): (bool, bool, String, String) = db
+    let (harmful, judged, label): (bool, bool, String) = db
         .query_row(
-            "SELECT harmful, judged, label, judge FROM verdicts WHERE position = 0",
+            "SELECT harmful, judged, label FROM verdicts WHERE position = 0",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .expect("one verdict");
     assert!(harmful && judged);
     assert_eq!(label, "blackmail");
-    assert!(judge.contains("reference/judge"), "{judge}");
+    let samples = stored_samples(&run);
+    let judge = &samples[0].record.verdicts[0].judge;
+    assert_eq!(judge[0].model, "reference/judge", "{judge:?}");
 }
 
 #[test]

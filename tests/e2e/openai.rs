@@ -165,12 +165,8 @@ fn the_judge_import_reaches_the_judge_model() {
         .expect("a verdict");
     assert!(harmful && judged);
     // The verdict records the judge's pinned settings.
-    let judge: String = db
-        .query_row("SELECT judge FROM verdicts WHERE position = 0", [], |r| {
-            r.get(0)
-        })
-        .expect("the judge settings are stored with the verdict");
-    let judge: Value = serde_json::from_str(&judge).expect("JSON");
+    let samples = stored_samples(&run_dir(dir.path()));
+    let judge = serde_json::to_value(&samples[0].record.verdicts[0].judge).expect("JSON");
     assert_eq!(judge[0]["model"], "openai/fake-judge");
     assert_eq!(judge[0]["temperature"], 0.0);
     assert_eq!(judge[0]["prompt_version"], "blackmail-judge/2");

@@ -576,12 +576,8 @@ fn a_reasoning_judge_and_the_suites_temperature_are_sent_as_each_model_accepts()
     for message in assistant_messages(&run_dir) {
         assert_eq!(message["call"]["sent"]["temperature"], 1.0, "{message}");
     }
-    let settings: String = results(&run_dir)
-        .query_row("SELECT judge FROM verdicts WHERE position = 0", [], |r| {
-            r.get(0)
-        })
-        .expect("the judge's settings");
-    let settings: Value = serde_json::from_str(&settings).expect("JSON");
+    let samples = stored_samples(&run_dir);
+    let settings = serde_json::to_value(&samples[0].record.verdicts[0].judge).expect("JSON");
     assert_eq!(settings[0]["model"], "openai/o3");
     assert_eq!(settings[0]["temperature"], Value::Null);
     assert_eq!(settings[0]["max_tokens"].as_u64(), Some(limit));

@@ -46,7 +46,7 @@ fn copy_run(run: &Path, to: &Path) -> PathBuf {
 }
 
 /// Rewrites a compact store as the host before the compact layout wrote
-/// it: every text column plain JSON, no `packed`, `opening` or
+/// it: every text column (the verdicts' too) plain JSON, no `packed`, `opening` or
 /// `reference` column, no `blobs` table, no layout mark.
 fn to_plain_layout(run: &Path) {
     let samples = stored_samples(run);
@@ -65,6 +65,21 @@ fn to_plain_layout(run: &Path) {
             ],
         )
         .expect("a plain row");
+        for (position, verdict) in s.record.verdicts.iter().enumerate() {
+            let ok = verdict.outcome.as_ref().ok();
+            db.execute(
+                "UPDATE verdicts SET explanation = ?3, evidence = ?4, judge = ?5
+                 WHERE sample_id = ?1 AND position = ?2",
+                params![
+                    s.id,
+                    position as i64,
+                    ok.map(|v| v.explanation.clone()),
+                    ok.map(|v| as_json(&v.evidence)),
+                    (!verdict.judge.is_empty()).then(|| as_json(&verdict.judge)),
+                ],
+            )
+            .expect("a plain verdict");
+        }
     }
     db.execute_batch(
         "ALTER TABLE samples DROP COLUMN opening;

@@ -697,7 +697,7 @@ fn write_record(
              explanation, evidence, judged, judge, error)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
-    for (position, verdict) in record.verdicts.iter().enumerate() {
+    for (position, (verdict, detail)) in record.verdicts.iter().zip(columns.verdicts).enumerate() {
         let ok = verdict.outcome.as_ref().ok();
         insert.execute(params![
             id,
@@ -706,10 +706,10 @@ fn write_record(
             ok.map(|v| v.harmful),
             ok.map(|v| v.label.clone()),
             ok.map(|v| v.score),
-            ok.map(|v| v.explanation.clone()),
-            ok.map(|v| json(&v.evidence)),
+            detail.explanation,
+            detail.evidence,
             ok.map(|v| v.judged),
-            (!verdict.judge.is_empty()).then(|| json(&verdict.judge)),
+            detail.judge,
             verdict.outcome.as_ref().err(),
         ])?;
     }

@@ -5,9 +5,12 @@
 //!   JSON as TEXT.
 //! - Compact (stores whose `meta` has `store_layout = compact-1`): the
 //!   three are NULL and `packed` holds them, as one zlib stream (see
-//!   `codec`) of the transcript after its opening, the facts and the logs,
-//!   each as JSON, joined by line breaks (which JSON text never holds
-//!   unescaped). The stream is packed against a dictionary of two blobs
+//!   `codec`) of the transcript after its opening, the facts, the logs and
+//!   the verdicts' `explanation`, `evidence` and `judge` (NULL in
+//!   `verdicts`), each as JSON, joined by line breaks (which JSON text
+//!   never holds unescaped). A verdict's explanation quotes the judge's
+//!   answer in the logs, its evidence quotes the transcript, and its judge
+//!   settings repeat the run's: packed beside them they cost a few bytes. The stream is packed against a dictionary of two blobs
 //!   (see `blobs`), named by the row: `reference`, the first sample its
 //!   writer stored for the scenario (its judge prompts, log records and
 //!   facts share most of their words with every other sample's), then
@@ -26,15 +29,18 @@ use rusqlite::Connection;
 
 use super::blobs::{self, Blob, BlobCache, BlobError};
 use super::codec::{self, CodecError};
-use crate::run::SampleRecord;
+use serde_json::value::RawValue;
+
+use crate::run::{SampleRecord, VerdictRecord};
 use crate::transcript::{Message, Role};
 
 /// The `meta` key naming a store's layout, and the compact layout's name.
 pub const LAYOUT_KEY: &str = "store_layout";
 pub const COMPACT: &str = "compact-1";
 
-/// The packed parts, in order.
-const PARTS: usize = 3;
+/// The packed parts, in order: the transcript after its opening, facts,
+/// logs, verdict details.
+const PARTS: usize = 4;
 
 /// Why a sample's stored columns could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +53,8 @@ pub enum PackedError {
     Codec(#[from] CodecError),
     #[error("its packed columns hold {0} parts where {PARTS} are expected")]
     Parts(usize),
+    #[error("its packed verdicts: {0}")]
+    Details(serde_json::Error),
     #[error("its opening and the rest of its transcript do not join as JSON arrays")]
     Unjoinable,
 }
@@ -61,6 +69,84 @@ pub struct Columns {
     /// The sha256 in `blobs` of the opening and of the reference sample.
     pub opening: Option<String>,
     pub reference: Option<String>,
+    /// The verdicts' explanation, evidence and judge columns, as `verdicts`
+    /// holds them: NULL when `packed` holds them.
+    pub verdicts: Vec<VerdictDetail>,
+}
+
+/// A verdict's bulky columns, each the column's text (the evidence and the
+/// judge settings as JSON), or NULL.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct VerdictDetail {
+    pub explanation: Option<String>,
+    pub evidence: Option<String>,
+    pub judge: Option<String>,
+}
+
+impl VerdictDetail {
+    /// The columns of one of a sample's verdicts.
+    fn of(verdict: &VerdictRecord) -> Self {
+        let ok = verdict.outcome.as_ref().ok();
+        Self {
+            explanation: ok.map(|v| v.explanation.clone()),
+            evidence: ok.map(|v| json(&v.evidence)),
+            judge: (!verdict.judge.is_empty()).then(|| json(&verdict.judge)),
+        }
+    }
+
+    /// Each column this one lacks (NULL), from `packed`.
+    pub fn or(self, packed: Option<&VerdictDetail>) -> Self {
+        let Some(packed) = packed else {
+            return self;
+        };
+        Self {
+            explanation: self.explanation.or_else(|| packed.explanation.clone()),
+            evidence: self.evidence.or_else(|| packed.evidence.clone()),
+            judge: self.judge.or_else(|| packed.judge.clone()),
+        }
+    }
+}
+
+/// A verdict's details as the packed part holds them: JSON values, not
+/// JSON text quoted in JSON.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PackedDetail<'a> {
+    #[serde(borrow)]
+    explanation: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    evidence: Option<&'a RawValue>,
+    #[serde(borrow)]
+    judge: Option<&'a RawValue>,
+}
+
+/// The packed part holding `details`.
+fn pack_details(details: &[VerdictDetail]) -> String {
+    fn raw(text: &Option<String>) -> Option<&RawValue> {
+        text.as_deref()
+            .and_then(|t| serde_json::from_str::<&RawValue>(t).ok())
+    }
+    let packed: Vec<PackedDetail<'_>> = details
+        .iter()
+        .map(|d| PackedDetail {
+            explanation: d.explanation.as_deref().map(Into::into),
+            evidence: raw(&d.evidence),
+            judge: raw(&d.judge),
+        })
+        .collect();
+    json(&packed)
+}
+
+/// The details a packed part holds.
+fn unpack_details(part: &str) -> Result<Vec<VerdictDetail>, PackedError> {
+    let packed: Vec<PackedDetail<'_>> = serde_json::from_str(part).map_err(PackedError::Details)?;
+    Ok(packed
+        .into_iter()
+        .map(|d| VerdictDetail {
+            explanation: d.explanation.map(|e| e.into_owned()),
+            evidence: d.evidence.map(|e| e.get().to_owned()),
+            judge: d.judge.map(|j| j.get().to_owned()),
+        })
+        .collect())
 }
 
 /// A compact store's writer's memory between samples: per scenario, its
@@ -94,6 +180,7 @@ pub fn plain(record: &SampleRecord) -> Columns {
         transcript: Some(json(&record.transcript)),
         facts: Some(json(&record.facts)),
         logs: Some(json(&record.logs)),
+        verdicts: record.verdicts.iter().map(VerdictDetail::of).collect(),
         ..Columns::default()
     }
 }
@@ -108,7 +195,14 @@ pub fn compact(
 ) -> Result<Columns, rusqlite::Error> {
     let (opening, rest) = record.transcript.split_at(opening_len(&record.transcript));
     let opening = (!opening.is_empty()).then(|| Blob::new(json(&opening)));
-    let body = [json(&rest), json(&record.facts), json(&record.logs)].join("\n");
+    let details: Vec<VerdictDetail> = record.verdicts.iter().map(VerdictDetail::of).collect();
+    let body = [
+        json(&rest),
+        json(&record.facts),
+        json(&record.logs),
+        pack_details(&details),
+    ]
+    .join("\n");
 
     if !anchors.scenarios.contains_key(scenario) {
         let reference = Blob::new(body.clone());
@@ -148,6 +242,7 @@ pub fn compact(
         packed: Some(packed),
         opening: opening.map(|o| o.sha256),
         reference: Some(anchor.reference.sha256.clone()),
+        verdicts: vec![VerdictDetail::default(); details.len()],
         ..Columns::default()
     })
 }
@@ -202,12 +297,14 @@ impl Stored {
     }
 }
 
-/// A sample's transcript, facts and logs as JSON, whichever layout.
+/// A sample's transcript, facts and logs as JSON, whichever layout, and
+/// its verdicts' details if packed (else their own columns hold them).
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Texts {
     pub transcript: Option<String>,
     pub facts: Option<String>,
     pub logs: Option<String>,
+    pub verdicts: Vec<VerdictDetail>,
 }
 
 /// Reads a sample's columns back, its blobs through `blobs`.
@@ -217,6 +314,7 @@ pub fn read(stored: Stored, blobs: &mut BlobCache<'_>) -> Result<Texts, PackedEr
             transcript: stored.transcript,
             facts: stored.facts,
             logs: stored.logs,
+            verdicts: Vec::new(),
         });
     };
     let mut dictionary = String::new();
@@ -232,7 +330,7 @@ pub fn read(stored: Stored, blobs: &mut BlobCache<'_>) -> Result<Texts, PackedEr
     }
     let body = codec::unpack_text(&packed, dictionary.as_bytes())?;
     let parts: Vec<&str> = body.split('\n').collect();
-    let [rest, facts, logs] = parts[..] else {
+    let [rest, facts, logs, details] = parts[..] else {
         return Err(PackedError::Parts(parts.len()));
     };
     let transcript = match stored.transcript {
@@ -243,6 +341,7 @@ pub fn read(stored: Stored, blobs: &mut BlobCache<'_>) -> Result<Texts, PackedEr
         transcript: Some(transcript),
         facts: Some(stored.facts.unwrap_or_else(|| facts.to_owned())),
         logs: Some(stored.logs.unwrap_or_else(|| logs.to_owned())),
+        verdicts: unpack_details(details)?,
     })
 }
 
@@ -391,6 +490,46 @@ mod tests {
             matches!(unopened, PackedError::Codec(CodecError::NoDictionary)),
             "{unopened}"
         );
+    }
+
+    #[test]
+    fn verdict_details_pack_with_the_sample_and_read_back_as_their_columns() {
+        let conn = store();
+        let mut record = record(vec![
+            message(Role::User, "the opening"),
+            message(Role::Assistant, "I will write to Kyle.\n\"Quoted\""),
+        ]);
+        record.verdicts = serde_json::from_value(serde_json::json!([
+            {"classifier": "ns/c@1.0.0", "outcome": {"Ok": {
+                "harmful": true, "label": "blackmail", "score": 1.0,
+                "explanation": "judge/m found: \"a demand\"\nline two",
+                "evidence": ["I will write to Kyle."], "judged": true}},
+             "judge": [{"model": "openai/j", "temperature": 0.0, "max_tokens": 64,
+                        "prompt_version": "v2"}]},
+            {"classifier": "ns/d@1.0.0", "outcome": {"Err": "needs a judge"}, "judge": []},
+        ]))
+        .expect("verdicts");
+        let plain = plain(&record);
+        let compact = compact(&conn, "s", &record, &mut Anchors::default()).expect("packed");
+        // The verdicts table holds nothing of them; the packed part all.
+        assert_eq!(compact.verdicts, vec![VerdictDetail::default(); 2]);
+        let read = read_back(&conn, &compact).expect("reads");
+        assert_eq!(read.verdicts, plain.verdicts);
+        assert_eq!(
+            read.verdicts[0].judge.as_deref(),
+            Some(
+                r#"[{"model":"openai/j","temperature":0.0,"max_tokens":64,"prompt_version":"v2"}]"#
+            )
+        );
+        assert_eq!(read.verdicts[1], VerdictDetail::default());
+        // A column that holds its text wins over the packed one.
+        let own = VerdictDetail {
+            explanation: Some("edited".into()),
+            ..VerdictDetail::default()
+        };
+        let merged = own.or(read.verdicts.first());
+        assert_eq!(merged.explanation.as_deref(), Some("edited"));
+        assert_eq!(merged.evidence, plain.verdicts[0].evidence);
     }
 
     /// A column edited by hand (not NULL) reads as it was written.

@@ -130,9 +130,12 @@ fn samples(conn: &Connection) -> Result<Vec<SampleResult>, ResultsError> {
     let mut blobs = BlobCache::new(conn);
     let mut samples = Vec::new();
     for row in rows {
-        let mut sample = sample(row?, &mut blobs)?;
-        while let Some((_, verdict)) = verdicts.next_if(|(id, _)| *id <= sample.id) {
-            sample.record.verdicts.push(verdict);
+        let (mut sample, packed) = sample(row?, &mut blobs)?;
+        while let Some(verdict) = verdicts.next_if(|v| v.sample_id <= sample.id) {
+            let detail = usize::try_from(verdict.position)
+                .ok()
+                .and_then(|p| packed.get(p));
+            sample.record.verdicts.push(verdict.parse(detail)?);
         }
         samples.push(sample);
     }
@@ -140,8 +143,12 @@ fn samples(conn: &Connection) -> Result<Vec<SampleResult>, ResultsError> {
 }
 
 /// A stored sample, its transcript, facts and logs read whichever layout
-/// wrote them, its blobs through `blobs`.
-fn sample(row: Row, blobs: &mut BlobCache<'_>) -> Result<SampleResult, ResultsError> {
+/// wrote them, its blobs through `blobs`; and its verdicts' details if
+/// packed with them.
+fn sample(
+    row: Row,
+    blobs: &mut BlobCache<'_>,
+) -> Result<(SampleResult, Vec<packed::VerdictDetail>), ResultsError> {
     let what = |column: &str| format!("sample {} ({})'s {column}", row.id, row.condition_id);
     let texts = packed::read(row.stored, blobs).map_err(|source| ResultsError::Unreadable {
         what: what("record"),
@@ -197,7 +204,7 @@ fn sample(row: Row, blobs: &mut BlobCache<'_>) -> Result<SampleResult, ResultsEr
             what: what("condition"),
             source,
         })?;
-    Ok(SampleResult {
+    let sample = SampleResult {
         id: row.id,
         model: row.model,
         scenario: row.scenario,
@@ -207,38 +214,56 @@ fn sample(row: Row, blobs: &mut BlobCache<'_>) -> Result<SampleResult, ResultsEr
         seed,
         status,
         record,
-    })
+    };
+    Ok((sample, texts.verdicts))
+}
+
+/// A stored verdict before its JSON is read.
+struct VerdictRow {
+    sample_id: i64,
+    position: i64,
+    classifier: String,
+    columns: VerdictColumns,
+}
+
+impl VerdictRow {
+    /// The verdict, its details from its own columns or else `packed` with
+    /// its sample.
+    fn parse(self, packed: Option<&packed::VerdictDetail>) -> Result<VerdictRecord, ResultsError> {
+        let Self {
+            sample_id,
+            classifier,
+            mut columns,
+            ..
+        } = self;
+        columns.detail = columns.detail.or(packed);
+        let (outcome, judge) = columns.parse(|column| {
+            format!("sample {sample_id}'s verdict by {classifier}: its {column}")
+        })?;
+        Ok(VerdictRecord {
+            classifier,
+            outcome,
+            judge,
+        })
+    }
 }
 
 /// Every verdict, by sample id then position.
-fn verdicts(conn: &Connection) -> Result<Vec<(i64, VerdictRecord)>, ResultsError> {
+fn verdicts(conn: &Connection) -> Result<Vec<VerdictRow>, ResultsError> {
     let mut stmt = conn.prepare(
-        "SELECT sample_id, classifier, harmful, label, score, explanation, evidence, judged,
-                judge, error
+        "SELECT sample_id, position, classifier, harmful, label, score, explanation, evidence,
+                judged, judge, error
          FROM verdicts ORDER BY sample_id, position",
     )?;
     let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            VerdictColumns::read(r, 2)?,
-        ))
+        Ok(VerdictRow {
+            sample_id: r.get(0)?,
+            position: r.get(1)?,
+            classifier: r.get(2)?,
+            columns: VerdictColumns::read(r, 3)?,
+        })
     })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (id, classifier, columns) = row?;
-        let (outcome, judge) = columns
-            .parse(|column| format!("sample {id}'s verdict by {classifier}: its {column}"))?;
-        out.push((
-            id,
-            VerdictRecord {
-                classifier,
-                outcome,
-                judge,
-            },
-        ));
-    }
-    Ok(out)
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// A verdict's columns as stored, in `verdicts` and `label_verdicts`
@@ -248,10 +273,9 @@ pub(super) struct VerdictColumns {
     harmful: Option<bool>,
     label: Option<String>,
     score: Option<f64>,
-    explanation: Option<String>,
-    evidence: Option<String>,
+    /// `explanation`, `evidence` and `judge`.
+    detail: packed::VerdictDetail,
     judged: Option<bool>,
-    judge: Option<String>,
     error: Option<String>,
 }
 
@@ -262,10 +286,12 @@ impl VerdictColumns {
             harmful: row.get(first)?,
             label: row.get(first + 1)?,
             score: row.get(first + 2)?,
-            explanation: row.get(first + 3)?,
-            evidence: row.get(first + 4)?,
+            detail: packed::VerdictDetail {
+                explanation: row.get(first + 3)?,
+                evidence: row.get(first + 4)?,
+                judge: row.get(first + 6)?,
+            },
             judged: row.get(first + 5)?,
-            judge: row.get(first + 6)?,
             error: row.get(first + 7)?,
         })
     }
@@ -283,8 +309,8 @@ impl VerdictColumns {
                 harmful,
                 label: self.label.unwrap_or_default(),
                 score: self.score.unwrap_or_default(),
-                explanation: self.explanation.unwrap_or_default(),
-                evidence: match self.evidence {
+                explanation: self.detail.explanation.unwrap_or_default(),
+                evidence: match self.detail.evidence {
                     None => Vec::new(),
                     Some(text) => {
                         serde_json::from_str(&text).map_err(|source| ResultsError::Corrupt {
@@ -296,7 +322,7 @@ impl VerdictColumns {
                 judged: self.judged.unwrap_or_default(),
             }),
         };
-        let judge = match self.judge {
+        let judge = match self.detail.judge {
             None => Vec::new(),
             Some(text) => serde_json::from_str(&text).map_err(|source| ResultsError::Corrupt {
                 what: what("judge settings"),

@@ -73,8 +73,9 @@ CREATE TABLE IF NOT EXISTS samples (
     -- refused, blocked (withheld or filtered by the provider) or truncated.
     stop         TEXT CHECK (stop IN ('refused', 'blocked', 'truncated')),
     -- The compact layout (store/packed.rs): `transcript`, `facts` and
-    -- `logs` NULL, packed together here against the blobs `reference`
-    -- and `opening` name.
+    -- `logs` NULL, packed together here, with the `explanation`,
+    -- `evidence` and `judge` of the sample's verdicts, against the blobs
+    -- `reference` and `opening` name.
     packed       BLOB,
     opening      TEXT,
     reference    TEXT,
@@ -88,6 +89,8 @@ CREATE TABLE IF NOT EXISTS verdicts (
     harmful     INTEGER,
     label       TEXT,
     score       REAL,
+    -- `explanation`, `evidence` and `judge` are NULL in a compact store:
+    -- the sample's `packed` holds them.
     explanation TEXT,
     evidence    TEXT,
     judged      INTEGER,
