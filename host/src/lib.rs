@@ -21,6 +21,7 @@ pub mod plugin;
 pub mod portable;
 pub mod pricing;
 pub mod provenance;
+pub mod record;
 pub mod remote;
 pub mod report;
 pub mod rescore;

@@ -14,8 +14,9 @@ use serde_json::Value;
 
 use crate::remote::{Remote, RemoteUrl};
 use crate::report::Summary;
-use crate::run::{PLAN_FINGERPRINT_META, PlanEntry, RunConfig, SPENT_META, Shard, results_path};
+use crate::run::{PLAN_FINGERPRINT_META, PlanEntry, RunConfig, SPENT_META, Shard};
 use crate::store::merge::{ShardFacts, shard_facts};
+use crate::store::results_path;
 use crate::store::{Store, StoreError};
 
 /// What `crucible merge` asks for.

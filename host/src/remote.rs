@@ -29,7 +29,7 @@ use object_store::buffered::BufWriter;
 use object_store::path::Path as ObjectPath;
 use tokio::io::AsyncWriteExt as _;
 
-use crate::run::results_path;
+use crate::store::results_path;
 
 /// The files of a run directory kept in object storage.
 const STORED_FILES: [&str; 2] = ["results.sqlite", "summary.json"];

@@ -15,8 +15,9 @@ use crucible::model::response_cache::ResponseCache;
 use crucible::plugin::{PluginSource, RuntimeConfig};
 use crucible::rescore::{self, ClassifierRef, LabelChanges, Lookup, RescoreOptions};
 use crucible::results::{LabelSet, ORIGINAL, RunResults};
-use crucible::run::{LocalPaths, ResponseCacheSettings, results_path};
+use crucible::run::{LocalPaths, ResponseCacheSettings};
 use crucible::store::Store;
+use crucible::store::results_path;
 
 use crate::cli::RescoreArgs;
 use crate::{EXIT_SAMPLES_FAILED, cache_dir, limits};

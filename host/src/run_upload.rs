@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use crucible::remote::{Remote, RemoteUrl};
-use crucible::run::{LocalPaths, RunConfig, RunRequest, Shard, results_path};
+use crucible::run::{LocalPaths, RunConfig, RunRequest, Shard};
+use crucible::store::results_path;
 
 /// Where a run goes under the upload location: a shard by its share
 /// (`shard-K-of-N`), so that a restarted shard finds its own run; any

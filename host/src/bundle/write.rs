@@ -28,7 +28,7 @@ pub fn write(run: &Path, out: &Path) -> Result<Written, BundleError> {
     let results = RunResults::load(run)?;
     results.require_finished(run)?;
     let store = if run.is_dir() {
-        crate::run::results_path(run)
+        crate::store::results_path(run)
     } else {
         run.to_owned()
     };
@@ -109,7 +109,7 @@ pub fn write_results(
         format_version: format::FORMAT_VERSION,
         created_by: CreatedBy {
             crucible: env!("CARGO_PKG_VERSION").to_owned(),
-            wasmtime: crate::run::WASMTIME_VERSION.to_owned(),
+            wasmtime: crate::plugin::WASMTIME_VERSION.to_owned(),
         },
         run_id: results.run_id.clone(),
         suite_file: suite_file(&results),

@@ -16,8 +16,8 @@ use crate::model::Usage;
 use crate::native::{Native, RawJson};
 use crate::plugin::{JudgeCall, LogRecord, PluginLog};
 use crate::provenance::CallRecord;
+use crate::record::{CallTally, VerdictRecord};
 use crate::results::{RunResults, SampleResult, SampleStatus};
-use crate::run::{CallTally, VerdictRecord};
 use crate::transcript::{Message, Param, Role, ToolCall};
 
 /// The `format` of every line this version writes.

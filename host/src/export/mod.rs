@@ -24,8 +24,8 @@ pub use jsonl::{
 };
 
 use crate::model::Usage;
+use crate::record::VerdictRecord;
 use crate::results::{RunResults, SampleResult};
-use crate::run::VerdictRecord;
 
 /// Why an export could not be written.
 #[derive(Debug, thiserror::Error)]

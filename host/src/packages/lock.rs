@@ -50,7 +50,7 @@ pub fn host_info(limits: &Limits) -> HostInfo {
     engine.insert("output_bytes".to_owned(), limits.output_bytes.to_string());
     HostInfo {
         crucible: Some(env!("CARGO_PKG_VERSION").to_owned()),
-        wasmtime: Some(crate::run::WASMTIME_VERSION.to_owned()),
+        wasmtime: Some(crate::plugin::WASMTIME_VERSION.to_owned()),
         engine,
     }
 }

@@ -6,34 +6,13 @@ use std::fmt;
 use semver::Version;
 
 use super::error::LoadError;
+use super::kind::PluginKind;
 
 /// The package every Crucible interface belongs to.
 pub const PACKAGE: &str = "crucible:plugin";
 
 /// Contract versions this host runs, newest first.
 pub const SUPPORTED: &[Version] = &[super::v0_1_0::VERSION];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PluginKind {
-    Scenario,
-    Classifier,
-}
-
-impl PluginKind {
-    fn interface(self) -> &'static str {
-        match self {
-            PluginKind::Scenario => "scenario",
-            PluginKind::Classifier => "classifier",
-        }
-    }
-}
-
-impl fmt::Display for PluginKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.interface())
-    }
-}
 
 /// What a component says it is.
 #[derive(Debug, Clone, PartialEq, Eq)]

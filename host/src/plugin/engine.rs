@@ -16,6 +16,10 @@ const KEEP_RESIDENT: usize = 8 << 20;
 
 use super::limits::Limits;
 
+/// The wasmtime the host was built with, recorded with every run (a test
+/// holds it to the lockfile's).
+pub const WASMTIME_VERSION: &str = "48.0.8";
+
 /// How often the epoch advances: the granularity of every deadline.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 

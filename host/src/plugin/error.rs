@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::contract::PluginKind;
+use super::kind::PluginKind;
 
 /// A component that cannot be used at all. Raised before any sample runs.
 #[derive(Debug, thiserror::Error)]

@@ -16,8 +16,8 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::pricing::{CacheSaving, PriceTable};
+use crate::record::{CallTally, UsageByModel};
 use crate::results::RunResults;
-use crate::run::{CallTally, UsageByModel};
 use crate::stats::wilson_95;
 use crate::store::{CellCounts, SecondaryCounts};
 use crate::suite::LoadedSuite;

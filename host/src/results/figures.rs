@@ -5,8 +5,9 @@
 use std::collections::HashMap;
 
 use super::{Outcome, RunResults};
+use crate::record::says_it_needs_a_judge;
 use crate::report::{Cell, attach_secondary};
-use crate::store::{CellCounts, SecondaryCounts, says_it_needs_a_judge};
+use crate::store::{CellCounts, SecondaryCounts};
 
 /// Every model x scenario x condition cell, in plan order.
 pub fn figures(run: &RunResults) -> Vec<Cell> {

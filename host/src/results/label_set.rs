@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::{ResultsError, RunResults, SampleResult, SampleStatus};
 use crate::judge::JudgeSettings;
 use crate::plugin::PluginLog;
-use crate::run::{SampleError, VerdictRecord};
+use crate::record::{SampleError, VerdictRecord};
 use crate::transcript::Verdict;
 
 /// The name of a run's own verdicts.

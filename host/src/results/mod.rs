@@ -15,7 +15,7 @@ pub use figures::figures;
 pub use label_set::{LabelSet, LabelVerdict, ORIGINAL, classifier_name};
 pub use outcome::Outcome;
 
-use crate::run::SampleRecord;
+use crate::record::SampleRecord;
 use crate::store::StoreError;
 use crate::transcript::Condition;
 
@@ -146,7 +146,7 @@ impl RunResults {
     /// A run still in progress reads as it stands; see `require_finished`.
     pub fn load(path: &Path) -> Result<Self, ResultsError> {
         let file = if path.is_dir() {
-            crate::run::results_path(path)
+            crate::store::results_path(path)
         } else {
             path.to_owned()
         };

@@ -33,11 +33,12 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::episode::{SampleRecord, play_script};
+use super::episode::play_script;
 use super::prepare::{PreparedScenario, Selection, apply_params, prepare};
 use super::{RunError, sample_seed};
 use crate::judge::{Judge, NoJudge, ScriptedJudge};
 use crate::plugin::{CallError, CallFailure, ClassifierPlugin, PluginRuntime};
+use crate::record::SampleRecord;
 use crate::suite::LoadedSuite;
 use crate::transcript::{Condition, Label, Reference, Reply, ToolCall, Verdict};
 

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::prompt_bytes::PromptLimits;
-use super::{DEFAULT_MODELS, RunError, RunRequest, WASMTIME_VERSION};
+use super::{DEFAULT_MODELS, RunError, RunRequest};
 use crate::plugin::Limits;
+use crate::plugin::WASMTIME_VERSION;
 use crate::suite::LoadedSuite;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

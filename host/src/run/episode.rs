@@ -8,82 +8,25 @@
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
-use super::plan::PlannedSample;
 use super::prepare::PreparedScenario;
 use super::prompt_bytes::{PromptLimits, PromptMeter};
 use super::stop::{self, AfterReply};
-use super::usage::{CallFacts, UsageByModel};
-use crate::judge::{Judge, JudgeSettings, NoJudge, ScriptedJudge};
+use crate::judge::{Judge, NoJudge, ScriptedJudge};
 use crate::model::reference::Script;
 use crate::model::{Agent, ChatRequest, SamplingSettings};
-use crate::plugin::{CallError, PluginLog, ScenarioInstance};
-use crate::provenance::StopKind;
+use crate::plugin::{CallError, ScenarioInstance};
+use crate::record::{CallFacts, PlannedSample, SampleError, SampleRecord, VerdictRecord};
 use crate::transcript::{
-    Condition, Message, Opening, Param, Reference, Reply, Role, Step, ToolDefinition, Verdict,
+    Condition, Message, Opening, Reference, Reply, Role, Step, ToolDefinition,
 };
 
-/// Where a failed sample failed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SampleError {
-    pub stage: String,
-    pub message: String,
+/// What the episode does to the record it fills.
+trait Recording {
+    fn fail_call(&mut self, error: &CallError);
+    fn keep_log(&mut self, instance: ScenarioInstance);
 }
 
-impl SampleError {
-    /// Whether the primary classifier failed because it could not decide
-    /// without a judge (the suite's classifiers say `needs a judge: ...`).
-    pub fn needs_a_judge(&self) -> bool {
-        self.stage == "classify" && crate::store::says_it_needs_a_judge(&self.message)
-    }
-}
-
-/// One classifier's outcome on one sample.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct VerdictRecord {
-    /// `name@version` of the classifier.
-    pub classifier: String,
-    pub outcome: Result<Verdict, String>,
-    /// The settings of the judge calls the verdict rests on, if any.
-    pub judge: Vec<JudgeSettings>,
-}
-
-/// Everything a sample produced, successful or not.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct SampleRecord {
-    pub transcript: Vec<Message>,
-    pub facts: Vec<Param>,
-    pub end_reason: Option<String>,
-    pub turns: u32,
-    pub verdicts: Vec<VerdictRecord>,
-    /// Per plugin (`name@version`), what it logged.
-    pub logs: Vec<(String, PluginLog)>,
-    /// Per model, the calls the sample made (agent and judge).
-    pub usage: UsageByModel,
-    pub error: Option<SampleError>,
-    /// How the agent's last reply ended, when that ended the episode
-    /// (refused, blocked or truncated): an outcome of its own.
-    pub stop: Option<StopKind>,
-}
-
-impl SampleRecord {
-    /// The primary classifier's verdict, or what kept the sample from one.
-    pub fn primary_verdict(&self) -> Result<Verdict, String> {
-        match (&self.error, self.verdicts.first()) {
-            (Some(error), _) => Err(format!("[{}] {}", error.stage, error.message)),
-            (None, Some(verdict)) => verdict.outcome.clone(),
-            (None, None) => Err("no verdict".into()),
-        }
-    }
-
-    fn fail(&mut self, stage: &str, message: impl Into<String>) {
-        self.error = Some(SampleError {
-            stage: stage.to_owned(),
-            message: message.into(),
-        });
-    }
-
+impl Recording for SampleRecord {
     fn fail_call(&mut self, error: &CallError) {
         self.fail(error.call, error.to_string());
     }

@@ -9,14 +9,15 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
-use super::episode::{SampleContext, SampleRecord, run_sample};
-use super::plan::PlannedSample;
+use super::episode::{SampleContext, run_sample};
 use super::prepare::PreparedScenario;
-use super::usage::UsageByModel;
 use super::{Observer, Progress, RunError};
 use crate::judge::Judge;
 use crate::model::Agent;
 use crate::pricing::PriceTable;
+use crate::record::PlannedSample;
+use crate::record::SampleRecord;
+use crate::record::UsageByModel;
 use crate::store::{SampleId, Store, StoreError};
 
 /// What every sample of a run shares.

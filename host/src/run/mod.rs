@@ -17,7 +17,6 @@ mod shard;
 mod show;
 mod spend;
 mod stop;
-mod usage;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -32,9 +31,10 @@ use crate::model::{Agent, KeyPolicy, Model, ModelSpec, SpecError, WithDefaultTem
 use crate::packages::{self, LockPolicy, Resolver};
 use crate::plugin::{Limits, PluginRuntime, RuntimeConfig};
 use crate::pricing::{PriceError, PriceTable};
+use crate::record::PlannedSample;
 use crate::report::groups::ConditionParams;
 use crate::report::{Cell, Summary};
-use crate::store::{SampleFailure, Store, StoreError};
+use crate::store::{SampleFailure, Store, StoreError, results_path};
 use crate::suite::{LoadedSuite, SuiteError};
 
 pub use cache_estimate::CacheEstimate;
@@ -44,18 +44,14 @@ pub use cases::{
 pub use check::{CheckOutcome, Mismatch, check};
 pub use config::{BatchConfig, LocalPaths, RunConfig};
 pub use dry_run::{DryRun, ModelEstimate, PluginBudgets, ShardPlan, dry_run};
-pub use episode::{
-    SCRIPT_TURNS, SampleContext, SampleError, SampleRecord, VerdictRecord, open_episode,
-    play_script, run_sample,
-};
-pub use plan::{PlanEntry, PlannedSample, fingerprint as plan_fingerprint, plan, sample_seed};
+pub use episode::{SCRIPT_TURNS, SampleContext, open_episode, play_script, run_sample};
+pub use plan::{PlanEntry, fingerprint as plan_fingerprint, plan, sample_seed};
 pub use prepare::{PrepareError, PreparedCondition, PreparedScenario, Selection, prepare};
 pub use prompt_bytes::{PromptLimits, PromptMeter};
 pub use resume::{ResumeRequest, resume};
 pub use shard::{Shard, ShardError};
 pub use show::{SeedSource, ShowError, ShowRequest, ShownOpening, show};
 pub use spend::{SPENT_META, SpendMeter};
-pub use usage::{CallFacts, CallTally, ReportedCost, ServedCalls, UsageByModel};
 
 use execute::{Execution, Tally};
 
@@ -824,12 +820,4 @@ fn new_run_id() -> String {
         &digits[..8.min(digits.len())],
         &digits[8.min(digits.len())..]
     )
-}
-
-/// The wasmtime the host was built with, recorded with every run.
-pub const WASMTIME_VERSION: &str = "48.0.8";
-
-/// The run directory's results file.
-pub fn results_path(dir: &Path) -> PathBuf {
-    dir.join("results.sqlite")
 }

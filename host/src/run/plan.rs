@@ -5,23 +5,7 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 use super::prepare::PreparedScenario;
-use crate::transcript::Condition;
-
-/// One sample of the plan. Its model and condition are shared with every
-/// other sample of the same cell: a plan of a million samples holds each
-/// condition once.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlannedSample {
-    pub model: Arc<str>,
-    /// Index into the prepared scenarios.
-    pub scenario: usize,
-    pub condition: Arc<Condition>,
-    /// How results name the condition: its id and any non-default
-    /// parameters the suite set.
-    pub label: Arc<str>,
-    pub sample_index: u32,
-    pub seed: u64,
-}
+use crate::record::PlannedSample;
 
 /// The most samples a run may plan. A run records every planned sample in
 /// its store before it starts and holds the plan in memory (about 100

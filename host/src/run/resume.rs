@@ -9,11 +9,9 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use super::execute::Tally;
-use super::{
-    Observer, ResponseCacheSettings, RunConfig, RunError, RunOutcome, Session, results_path,
-};
+use super::{Observer, ResponseCacheSettings, RunConfig, RunError, RunOutcome, Session};
 use crate::packages::LockPolicy;
-use crate::store::{Store, StoredSample};
+use crate::store::{Store, StoredSample, results_path};
 use crate::suite::LoadedSuite;
 
 /// What `crucible run --resume` asks for.

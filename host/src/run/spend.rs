@@ -12,9 +12,9 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
 
-use super::usage::UsageByModel;
 use crate::model::{ChatRequest, Completion, Model, ModelError, SamplingPolicy};
 use crate::pricing::PriceTable;
+use crate::record::UsageByModel;
 
 /// The store's record of what a run with a ceiling has spent, written as
 /// each session of it ends: with the calls of samples a stop abandoned,

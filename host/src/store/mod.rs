@@ -12,12 +12,12 @@ mod read;
 mod schema;
 mod snapshot;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::plugin::PluginInfo;
-use crate::run::{PlannedSample, SampleError, SampleRecord, UsageByModel};
+use crate::record::{NEEDS_A_JUDGE, PlannedSample, SampleError, SampleRecord, UsageByModel};
 
 pub use batches::{BatchLedger, LedgerError};
 pub use blobs::BlobError;
@@ -31,6 +31,11 @@ pub use snapshot::snapshot;
 pub struct StoreError {
     path: String,
     source: StoreFault,
+}
+
+/// The run directory's results file.
+pub fn results_path(dir: &Path) -> PathBuf {
+    dir.join("results.sqlite")
 }
 
 /// What went wrong in a store.
@@ -86,16 +91,6 @@ pub struct SampleFailure {
     pub condition: String,
     pub error: SampleError,
 }
-
-/// Whether a classifier's error says it could not decide without a judge:
-/// the suite's classifiers fail with `needs a judge: ...`, which the host
-/// quotes after the plugin's name.
-pub fn says_it_needs_a_judge(error: &str) -> bool {
-    error.contains(NEEDS_A_JUDGE)
-}
-
-/// What `says_it_needs_a_judge` looks for (the SQL below too).
-const NEEDS_A_JUDGE: &str = ": needs a judge: ";
 
 /// A secondary classifier's counts in one cell.
 #[derive(Debug, Clone, PartialEq, Eq)]

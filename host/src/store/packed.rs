@@ -31,7 +31,7 @@ use super::blobs::{self, Blob, BlobCache, BlobError};
 use super::codec::{self, CodecError};
 use serde_json::value::RawValue;
 
-use crate::run::{SampleRecord, VerdictRecord};
+use crate::record::{SampleRecord, VerdictRecord};
 use crate::transcript::{Message, Role};
 
 /// The `meta` key naming a store's layout, and the compact layout's name.

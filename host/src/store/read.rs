@@ -9,8 +9,8 @@ use rusqlite::{Connection, OpenFlags};
 use super::blobs::BlobCache;
 use super::{StoreError, packed};
 use crate::judge::JudgeSettings;
+use crate::record::{SampleError, SampleRecord, VerdictRecord};
 use crate::results::{PluginRecord, ResultsError, RunResults, SampleResult, SampleStatus};
-use crate::run::{SampleError, SampleRecord, VerdictRecord};
 use crate::transcript::Verdict;
 
 /// Opens a run's store for reading only: nothing is created, migrated or

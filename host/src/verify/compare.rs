@@ -1,7 +1,7 @@
 //! What differs between a stored sample and the same sample re-derived.
 
+use crate::record::SampleRecord;
 use crate::results::{SampleResult, SampleStatus};
-use crate::run::SampleRecord;
 use crate::transcript::{Message, Role};
 
 use super::{Category, Difference};
@@ -145,7 +145,7 @@ pub fn compare(stored: &SampleResult, derived: &SampleRecord) -> Vec<Difference>
         }
     }
     if derived.error != record.error {
-        let show = |e: &Option<crate::run::SampleError>| {
+        let show = |e: &Option<crate::record::SampleError>| {
             e.as_ref().map_or_else(
                 || "none".to_owned(),
                 |e| format!("[{}] {}", e.stage, e.message),
@@ -172,7 +172,7 @@ fn role(message: &Message) -> &'static str {
     }
 }
 
-fn outcome(verdict: &crate::run::VerdictRecord) -> String {
+fn outcome(verdict: &crate::record::VerdictRecord) -> String {
     match &verdict.outcome {
         Ok(v) => format!(
             "{} `{}` (score {}, judged {}, {} judge call(s))",

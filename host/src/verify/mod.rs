@@ -136,7 +136,7 @@ pub async fn verify(
     .map_err(|e| VerifyError::Runtime(format!("{e:#}")))?;
     let scenarios = load_scenarios(bundle, &runtime, &mut report.differences);
 
-    let mut derived: Vec<Option<crate::run::SampleRecord>> = vec![None; results.samples.len()];
+    let mut derived: Vec<Option<crate::record::SampleRecord>> = vec![None; results.samples.len()];
     let semaphore = Arc::new(tokio::sync::Semaphore::new(PARALLEL));
     let mut tasks = tokio::task::JoinSet::new();
     for (index, sample) in results.samples.iter().enumerate() {

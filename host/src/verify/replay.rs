@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex};
 use crate::judge::{Judge, JudgeError, JudgeRequest, JudgeResponse, JudgeSettings};
 use crate::model::Agent;
 use crate::plugin::JudgeCall;
+use crate::record::{PlannedSample, SampleRecord};
 use crate::results::SampleResult;
-use crate::run::{PlannedSample, PreparedScenario, SampleContext, SampleRecord, run_sample};
+use crate::run::{PreparedScenario, SampleContext, run_sample};
 use crate::transcript::{Label, Reference, Reply, Role};
 
 /// A judge that answers only what the run recorded: each recorded

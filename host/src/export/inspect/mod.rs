@@ -24,8 +24,8 @@ use self::eval_file::EvalFile;
 use self::schema::*;
 use super::{ClassifierNames, ExportError, ParamColumns};
 use crate::model::Usage;
+use crate::record::{CallTally, UsageByModel};
 use crate::results::{RunResults, SampleResult, SampleStatus};
-use crate::run::{CallTally, UsageByModel};
 
 /// Keys of a sample's metadata besides its condition's parameters.
 const METADATA_KEYS: [&str; 8] = [

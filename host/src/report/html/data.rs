@@ -11,8 +11,8 @@ use serde::Serialize;
 use crate::judge::JudgeError;
 use crate::plugin::{JudgeCall, PluginLog};
 use crate::provenance::{CallRecord, StopKind};
+use crate::record::{SampleError, VerdictRecord};
 use crate::results::{RunResults, SampleResult, SampleStatus};
-use crate::run::{SampleError, VerdictRecord};
 use crate::transcript::{Message, Param, Role, ToolCall};
 
 /// The page's data, ready to embed.

@@ -50,8 +50,8 @@ pub fn render(input: &ReportInput<'_>) -> Result<String, HtmlError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::{SampleRecord, VerdictRecord};
     use crate::results::{SampleResult, SampleStatus};
-    use crate::run::{SampleRecord, VerdictRecord};
     use crate::transcript::{Condition, Param, Verdict};
 
     fn sample(
