@@ -12,6 +12,7 @@ mod http;
 mod keys;
 mod openai;
 mod prompt_cache;
+mod provider_settings;
 pub mod reference;
 mod resilient;
 pub mod response_cache;
@@ -31,6 +32,7 @@ use crate::transcript::{Message, Reply, ToolDefinition};
 
 pub use keys::{Grant, KeyPolicy, KeyPolicyError, KeyRoute, PROVIDER_KEY_ENVS, is_key_like};
 pub use openai::OpenAiModel;
+pub use provider_settings::ProviderSettings;
 pub use resilient::{Politeness, PolitenessError, ResilientModel};
 pub use retry::RetryPolicy;
 pub use sampling::{SamplingPolicy, SamplingSettings, WithDefaultTemperature};

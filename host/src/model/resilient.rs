@@ -14,11 +14,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::time::Instant;
 
+use super::provider_settings::ProviderSettings;
 use super::retry::{Next, Retry, RetryPolicy};
 use super::spec::PROVIDERS;
 use super::throttle::{Limits, ModelThrottle, ProviderThrottle, estimate_tokens};
 use super::{ChatRequest, Completion, Model, ModelError, ModelSpec, SamplingPolicy};
-use crate::suite::ProviderSettings;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PolitenessError {
