@@ -25,7 +25,7 @@ use std::time::SystemTime;
 use tokio::sync::Notify;
 
 use crate::judge::{Judge, ModelJudge, NoJudge};
-use crate::model::batch::Batching;
+use crate::model::batch::{Batching, Ledger};
 use crate::model::response_cache::{CacheError, CachedModel, ResponseCache};
 use crate::model::{Agent, KeyPolicy, Model, ModelSpec, SpecError, WithDefaultTemperature};
 use crate::packages::{self, LockPolicy, Resolver};
@@ -34,7 +34,7 @@ use crate::pricing::{PriceError, PriceTable};
 use crate::record::PlannedSample;
 use crate::report::groups::ConditionParams;
 use crate::report::{Cell, Summary};
-use crate::store::{SampleFailure, Store, StoreError, results_path};
+use crate::store::{BatchLedger, SampleFailure, Store, StoreError, results_path};
 use crate::suite::{LoadedSuite, SuiteError};
 
 pub use cache_estimate::CacheEstimate;
@@ -227,8 +227,16 @@ struct Session {
     prices: PriceTable,
     /// The run's spend ceiling, when it has one.
     meter: Option<Arc<spend::SpendMeter>>,
-    /// What the batching models share, under `--batch`.
-    batching: Option<Arc<Batching>>,
+    /// What the batching models share, under `--batch`, and the run
+    /// store's record of their batches.
+    batching: Option<Batched>,
+}
+
+/// A `--batch` run's batching, and the store's record of its batches that
+/// the batching models write through.
+struct Batched {
+    batching: Arc<Batching>,
+    ledger: Arc<BatchLedger>,
 }
 
 /// How a session is loaded, besides its suite and configuration: the
@@ -316,8 +324,12 @@ impl Session {
         // for the same reason. A batched model has neither: its batch API
         // queues the requests, and its collector retries what manages a
         // batch (see `model::batch`).
-        let connected =
-            connect_models(&suite, &config, keys, batching.as_deref(), |model, spec| {
+        let connected = connect_models(
+            &suite,
+            &config,
+            keys,
+            batching.as_ref().map(|b| &*b.batching),
+            |model, spec| {
                 let model: Arc<dyn Model> = match batching {
                     Some(_) => model,
                     None => Arc::new(politeness.resilient(model, spec)),
@@ -335,7 +347,8 @@ impl Session {
                     None => model,
                     Some(meter) => Arc::new(spend::Metered::new(model, Arc::clone(meter))),
                 }
-            });
+            },
+        );
         let (agents, judge) = connected?;
         let runtime = PluginRuntime::new(RuntimeConfig {
             limits: config.limits.clone(),
@@ -416,8 +429,8 @@ impl Session {
 
     /// Under `--batch`, the run store records its batches from now on.
     fn attach_batches(&self, store: &Path) -> Result<(), RunError> {
-        if let Some(batching) = &self.batching {
-            batching.ledger.attach(store)?;
+        if let Some(batched) = &self.batching {
+            batched.ledger.attach(store)?;
         }
         Ok(())
     }
@@ -439,7 +452,7 @@ impl Session {
             prices: &self.prices,
             interrupt,
             meter: self.meter.clone(),
-            gate: self.batching.as_ref().map(|b| Arc::clone(&b.gate)),
+            gate: self.batching.as_ref().map(|b| Arc::clone(&b.batching.gate)),
         }
     }
 
@@ -581,14 +594,19 @@ impl Session {
 /// Under `--batch`, what the run's batching models share; every model the
 /// run calls, agents and judge, must have a batch API here, checked before
 /// anything is sent.
-fn batching(suite: &LoadedSuite, config: &RunConfig) -> Result<Option<Arc<Batching>>, RunError> {
+fn batching(suite: &LoadedSuite, config: &RunConfig) -> Result<Option<Batched>, RunError> {
     let Some(batch) = config.batch else {
         return Ok(None);
     };
     for named in config.models.iter().chain(config.judge.iter()) {
         crate::model::batch::check_batchable(&suite.model_spec(named)?)?;
     }
-    Ok(Some(Arc::new(Batching::new(batch.poll()))))
+    let ledger = Arc::new(BatchLedger::default());
+    let batching = Batching::new(batch.poll(), Arc::clone(&ledger) as Arc<dyn Ledger>);
+    Ok(Some(Batched {
+        batching: Arc::new(batching),
+        ledger,
+    }))
 }
 
 /// The agents of the run's models, in order, and its judge; `wrap` puts

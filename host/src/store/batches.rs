@@ -16,6 +16,8 @@ use std::sync::{Mutex, PoisonError};
 
 use rusqlite::{Connection, params};
 
+use crate::model::batch::Ledger;
+
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
     #[error("results store {path}: recording a batch: {source}")]
@@ -61,14 +63,20 @@ impl BatchLedger {
             source,
         })
     }
+}
 
-    /// Records that `model`'s batch `id` carries `custom_ids`, in one
-    /// transaction.
-    pub fn record(&self, id: &str, model: &str, custom_ids: &[&str]) -> Result<(), LedgerError> {
+impl Ledger for BatchLedger {
+    fn record(
+        &self,
+        id: &str,
+        model: &str,
+        custom_ids: &[&str],
+    ) -> Result<(), crate::model::batch::LedgerError> {
+        // One transaction: a batch is recorded with all its requests or not at all.
         let submitted = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        self.with(|conn| {
+        Ok(self.with(|conn| {
             let tx = conn.transaction()?;
             tx.execute(
                 "INSERT OR REPLACE INTO batches (id, model, submitted, size) VALUES (?1, ?2, ?3, ?4)",
@@ -83,41 +91,39 @@ impl BatchLedger {
                 }
             }
             tx.commit()
-        })
+        })?)
     }
 
-    /// Forgets that batch `id` carries `custom_id`: its answer there was a
-    /// failure, so a later attempt must go in a new batch.
-    pub fn forget(&self, id: &str, custom_id: &str) -> Result<(), LedgerError> {
-        self.with(|conn| {
+    fn forget(&self, id: &str, custom_id: &str) -> Result<(), crate::model::batch::LedgerError> {
+        Ok(self.with(|conn| {
             conn.execute(
                 "UPDATE batch_items SET failed = 1 WHERE batch_id = ?1 AND custom_id = ?2",
                 params![id, custom_id],
             )
             .map(|_| ())
-        })
+        })?)
     }
 
-    /// Every request of `model` a recorded batch carries, with the latest
-    /// batch carrying it.
-    pub fn carried(&self, model: &str) -> Result<HashMap<String, String>, LedgerError> {
-        self.with(|conn| {
+    fn carried(
+        &self,
+        model: &str,
+    ) -> Result<HashMap<String, String>, crate::model::batch::LedgerError> {
+        Ok(self.with(|conn| {
             let mut stmt = conn.prepare(
                 "SELECT i.custom_id, b.id FROM batch_items i JOIN batches b ON b.id = i.batch_id
                  WHERE b.model = ?1 AND i.failed = 0 ORDER BY b.submitted, b.rowid",
             )?;
             let rows = stmt.query_map([model], |r| Ok((r.get(0)?, r.get(1)?)))?;
             rows.collect()
-        })
+        })?)
     }
 
-    /// The requests batch `id` carries, in the order they were submitted.
-    pub fn items(&self, id: &str) -> Result<Vec<String>, LedgerError> {
-        self.with(|conn| {
+    fn items(&self, id: &str) -> Result<Vec<String>, crate::model::batch::LedgerError> {
+        Ok(self.with(|conn| {
             let mut stmt = conn
                 .prepare("SELECT custom_id FROM batch_items WHERE batch_id = ?1 ORDER BY rowid")?;
             let rows = stmt.query_map([id], |r| r.get(0))?;
             rows.collect()
-        })
+        })?)
     }
 }

@@ -15,8 +15,8 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 use super::Gate;
+use super::Ledger;
 use crate::model::ModelError;
-use crate::store::BatchLedger;
 
 /// One request of a batch.
 pub(super) struct Item {
@@ -93,7 +93,7 @@ impl Collector {
         api: Arc<dyn BatchApi>,
         model: String,
         timing: Timing,
-        ledger: Arc<BatchLedger>,
+        ledger: Arc<dyn Ledger>,
         gate: Arc<Gate>,
     ) -> Self {
         let (asks, receiver) = mpsc::unbounded_channel();
@@ -169,7 +169,7 @@ struct Task {
     api: Arc<dyn BatchApi>,
     model: String,
     timing: Timing,
-    ledger: Arc<BatchLedger>,
+    ledger: Arc<dyn Ledger>,
     gate: Arc<Gate>,
     /// The requests recorded batches carry, read at the first request (the
     /// store is attached by then).
@@ -359,7 +359,7 @@ impl Task {
                     Ok(results) => Ok(results.remove(&custom_id)),
                     Err(e) => Err(e.clone()),
                 };
-                let answer = answer_of(api.provider(), &ledger, &batch, &custom_id, outcome);
+                let answer = answer_of(api.provider(), &*ledger, &batch, &custom_id, outcome);
                 for sender in senders {
                     gate.wait_ends();
                     let _ = sender.send(answer.clone());
@@ -375,7 +375,13 @@ impl Task {
         custom_id: &str,
         outcome: Result<Option<ItemOutcome>, ModelError>,
     ) -> Answer {
-        answer_of(self.api.provider(), &self.ledger, batch, custom_id, outcome)
+        answer_of(
+            self.api.provider(),
+            &*self.ledger,
+            batch,
+            custom_id,
+            outcome,
+        )
     }
 }
 
@@ -384,7 +390,7 @@ impl Task {
 /// anew.
 fn answer_of(
     provider: &'static str,
-    ledger: &BatchLedger,
+    ledger: &dyn Ledger,
     batch: &str,
     custom_id: &str,
     outcome: Result<Option<ItemOutcome>, ModelError>,

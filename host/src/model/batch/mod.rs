@@ -17,7 +17,7 @@
 //! Each request is named in its batch by a digest of the model, its body
 //! and its sample index (its `custom_id`, 64 hex digits: within
 //! Anthropic's `^[a-zA-Z0-9_-]{1,64}$`). Every batch is recorded in the
-//! run store with the requests it carries ([`BatchLedger`]) as soon as the
+//! run store with the requests it carries (a [`Ledger`]) as soon as the
 //! provider accepts it, so a run killed while its batches process resumes
 //! by polling them: a request a recorded batch carries is answered from
 //! that batch, never submitted twice. Every answer goes into the response
@@ -34,6 +34,7 @@
 mod anthropic;
 mod collector;
 mod gemini;
+mod ledger;
 mod openai;
 mod wire;
 
@@ -44,8 +45,8 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use super::{ChatRequest, Completion, Model, ModelError, ModelSpec, SamplingPolicy};
-use crate::store::BatchLedger;
 
+pub use ledger::{Ledger, LedgerError};
 pub(super) use wire::{Endpoint, LiveWire, unserializable};
 
 /// The providers whose batch API is wired here.
@@ -64,16 +65,16 @@ pub struct Batching {
     /// Between two polls of a batch in progress (`--batch-poll`).
     pub poll: Duration,
     /// Where submitted batches are recorded.
-    pub ledger: Arc<BatchLedger>,
+    pub ledger: Arc<dyn Ledger>,
     /// How many samples are in flight and how many wait on a model.
     pub gate: Arc<Gate>,
 }
 
 impl Batching {
-    pub fn new(poll: Duration) -> Self {
+    pub fn new(poll: Duration, ledger: Arc<dyn Ledger>) -> Self {
         Self {
             poll,
-            ledger: Arc::new(BatchLedger::default()),
+            ledger,
             gate: Arc::new(Gate::default()),
         }
     }
