@@ -67,20 +67,6 @@ impl Limits {
             request_bytes: self.judge_request_bytes,
         }
     }
-
-    /// These limits with a suite's `[run]` settings for them applied.
-    pub fn with_suite(mut self, settings: &crate::suite::RunSettings) -> Self {
-        if let Some(calls) = settings.judge_calls_per_sample {
-            self.judge_calls_per_sample = calls;
-        }
-        if let Some(bytes) = settings.judge_request_bytes {
-            self.judge_request_bytes = bytes;
-        }
-        if let Some(bytes) = settings.log_bytes {
-            self.log_bytes = bytes;
-        }
-        self
-    }
 }
 
 impl Default for Limits {

@@ -128,7 +128,7 @@ pub async fn rescore(
     // The suite's caps on plugins (judge calls, logs) hold for a rescore as
     // for the run.
     let limits = match &suite {
-        Some(suite) => options.limits.clone().with_suite(&suite.manifest.run),
+        Some(suite) => suite.manifest.run.plugin_limits(options.limits.clone()),
         None => options.limits.clone(),
     };
     let runtime = PluginRuntime::new(RuntimeConfig {

@@ -145,7 +145,7 @@ impl RunConfig {
             batch: request.batch,
             conditions: request.conditions.clone(),
             subsuite: request.subsuite.clone(),
-            limits: request.limits.clone().with_suite(settings),
+            limits: settings.plugin_limits(request.limits.clone()),
             shard: request.shard,
             host_version: env!("CARGO_PKG_VERSION").to_owned(),
             wasmtime_version: WASMTIME_VERSION.to_owned(),

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{ModelSpec, ProviderSettings};
+use crate::plugin::Limits;
 
 pub use pattern::matches as pattern_matches;
 
@@ -246,6 +247,22 @@ pub struct SubSuite {
     /// Samples per model and condition, instead of `run.samples`.
     #[serde(default)]
     pub samples: Option<u32>,
+}
+
+impl RunSettings {
+    /// `limits` with this suite's settings for them applied.
+    pub fn plugin_limits(&self, mut limits: Limits) -> Limits {
+        if let Some(calls) = self.judge_calls_per_sample {
+            limits.judge_calls_per_sample = calls;
+        }
+        if let Some(bytes) = self.judge_request_bytes {
+            limits.judge_request_bytes = bytes;
+        }
+        if let Some(bytes) = self.log_bytes {
+            limits.log_bytes = bytes;
+        }
+        limits
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
