@@ -15,7 +15,7 @@ use super::plan::MAX_PLANNED_SAMPLES;
 use super::prompt_bytes::PromptLimits;
 use super::{RunError, RunRequest, Scale, Session, sample_seed};
 use crate::judge::{JudgeRequest, MAX_JUDGE_TOKENS, NoJudge};
-use crate::model::{Agent, KeyRoute, SamplingSettings, Usage, key_route};
+use crate::model::{Agent, KeyRoute, ModelSpec, SamplingSettings, Usage, key_route};
 use crate::provenance::SentSampling;
 use crate::transcript::Opening;
 
@@ -185,13 +185,12 @@ pub fn dry_run(request: &RunRequest) -> Result<DryRun, RunError> {
     let turns = u64::from(config.max_turns);
     let scenario_bytes = config.prompt.bound_over(config.max_turns);
     let mut models = Vec::new();
-    for (index, (named, id)) in config.models.iter().zip(&session.model_ids).enumerate() {
+    for (index, spec) in session.models.agents.iter().enumerate() {
         let remote = matches!(session.agents.get(index), Some(Agent::Remote(_)));
-        let output = output_per_call(&session, named)?;
-        let mut estimate = ModelEstimate::new(id, remote, output);
+        let output = output_per_call(spec);
+        let mut estimate = ModelEstimate::new(&spec.id, remote, output);
         estimate.samples = per_model_samples;
-        let spec = session.suite.model_spec(named)?;
-        estimate.key = key_route(&spec, &request.keys)?;
+        estimate.key = key_route(spec, &request.keys)?;
         if let Some(Agent::Remote(model)) = session.agents.get(index) {
             estimate.sampling = Some(model.sampling().resolve(&SamplingSettings {
                 default_temperature: config.temperature,
@@ -210,23 +209,23 @@ pub fn dry_run(request: &RunRequest) -> Result<DryRun, RunError> {
             estimate.input_tokens_max = n.saturating_mul(per_sample);
             estimate.price(&session.prices);
             estimate.prompt_cache =
-                cache_estimate::estimate(&spec, &condition_openings, samples, &session.prices);
+                cache_estimate::estimate(spec, &condition_openings, samples, &session.prices);
         }
         models.push(estimate);
     }
 
     // The judge reads a sample's transcript once per classifier that asks;
     // a classifier that settles a sample on its own checks asks nothing.
-    let judge = match &config.judge {
+    let judge = match &session.models.judge {
         None => None,
-        Some(id) => {
-            let output = output_per_call(&session, id)?;
-            let mut estimate = ModelEstimate::new(id, true, output);
-            estimate.key = key_route(&session.suite.model_spec(id)?, &request.keys)?;
+        Some(spec) => {
+            let output = output_per_call(spec);
+            let mut estimate = ModelEstimate::new(&spec.id, true, output);
+            estimate.key = key_route(spec, &request.keys)?;
             let largest = JudgeRequest::new(String::new(), [], String::new(), MAX_JUDGE_TOKENS);
             estimate.sampling = session.judge.settings(&largest).map(|s| s.sent);
-            for named in &config.models {
-                let agent_output = output_per_call(&session, named)?;
+            for agent in &session.models.agents {
+                let agent_output = output_per_call(agent);
                 for (scenario, openings) in session.scenarios.iter().zip(&opening_tokens) {
                     let classifiers = scenario.classifiers.len() as u64;
                     let cells = (scenario.conditions.len() as u64).saturating_mul(samples);
@@ -326,9 +325,8 @@ impl ModelEstimate {
 }
 
 /// The model's `max_tokens`, else a typical reply's length.
-fn output_per_call(session: &Session, id: &str) -> Result<u64, RunError> {
-    let spec = session.suite.model_spec(id)?;
-    Ok(spec.max_tokens.map_or(ASSUMED_OUTPUT_TOKENS, u64::from))
+fn output_per_call(spec: &ModelSpec) -> u64 {
+    spec.max_tokens.map_or(ASSUMED_OUTPUT_TOKENS, u64::from)
 }
 
 fn tokens_of(opening: &Opening) -> u64 {

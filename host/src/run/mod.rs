@@ -9,6 +9,7 @@ mod config;
 mod dry_run;
 mod episode;
 mod execute;
+mod models;
 mod plan;
 mod prepare;
 mod prompt_bytes;
@@ -54,6 +55,7 @@ pub use show::{SeedSource, ShowError, ShowRequest, ShownOpening, show};
 pub use spend::{SPENT_META, SpendMeter};
 
 use execute::{Execution, Tally};
+use models::RunModels;
 
 /// The store's meta key for the whole plan's fingerprint.
 pub const PLAN_FINGERPRINT_META: &str = "plan_fingerprint";
@@ -211,6 +213,8 @@ struct Session {
     /// `provider/model` of each of `config.models` (which may carry
     /// settings), as results name them.
     model_ids: Vec<String>,
+    /// The agents' and the judge's specs, parsed once.
+    models: RunModels,
     agents: Vec<Agent>,
     judge: Arc<dyn Judge>,
     /// Kept alive for the run: it drives the plugins' deadlines.
@@ -299,13 +303,10 @@ impl Session {
             scale,
             keys,
         } = options;
+        let models = RunModels::resolve(&suite, &config)?;
         // Offline models call nothing: only a run with a remote model
         // needs the cache.
-        let remote = config
-            .models
-            .iter()
-            .chain(config.judge.iter())
-            .any(|m| !m.starts_with("reference/"));
+        let remote = models.all().any(|m| !m.id.starts_with("reference/"));
         let cache = match &responses.path {
             Some(path) if remote => Some(Arc::new(ResponseCache::open(path)?)),
             _ => None,
@@ -317,8 +318,8 @@ impl Session {
             }
         })?;
         let prices = PriceTable::with_overrides(&suite.manifest.prices)?;
-        let meter = spend_meter(&suite, &config, &prices)?;
-        let batching = batching(&suite, &config)?;
+        let meter = spend_meter(&models, &config, &prices)?;
+        let batching = batching(&models, &config)?;
         // Limits and retries go under the cache: a cached answer costs
         // the provider nothing and cannot fail. The ceiling goes over it,
         // for the same reason. A batched model has neither: its batch API
@@ -326,6 +327,7 @@ impl Session {
         // batch (see `model::batch`).
         let connected = connect_models(
             &suite,
+            &models,
             &config,
             keys,
             batching.as_ref().map(|b| &*b.batching),
@@ -371,14 +373,7 @@ impl Session {
                 .into_iter()
                 .map(Arc::new)
                 .collect();
-        let mut model_ids: Vec<String> = Vec::with_capacity(config.models.len());
-        for named in &config.models {
-            let id = suite.model_spec(named)?.id;
-            if model_ids.contains(&id) {
-                return Err(RunError::DuplicateModel(id));
-            }
-            model_ids.push(id);
-        }
+        let model_ids = models.agent_ids();
         let planned_count = plan::count(model_ids.len(), &scenarios, config.samples);
         if planned_count == 0 {
             return Err(RunError::EmptyPlan(config.conditions.join(", ")));
@@ -413,6 +408,7 @@ impl Session {
             suite,
             config,
             model_ids,
+            models,
             agents,
             judge,
             _runtime: runtime,
@@ -594,12 +590,12 @@ impl Session {
 /// Under `--batch`, what the run's batching models share; every model the
 /// run calls, agents and judge, must have a batch API here, checked before
 /// anything is sent.
-fn batching(suite: &LoadedSuite, config: &RunConfig) -> Result<Option<Batched>, RunError> {
+fn batching(models: &RunModels, config: &RunConfig) -> Result<Option<Batched>, RunError> {
     let Some(batch) = config.batch else {
         return Ok(None);
     };
-    for named in config.models.iter().chain(config.judge.iter()) {
-        crate::model::batch::check_batchable(&suite.model_spec(named)?)?;
+    for spec in models.all() {
+        crate::model::batch::check_batchable(spec)?;
     }
     let ledger = Arc::new(BatchLedger::default());
     let batching = Batching::new(batch.poll(), Arc::clone(&ledger) as Arc<dyn Ledger>);
@@ -613,24 +609,22 @@ fn batching(suite: &LoadedSuite, config: &RunConfig) -> Result<Option<Batched>, 
 /// each remote model behind what the run adds (the response cache).
 fn connect_models(
     suite: &LoadedSuite,
+    models: &RunModels,
     config: &RunConfig,
     keys: &KeyPolicy,
     batching: Option<&Batching>,
     wrap: impl Fn(Arc<dyn Model>, &ModelSpec) -> Arc<dyn Model>,
 ) -> Result<(Vec<Agent>, Arc<dyn Judge>), RunError> {
     let settings = &suite.manifest.run;
-    let models = &config.models;
-    let judge_id = &config.judge;
     let connect = |spec: &ModelSpec| match batching {
         Some(batching) => Agent::from_spec_batched(spec, keys, batching),
         None => Agent::from_spec(spec, keys),
     };
-    let mut agents = Vec::with_capacity(models.len());
-    for id in models {
-        let spec = suite.model_spec(id)?;
-        agents.push(match connect(&spec)? {
+    let mut agents = Vec::with_capacity(models.agents.len());
+    for spec in &models.agents {
+        agents.push(match connect(spec)? {
             Agent::Remote(model) => {
-                let model = wrap(model, &spec);
+                let model = wrap(model, spec);
                 Agent::Remote(match config.temperature {
                     // Outside the cache: the temperature asked for is part
                     // of what is cached.
@@ -641,16 +635,16 @@ fn connect_models(
             other => other,
         });
     }
-    let judge: Arc<dyn Judge> = match &judge_id {
+    let judge: Arc<dyn Judge> = match &models.judge {
         None => Arc::new(NoJudge),
-        Some(id) => match connect(&suite.model_spec(id)?)? {
+        Some(spec) => match connect(spec)? {
             Agent::Remote(model) => Arc::new(ModelJudge::new(
-                wrap(model, &suite.model_spec(id)?),
+                wrap(model, spec),
                 settings.judge_budget.unwrap_or(u64::MAX),
                 config.limits.judge_caps(),
             )),
             Agent::Reference(_) | Agent::Scripted(_) => {
-                return Err(RunError::ReferenceJudge(id.clone()));
+                return Err(RunError::ReferenceJudge(spec.id.clone()));
             }
         },
     };
@@ -725,7 +719,7 @@ pub async fn run(request: RunRequest, observer: Arc<dyn Observer>) -> Result<Run
 /// calls, agents and judge, must then have a price, checked before
 /// anything is sent.
 fn spend_meter(
-    suite: &LoadedSuite,
+    models: &RunModels,
     config: &RunConfig,
     prices: &PriceTable,
 ) -> Result<Option<Arc<spend::SpendMeter>>, RunError> {
@@ -735,10 +729,9 @@ fn spend_meter(
     if !(ceiling.is_finite() && ceiling > 0.0) {
         return Err(RunError::BadCeiling(ceiling));
     }
-    for named in config.models.iter().chain(config.judge.iter()) {
-        let id = suite.model_spec(named)?.id;
-        if !id.starts_with("reference/") && prices.price(&id).is_none() {
-            return Err(RunError::Unpriced(id));
+    for spec in models.all() {
+        if !spec.id.starts_with("reference/") && prices.price(&spec.id).is_none() {
+            return Err(RunError::Unpriced(spec.id.clone()));
         }
     }
     Ok(Some(Arc::new(spend::SpendMeter::new(
