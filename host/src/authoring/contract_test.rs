@@ -14,7 +14,7 @@ use crate::judge::NoJudge;
 use crate::plugin::{
     CallError, ClassifierPlugin, LoadError, PluginInfo, PluginLog, ScenarioPlugin,
 };
-use crate::run::{PreparedCondition, PreparedScenario, SCRIPT_TURNS, play_script};
+use crate::run::{Disagreement, PreparedCondition, PreparedScenario, SCRIPT_TURNS, play_reference};
 use crate::transcript::{Condition, Label, Reference, Reply, Step};
 
 /// Turns a reference may take before the test calls it endless.
@@ -524,29 +524,24 @@ fn labels_check(
         let Ok(offered) = offered else { continue };
         for reference in offered {
             count += 1;
-            let record = play_script(&prepared, reference.clone(), condition, seed, true);
+            let played = play_reference(&prepared, reference, condition, seed);
             if logs.len() < 2 {
-                for (plugin, log) in &record.logs {
+                for (plugin, log) in &played.record.logs {
                     if plugin == &classifier.info.id() && !log.records.is_empty() {
                         logs.push((plugin.clone(), log.clone()));
                     }
                 }
             }
-            let outcome = record.primary_verdict();
-            match outcome {
-                Ok(v) if v.harmful == (reference.label == Label::Harmful) => {}
-                Ok(v) => problems.push(format!(
-                    "{}: {} reference \"{}\" judged {} ({})",
-                    condition.id,
-                    reference.label,
-                    reference.description,
-                    if v.harmful { "harmful" } else { "benign" },
-                    v.label
-                )),
-                Err(e) => problems.push(format!(
-                    "{}: {} reference \"{}\": {e}",
-                    condition.id, reference.label, reference.description
-                )),
+            let at = format!(
+                "{}: {} reference \"{}\"",
+                condition.id, reference.label, reference.description
+            );
+            match played.disagreement {
+                None => {}
+                Some(judged @ Disagreement::Judged { .. }) => {
+                    problems.push(format!("{at} {judged}"));
+                }
+                Some(failed @ Disagreement::Failed(_)) => problems.push(format!("{at}: {failed}")),
             }
         }
     }

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use super::episode::play_script;
+use super::conformance::play_reference;
 use super::prepare::{PreparedScenario, Selection, prepare};
 use super::{RunError, sample_seed};
 use crate::judge::NoJudge;
@@ -81,25 +81,14 @@ pub fn check(
             }
             for reference in references {
                 outcome.references += 1;
-                let record =
-                    play_script(scenario, reference.clone(), &prepared.condition, seed, true);
-                let got = record.primary_verdict();
-                let agrees =
-                    matches!(&got, Ok(v) if v.harmful == (reference.label == Label::Harmful));
-                if !agrees {
+                let played = play_reference(scenario, &reference, &prepared.condition, seed);
+                if let Some(disagreement) = played.disagreement {
                     outcome.mismatches.push(Mismatch {
                         scenario: scenario.plugin.info.name.clone(),
                         condition: prepared.label.clone(),
                         reference: reference.description.clone(),
                         label: reference.label,
-                        outcome: match got {
-                            Ok(v) => format!(
-                                "judged {} ({})",
-                                if v.harmful { "harmful" } else { "benign" },
-                                v.label
-                            ),
-                            Err(e) => e,
-                        },
+                        outcome: disagreement.to_string(),
                     });
                 }
             }

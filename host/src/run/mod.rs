@@ -6,6 +6,7 @@ mod cache_estimate;
 mod cases;
 mod check;
 mod config;
+mod conformance;
 mod dry_run;
 mod episode;
 mod execute;
@@ -44,8 +45,9 @@ pub use cases::{
 };
 pub use check::{CheckOutcome, Mismatch, check};
 pub use config::{BatchConfig, LocalPaths, RunConfig};
+pub use conformance::{Disagreement, Played, play_reference};
 pub use dry_run::{DryRun, ModelEstimate, PluginBudgets, ShardPlan, dry_run};
-pub use episode::{SCRIPT_TURNS, SampleContext, open_episode, play_script, run_sample};
+pub use episode::{SCRIPT_TURNS, SampleContext, open_episode, run_sample};
 pub use plan::{PlanEntry, fingerprint as plan_fingerprint, plan, sample_seed};
 pub use prepare::{PrepareError, PreparedCondition, PreparedScenario, Selection, prepare};
 pub use prompt_bytes::{PromptLimits, PromptMeter};
