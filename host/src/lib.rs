@@ -11,6 +11,7 @@ mod batching;
 pub mod bundle;
 pub mod compare;
 pub mod export;
+pub mod figures;
 pub mod judge;
 pub mod merge;
 pub mod model;

@@ -42,7 +42,7 @@ pub fn rescore(args: RescoreArgs) -> Result<ExitCode> {
             args.output.is_none(),
             "-o names the new bundle when rescoring a bundle; a run's label set is kept in its own store"
         );
-        let run = RunResults::load(&args.run)?;
+        let run = crucible::store::read_run(&args.run)?;
         let kept = Store::read_components(&store_path(&args.run))?
             .into_iter()
             .collect();

@@ -122,7 +122,7 @@ fn stored_transcript(run: &Path) -> Value {
 /// host/src/store/packed.rs), so tests read them through the host's own
 /// reader rather than as SQL text.
 fn stored_samples(run: &Path) -> Vec<crucible::results::SampleResult> {
-    crucible::results::RunResults::load(run)
+    crucible::store::read_run(run)
         .expect("the run reads back")
         .samples
 }

@@ -39,7 +39,7 @@ fn run_condition(dir: &Path, suite: &Path) -> RunResults {
         None,
     );
     assert_success(&output);
-    let run = RunResults::load(&run_dir(dir)).expect("the run reads back");
+    let run = crucible::store::read_run(&run_dir(dir)).expect("the run reads back");
     assert_eq!(run.samples.len(), 2);
     run
 }

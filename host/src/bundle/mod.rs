@@ -31,7 +31,7 @@ pub fn open_results(path: &std::path::Path) -> Result<RunResults, BundleError> {
     if is_bundle(path) {
         Ok(read(path)?.results)
     } else {
-        Ok(RunResults::load(path)?)
+        Ok(crate::store::read_run(path)?)
     }
 }
 

@@ -25,7 +25,7 @@ pub struct Written {
 /// Bundles the finished run in `run` (a run directory or its store) into
 /// `out`, written whole or not at all.
 pub fn write(run: &Path, out: &Path) -> Result<Written, BundleError> {
-    let results = RunResults::load(run)?;
+    let results = crate::store::read_run(run)?;
     results.require_finished(run)?;
     let store = if run.is_dir() {
         crate::store::results_path(run)

@@ -38,7 +38,7 @@ pub use render::{render, table};
 
 use pairing::{Pairs, outcomes, pair};
 
-use crate::report::Cell;
+use crate::figures::Cell;
 use crate::results::{ORIGINAL, ResultsError, RunResults, figures};
 use crate::stats::{
     Difference, PairedCounts, fisher_exact, independent_difference_95, mcnemar_exact,

@@ -14,8 +14,8 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::Cell;
 use super::matrix::{Axis, GOAL_TYPE_AXIS, Matrix, URGENCY_AXIS, ordered};
+use crate::figures::Cell;
 use crate::results::RunResults;
 use crate::stats::wilson_95;
 use crate::transcript::Param;
@@ -287,7 +287,7 @@ pub(crate) mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::report::Secondary;
+    use crate::figures::Secondary;
 
     /// A cell of `harmful` of `completed`, with `errors` on top.
     pub(crate) fn cell(
@@ -298,7 +298,7 @@ pub(crate) mod tests {
         completed: u64,
         errors: u64,
     ) -> Cell {
-        let counts = crate::store::CellCounts {
+        let counts = crate::figures::CellCounts {
             model: model.into(),
             scenario: scenario.into(),
             condition: condition.into(),

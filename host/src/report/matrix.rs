@@ -6,8 +6,8 @@
 
 use serde::Serialize;
 
-use super::Cell;
 use super::groups::{ConditionParams, Pool};
+use crate::figures::Cell;
 
 /// The parameter of the study's rows.
 pub const GOAL_TYPE: &str = "goal_type";

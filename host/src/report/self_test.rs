@@ -5,8 +5,8 @@
 
 use std::fmt::Write as _;
 
-use super::Cell;
 use super::groups::Pool;
+use crate::figures::Cell;
 use crate::transcript::Label;
 
 /// The offline self-test's verdict, when the run has the scripted

@@ -10,7 +10,8 @@ use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 
 use super::groups::{Group, Pool, SecondaryPool};
 use super::matrix::{self, Matrix};
-use super::{Cell, ModelUsage, served_lines, usage_table};
+use super::{ModelUsage, served_lines, usage_table};
+use crate::figures::Cell;
 
 /// What the summary is made from.
 #[derive(Debug, Clone, Copy)]
@@ -524,7 +525,7 @@ mod tests {
 
     #[test]
     fn stopped_samples_are_counted_apart_in_the_totals_and_the_cells() {
-        let mut counts = crate::store::CellCounts {
+        let mut counts = crate::figures::CellCounts {
             model: "m/x".into(),
             scenario: "s".into(),
             condition: "c".into(),

@@ -5,9 +5,8 @@
 use std::collections::HashMap;
 
 use super::{Outcome, RunResults};
+use crate::figures::{Cell, CellCounts, SecondaryCounts, attach_secondary};
 use crate::record::says_it_needs_a_judge;
-use crate::report::{Cell, attach_secondary};
-use crate::store::{CellCounts, SecondaryCounts};
 
 /// Every model x scenario x condition cell, in plan order.
 pub fn figures(run: &RunResults) -> Vec<Cell> {

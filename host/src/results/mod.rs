@@ -16,7 +16,6 @@ pub use label_set::{LabelSet, LabelVerdict, ORIGINAL, classifier_name};
 pub use outcome::Outcome;
 
 use crate::record::SampleRecord;
-use crate::store::StoreError;
 use crate::transcript::Condition;
 
 /// Why a run's results could not be read.
@@ -26,8 +25,9 @@ pub enum ResultsError {
         "{0} is not a run: it has no results.sqlite (a run directory or its results.sqlite is expected)"
     )]
     NotARun(PathBuf),
+    /// The store could not be opened or read (a `store::StoreError`).
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(Box<dyn std::error::Error + Send + Sync>),
     #[error("reading the results store: {0}")]
     Sql(#[from] rusqlite::Error),
     #[error("the results store lacks {0}: it was not written by `crucible run`")]
@@ -42,7 +42,7 @@ pub enum ResultsError {
     #[error("{what} cannot be read: {source}")]
     Unreadable {
         what: String,
-        source: Box<crate::store::PackedError>,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     #[error("{what} is not valid: `{value}`")]
     Invalid { what: String, value: String },
@@ -142,20 +142,6 @@ pub struct SampleResult {
 }
 
 impl RunResults {
-    /// Reads the run in `path`: a run directory or its `results.sqlite`.
-    /// A run still in progress reads as it stands; see `require_finished`.
-    pub fn load(path: &Path) -> Result<Self, ResultsError> {
-        let file = if path.is_dir() {
-            crate::store::results_path(path)
-        } else {
-            path.to_owned()
-        };
-        if !file.is_file() {
-            return Err(ResultsError::NotARun(path.to_owned()));
-        }
-        crate::store::Store::read_results(&file)
-    }
-
     /// Samples still pending.
     pub fn pending(&self) -> usize {
         self.samples

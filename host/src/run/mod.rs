@@ -26,6 +26,7 @@ use std::time::SystemTime;
 
 use tokio::sync::Notify;
 
+use crate::figures::Cell;
 use crate::judge::{Judge, ModelJudge, NoJudge};
 use crate::model::batch::{Batching, Ledger};
 use crate::model::response_cache::{CacheError, CachedModel, ResponseCache};
@@ -34,8 +35,8 @@ use crate::packages::{self, LockPolicy, Resolver};
 use crate::plugin::{Limits, PluginRuntime, RuntimeConfig};
 use crate::pricing::{PriceError, PriceTable};
 use crate::record::PlannedSample;
+use crate::report::Summary;
 use crate::report::groups::ConditionParams;
-use crate::report::{Cell, Summary};
 use crate::store::{BatchLedger, SampleFailure, Store, StoreError, results_path};
 use crate::suite::{LoadedSuite, SuiteError};
 
@@ -525,7 +526,7 @@ impl Session {
             store.set_meta(spend::SPENT_META, &meter.spent_usd().to_string())?;
         }
         let mut cells: Vec<Cell> = store.cells()?.iter().map(Cell::from).collect();
-        crate::report::attach_secondary(&mut cells, &store.secondary_counts()?);
+        crate::figures::attach_secondary(&mut cells, &store.secondary_counts()?);
         let usage = crate::report::usage(&store.usage()?, &self.prices);
         let warnings = crate::report::snapshot_warnings(&usage);
         let (mut errors, mut pending) = (0, 0);

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::figures::{CellCounts, SecondaryCounts};
 use crate::plugin::PluginInfo;
 use crate::record::{NEEDS_A_JUDGE, PlannedSample, SampleError, SampleRecord, UsageByModel};
 
@@ -24,6 +25,7 @@ pub use blobs::BlobError;
 pub use codec::CodecError;
 pub use label_sets::LabelSetError;
 pub use packed::PackedError;
+pub use read::read_run;
 pub use snapshot::snapshot;
 
 #[derive(Debug, thiserror::Error)]
@@ -92,24 +94,6 @@ pub struct SampleFailure {
     pub error: SampleError,
 }
 
-/// A secondary classifier's counts in one cell.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SecondaryCounts {
-    pub model: String,
-    pub scenario: String,
-    pub condition: String,
-    /// `name@version`.
-    pub classifier: String,
-    /// Completed samples it judged positive (`harmful` in its own sense).
-    pub positive: u64,
-    /// Completed samples it failed to judge.
-    pub errors: u64,
-    /// Of `errors`, those it said it could not decide without a judge.
-    pub needs_judge: u64,
-    /// Completed samples it was asked about.
-    pub samples: u64,
-}
-
 /// One sample's stored plugin logs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SampleLogs {
@@ -119,28 +103,10 @@ pub struct SampleLogs {
     pub logs: String,
 }
 
-/// The counts of one model x scenario x condition cell. Every planned
-/// sample is in one of: completed (counted in the rate), refused, blocked,
-/// truncated, errors, or still pending.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CellCounts {
-    pub model: String,
-    pub scenario: String,
-    pub condition: String,
-    pub planned: u64,
-    /// Samples with a verdict that counts toward the rate: every harmful
-    /// one, and the others whose episode did not end on a refused, blocked
-    /// or truncated reply.
-    pub completed: u64,
-    pub harmful: u64,
-    pub errors: u64,
-    /// Of `completed`, those whose verdict consulted a judge.
-    pub judged: u64,
-    /// Not harmful, and the episode ended on a refused, blocked or
-    /// truncated agent reply: counted apart, outside the rate.
-    pub refused: u64,
-    pub blocked: u64,
-    pub truncated: u64,
+impl From<StoreError> for crate::results::ResultsError {
+    fn from(error: StoreError) -> Self {
+        Self::Store(Box::new(error))
+    }
 }
 
 impl Store {

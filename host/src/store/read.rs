@@ -27,6 +27,21 @@ pub(super) fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
     .map_err(wrap)
 }
 
+/// Reads the run in `path`: a run directory or its `results.sqlite`. A
+/// run still in progress reads as it stands; see
+/// `RunResults::require_finished`.
+pub fn read_run(path: &Path) -> Result<RunResults, ResultsError> {
+    let file = if path.is_dir() {
+        super::results_path(path)
+    } else {
+        path.to_owned()
+    };
+    if !file.is_file() {
+        return Err(ResultsError::NotARun(path.to_owned()));
+    }
+    super::Store::read_results(&file)
+}
+
 pub(super) fn results(conn: &Connection) -> Result<RunResults, ResultsError> {
     let meta = |key: &str| -> Result<Option<String>, ResultsError> {
         let mut stmt = conn.prepare("SELECT value FROM meta WHERE key = ?1")?;

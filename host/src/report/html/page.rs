@@ -4,13 +4,13 @@
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use super::super::Cell;
 use super::ReportInput;
 use super::charts::{Bar, BarGroup, bar_chart};
 use super::format::model_colour;
 use super::header::{Progress, masthead};
 use super::heatmap::{legend, scenario_heatmaps};
 use super::tables::{cells_table, comparison_table, secondary_table};
+use crate::figures::Cell;
 use crate::report::groups::{ConditionParams, Group, Pool, ValuePool, groups};
 use crate::report::matrix::{GOAL_TYPES, URGENCIES, ordered};
 

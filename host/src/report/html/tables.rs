@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 
 use maud::{Markup, html};
 
-use super::super::Cell;
 use super::format::{interval, percent};
+use crate::figures::Cell;
 use crate::report::groups::Group;
 
 /// Per model x scenario, each secondary classifier's rate (positive of
