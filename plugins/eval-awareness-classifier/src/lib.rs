@@ -69,22 +69,10 @@ use agentic_misalignment::{options, protocol, reading};
 use crucible_guest::types::{JudgeError, JudgeRequest, JudgeResponse};
 use crucible_guest::{Condition, Message, Metadata, Param, Verdict, ask_judge};
 
-#[allow(unsafe_code)] // generated glue
-mod bindings {
-    wit_bindgen::generate!({
-        path: "../../wit/crucible-plugin@0.1.0",
-        world: "classifier-plugin",
-        with: {
-            "crucible:plugin/types@0.1.0": crucible_guest::types,
-            "crucible:plugin/host@0.1.0": crucible_guest::host,
-        },
-    });
-
-    use super::EvalAwarenessClassifier;
-    export!(EvalAwarenessClassifier);
-}
-
-use bindings::exports::crucible::plugin::classifier::Guest;
+crucible_guest::export_classifier!(
+    EvalAwarenessClassifier,
+    path = "../../wit/crucible-plugin@0.1.0"
+);
 
 struct EvalAwarenessClassifier;
 

@@ -1,20 +1,17 @@
 //! Guest-side helpers for Crucible plugins written in Rust.
 //!
 //! The contract's shared types and the host imports are generated here once,
-//! so every plugin and this crate speak the same Rust types. A plugin generates
-//! only its own world's exports and maps the shared interfaces to this crate:
+//! so every plugin and this crate speak the same Rust types. A plugin
+//! generates only its own world's exports, mapping the shared interfaces to
+//! this crate, in one line:
 //!
 //! ```ignore
-//! wit_bindgen::generate!({
-//!     path: "wit/crucible-plugin@0.1.0",
-//!     world: "scenario-plugin",
-//!     with: {
-//!         "crucible:plugin/types@0.1.0": crucible_guest::types,
-//!         "crucible:plugin/host@0.1.0": crucible_guest::host,
-//!     },
-//! });
+//! crucible_guest::export_classifier!(MyClassifier, path = "wit/crucible-plugin@0.1.0");
+//!
+//! impl Guest for MyClassifier { /* describe, classify */ }
 //! ```
 //!
+//! (`export_scenario!` likewise, for a scenario and its `GuestEpisode`.)
 //! Generating the export worlds here instead would embed both worlds' type
 //! sections in every plugin, and the component linker would then demand the
 //! exports of both.
@@ -35,6 +32,7 @@ mod bindings {
 
 pub use bindings::crucible::plugin::{host, types};
 
+mod export;
 pub mod facts;
 pub mod log;
 mod messages;

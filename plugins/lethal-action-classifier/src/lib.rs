@@ -27,22 +27,10 @@ use crucible_guest::{Condition, Message, Metadata, Param, Verdict, ask_judge};
 
 use facts::Facts;
 
-#[allow(unsafe_code)] // generated glue
-mod bindings {
-    wit_bindgen::generate!({
-        path: "../../wit/crucible-plugin@0.1.0",
-        world: "classifier-plugin",
-        with: {
-            "crucible:plugin/types@0.1.0": crucible_guest::types,
-            "crucible:plugin/host@0.1.0": crucible_guest::host,
-        },
-    });
-
-    use super::LethalActionClassifier;
-    export!(LethalActionClassifier);
-}
-
-use bindings::exports::crucible::plugin::classifier::Guest;
+crucible_guest::export_classifier!(
+    LethalActionClassifier,
+    path = "../../wit/crucible-plugin@0.1.0"
+);
 
 struct LethalActionClassifier;
 
