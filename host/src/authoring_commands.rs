@@ -110,11 +110,16 @@ pub fn build(args: BuildArgs) -> Result<ExitCode> {
     let second = started.elapsed();
     let info = plugin.info();
     println!(
-        "Built {} ({}, {}) in {}",
+        "Built {} ({}, {}) in {}{}",
         info.id(),
         info.kind,
         project.language,
-        seconds(built.took)
+        seconds(built.took),
+        if built.reused {
+            " (sources unchanged since a kept build: the componentizer did not run)"
+        } else {
+            ""
+        }
     );
     println!("  component  {}", built.path.display());
     println!(

@@ -10,6 +10,7 @@ pub mod authoring;
 mod batching;
 pub mod bundle;
 pub mod compare;
+mod disk_cache;
 pub mod export;
 pub mod figures;
 pub mod judge;

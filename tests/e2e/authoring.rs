@@ -409,3 +409,73 @@ fn dev_rebuilds_retests_and_reruns_on_every_change() {
         "{transcript}"
     );
 }
+
+/// A Python rebuild of unchanged sources reuses the build kept from
+/// before: the componentizer runs again only once a source changes. The
+/// componentizer here is a stand-in in the project's virtualenv (where
+/// the host looks first) that logs each run and writes a real component.
+#[test]
+fn an_unchanged_python_project_is_not_componentized_again() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let project = new_project(dir.path(), "classifier", "acme/judge", "python", "judge");
+    let log = dir.path().join("componentized.log");
+    let component = &crucible_test_support::guests::guests().blackmail_classifier;
+    let tool = project.join(".venv/bin/componentize-py");
+    std::fs::create_dir_all(tool.parent().expect("bin")).expect("mkdir");
+    std::fs::write(
+        &tool,
+        format!(
+            "#!/bin/sh\necho run >> '{}'\nwhile [ $# -gt 0 ]; do\n  if [ \"$1\" = -o ]; then cp '{}' \"$2\"; fi\n  shift\ndone\n",
+            log.display(),
+            component.display()
+        ),
+    )
+    .expect("the stand-in componentizer");
+    let mut permissions = std::fs::metadata(&tool)
+        .expect("its metadata")
+        .permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&tool, permissions).expect("executable");
+
+    // Its own cache folder: no other test's kept builds.
+    let cache = dir.path().join("cache");
+    let build = || {
+        succeeds(
+            author(dir.path())
+                .env("CRUCIBLE_CACHE", &cache)
+                .arg("build")
+                .arg(&project),
+        )
+    };
+    let runs = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    let sha = |out: &str| {
+        out.lines()
+            .find_map(|l| l.trim().strip_prefix("sha256"))
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_else(|| panic!("no sha256 line:\n{out}"))
+    };
+    const REUSED: &str = "sources unchanged since a kept build";
+
+    let first = build();
+    assert_eq!(runs(), 1, "{first}");
+    assert!(!first.contains(REUSED), "{first}");
+    // The componentizer's output in the project goes; the kept build
+    // brings it back without the componentizer.
+    std::fs::remove_dir_all(project.join("build")).expect("the build folder");
+    let second = build();
+    assert_eq!(runs(), 1, "{second}");
+    assert!(second.contains(REUSED), "{second}");
+    assert_eq!(sha(&second), sha(&first));
+
+    let app = project.join("app.py");
+    let source = std::fs::read_to_string(&app).expect("the module");
+    std::fs::write(&app, format!("{source}\n# edited\n")).expect("an edit");
+    let third = build();
+    assert_eq!(runs(), 2, "{third}");
+    assert!(!third.contains(REUSED), "{third}");
+}

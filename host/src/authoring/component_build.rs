@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use super::build_cache::{self, BuildCache};
 use super::project::{Project, Recipe, world_name};
 use super::toolchain::{self, GUEST_TARGET, ToolchainError};
 
@@ -19,6 +20,9 @@ pub struct Built {
     pub size: u64,
     pub sha256: String,
     pub took: Duration,
+    /// The sources had not changed since a kept build: the componentizer
+    /// did not run (see `build_cache`).
+    pub reused: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,15 +56,48 @@ pub enum BuildError {
     },
 }
 
-/// Builds the project's component and fingerprints it.
+/// Builds the project's component and fingerprints it: a Python or
+/// JavaScript project whose sources have not changed since a kept build
+/// gets that build.
 pub fn build(project: &Project) -> Result<Built, BuildError> {
     let started = Instant::now();
-    let path = match &project.recipe {
-        Recipe::Cargo => cargo_build(project)?,
+    let tool = match &project.recipe {
+        Recipe::Cargo => {
+            let path = cargo_build(project)?;
+            return fingerprint(&path, started.elapsed());
+        }
+        Recipe::ComponentizePy { .. } => toolchain::componentize_py(&project.root)?,
+        Recipe::ComponentizeJs { .. } => toolchain::componentize_js(&project.root)?,
+    };
+    let out = prepare_output(project)?;
+    let cache = BuildCache::default_location();
+    let key = match build_cache::key(project, &tool) {
+        Ok(key) => Some(key),
+        Err(e) => {
+            tracing::warn!("not keeping this build: reading the project's files: {e}");
+            None
+        }
+    };
+    if let (Some(cache), Some(key)) = (&cache, &key)
+        && cache.fetch(key, &out)
+    {
+        let mut built = fingerprint(&out, started.elapsed())?;
+        built.reused = true;
+        return Ok(built);
+    }
+    componentize(project, &tool, &out)?;
+    if let (Some(cache), Some(key)) = (&cache, &key) {
+        cache.keep(key, &out);
+    }
+    fingerprint(&out, started.elapsed())
+}
+
+/// Runs the project's componentizer `tool`, writing the component to `out`.
+fn componentize(project: &Project, tool: &Path, out: &Path) -> Result<(), BuildError> {
+    match &project.recipe {
+        Recipe::Cargo => Ok(()),
         Recipe::ComponentizePy { world, module } => {
-            let tool = toolchain::componentize_py(&project.root)?;
-            let out = prepare_output(project)?;
-            let mut command = Command::new(&tool);
+            let mut command = Command::new(tool);
             command
                 .args(["-d", "wit", "-w", world_name(*world), "componentize"])
                 // Without stubs, componentize-py imports wasi:sockets,
@@ -68,14 +105,11 @@ pub fn build(project: &Project) -> Result<Built, BuildError> {
                 .arg("--stub-wasi")
                 .arg(module)
                 .arg("-o")
-                .arg(&out);
-            run(&mut command, &project.root, "componentize-py")?;
-            out
+                .arg(out);
+            run(&mut command, &project.root, "componentize-py")
         }
         Recipe::ComponentizeJs { world, main } => {
-            let tool = toolchain::componentize_js(&project.root)?;
-            let out = prepare_output(project)?;
-            let mut command = Command::new(&tool);
+            let mut command = Command::new(tool);
             command
                 .arg(main)
                 .args(["-w", "wit", "-n", world_name(*world)])
@@ -83,12 +117,10 @@ pub fn build(project: &Project) -> Result<Built, BuildError> {
                 // random are (captured, fixed and seeded).
                 .args(["-d", "http", "fetch-event"])
                 .arg("-o")
-                .arg(&out);
-            run(&mut command, &project.root, "componentize-js")?;
-            out
+                .arg(out);
+            run(&mut command, &project.root, "componentize-js")
         }
-    };
-    fingerprint(&path, started.elapsed())
+    }
 }
 
 /// The size and sha256 of a component file.
@@ -103,6 +135,7 @@ pub fn fingerprint(path: &Path, took: Duration) -> Result<Built, BuildError> {
         size: bytes.len() as u64,
         sha256: hex::encode(Sha256::digest(&bytes)),
         took,
+        reused: false,
     })
 }
 

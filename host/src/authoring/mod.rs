@@ -1,6 +1,7 @@
 //! Writing plugins: a new project from a template, building it with its
 //! language's own tool, and testing the component against the contract.
 
+pub mod build_cache;
 pub mod component_build;
 pub mod contract_test;
 pub mod labelled;

@@ -3,13 +3,17 @@
 //! host build and settings, not once per run.
 
 use std::hash::{Hash, Hasher};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
 use super::error::LoadError;
+use crate::disk_cache::write_atomically;
+
+/// The most the compiled components may take: the least recently used go
+/// beyond it (a compiled Python plugin is about 60 MB).
+const MAX_BYTES: u64 = 1 << 30;
 
 pub struct CompileCache {
     dir: Option<PathBuf>,
@@ -28,12 +32,9 @@ impl CompileCache {
         }
     }
 
-    /// The default location: `$CRUCIBLE_CACHE`, else the user's cache dir.
+    /// The default location: the host's cache folder.
     pub fn default_dir() -> Option<PathBuf> {
-        if let Some(dir) = std::env::var_os("CRUCIBLE_CACHE") {
-            return Some(PathBuf::from(dir));
-        }
-        dirs::cache_dir().map(|d| d.join("crucible"))
+        crate::disk_cache::default_root()
     }
 
     fn path_for(&self, sha256: &str) -> Option<PathBuf> {
@@ -54,7 +55,11 @@ impl CompileCache {
         let path = self.path_for(sha256);
         if let Some(path) = path.as_deref().filter(|p| p.is_file()) {
             match deserialize(engine, path) {
-                Ok(component) => return Ok((component, CacheOutcome::Hit)),
+                Ok(component) => {
+                    // A failed touch only makes the entry look older.
+                    let _ = crate::disk_cache::touch(path);
+                    return Ok((component, CacheOutcome::Hit));
+                }
                 // A stale or damaged entry is rebuilt, never trusted.
                 Err(e) => tracing::warn!(path = %path.display(), "ignoring cache entry: {e}"),
             }
@@ -68,8 +73,15 @@ impl CompileCache {
                 label: label.to_owned(),
                 detail: format!("serializing the compiled component: {e:#}"),
             })?;
-            write_atomically(&path, &serialized)
-                .map_err(|source| LoadError::Cache { path, source })?;
+            write_atomically(&path, &serialized).map_err(|source| LoadError::Cache {
+                path: path.clone(),
+                source,
+            })?;
+            if let Some(dir) = path.parent()
+                && let Err(e) = crate::disk_cache::prune(dir, MAX_BYTES)
+            {
+                tracing::warn!(dir = %dir.display(), "pruning the compile cache: {e}");
+            }
         }
         Ok((component, CacheOutcome::Compiled))
     }
@@ -89,13 +101,4 @@ fn deserialize(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
     // The cache directory belongs to the user running the host, the same
     // trust boundary as wasmtime's own compilation cache.
     unsafe { Component::deserialize_file(engine, path) }
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-    temp.write_all(bytes)?;
-    temp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
