@@ -17,12 +17,10 @@ pub mod judge;
 pub mod merge;
 pub mod model;
 pub mod names;
-pub mod native;
 pub mod packages;
 pub mod plugin;
 pub mod portable;
 pub mod pricing;
-pub mod provenance;
 pub mod record;
 pub mod remote;
 pub mod report;
@@ -33,6 +31,9 @@ pub mod serve;
 pub mod stats;
 pub mod store;
 pub mod suite;
-pub mod transcript;
 pub mod user_config;
 pub mod verify;
+
+// The transcript vocabulary is its own crate, below everything here; the
+// host's modules name it as they always have.
+pub use crucible_types::{native, provenance, transcript};
