@@ -10,15 +10,12 @@ pub mod authoring;
 mod batching;
 pub mod bundle;
 pub mod compare;
-mod disk_cache;
 pub mod export;
 pub mod figures;
 pub mod judge;
 pub mod merge;
 pub mod model;
-pub mod names;
 pub mod packages;
-pub mod plugin;
 pub mod portable;
 pub mod pricing;
 pub mod record;
@@ -34,6 +31,8 @@ pub mod suite;
 pub mod user_config;
 pub mod verify;
 
-// The transcript vocabulary is its own crate, below everything here; the
-// host's modules name it as they always have.
-pub use crucible_types::{native, provenance, transcript};
+// The shared vocabulary and the plugin runtime are crates of their own,
+// below everything here; the host's modules name them as they always have.
+pub use crucible_runtime as plugin;
+use crucible_runtime::disk_cache;
+pub use crucible_types::{names, native, provenance, transcript};

@@ -6,6 +6,7 @@
 //! models, the engine and the tools that read runs can all share it.
 
 pub mod judge;
+pub mod names;
 pub mod native;
 pub mod provenance;
 pub mod transcript;

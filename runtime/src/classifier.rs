@@ -8,8 +8,8 @@ use super::call::{Opaque, Sandbox};
 use super::error::{CallError, LoadError};
 use super::sandbox::{PluginLog, SandboxState};
 use super::{Checked, PluginInfo, Shared, v0_1_0};
-use crate::judge::{Judge, NoJudge};
-use crate::transcript::{Condition, Message, Param, Verdict};
+use crucible_types::judge::{Judge, NoJudge};
+use crucible_types::transcript::{Condition, Message, Param, Verdict};
 
 #[derive(Clone)]
 enum Pre {
@@ -114,7 +114,7 @@ impl ClassifierInstance {
         Ok(Self { sandbox, bindings })
     }
 
-    pub async fn describe(&mut self) -> Result<crate::transcript::Metadata, CallError> {
+    pub async fn describe(&mut self) -> Result<crucible_types::transcript::Metadata, CallError> {
         let Bindings::V0_1_0(b) = &self.bindings;
         let api = b.crucible_plugin_classifier();
         self.sandbox.begin("describe")?;

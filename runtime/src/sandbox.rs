@@ -15,8 +15,10 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::clock::{FixedMonotonicClock, FixedWallClock};
 use super::limits::Limits;
-use crate::judge::{Judge, JudgeCaps, JudgeError, JudgeRequest, JudgeResponse, JudgeSettings};
-use crate::transcript::Param;
+use crucible_types::judge::{
+    Judge, JudgeCaps, JudgeError, JudgeRequest, JudgeResponse, JudgeSettings,
+};
+use crucible_types::transcript::Param;
 
 /// A structured log record a plugin emitted through the host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -314,7 +316,7 @@ impl<T> Drop for AbortOnDrop<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::judge::NoJudge;
+    use crucible_types::judge::NoJudge;
 
     fn sandbox(limits: &Limits) -> SandboxState {
         SandboxState::new(limits, 7, Arc::new(NoJudge))
@@ -371,8 +373,8 @@ mod tests {
         let ask = |text: &str| {
             JudgeRequest::new(
                 "s".into(),
-                [crate::transcript::Message::new(
-                    crate::transcript::Role::User,
+                [crucible_types::transcript::Message::new(
+                    crucible_types::transcript::Role::User,
                     text,
                 )],
                 "v".into(),

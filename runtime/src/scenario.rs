@@ -8,8 +8,10 @@ use super::call::{Opaque, Sandbox};
 use super::error::{CallError, LoadError};
 use super::sandbox::{PluginLog, SandboxState};
 use super::{Checked, PluginInfo, Shared, v0_1_0};
-use crate::judge::{Judge, NoJudge};
-use crate::transcript::{Condition, Opening, Param, ParameterSpec, Reference, Reply, Step};
+use crucible_types::judge::{Judge, NoJudge};
+use crucible_types::transcript::{
+    Condition, Opening, Param, ParameterSpec, Reference, Reply, Step,
+};
 
 /// The pre-linked form of a scenario, one variant per contract version.
 #[derive(Clone)]
@@ -142,7 +144,7 @@ impl ScenarioInstance {
         self.sandbox.plugin()
     }
 
-    pub async fn describe(&mut self) -> Result<crate::transcript::Metadata, CallError> {
+    pub async fn describe(&mut self) -> Result<crucible_types::transcript::Metadata, CallError> {
         let Bindings::V0_1_0(b) = &self.bindings;
         let api = b.crucible_plugin_scenario();
         self.sandbox.begin("describe")?;

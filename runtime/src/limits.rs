@@ -61,8 +61,8 @@ fn default_judge_request_bytes() -> usize {
 
 impl Limits {
     /// The caps on one sample's judge calls.
-    pub fn judge_caps(&self) -> crate::judge::JudgeCaps {
-        crate::judge::JudgeCaps {
+    pub fn judge_caps(&self) -> crucible_types::judge::JudgeCaps {
+        crucible_types::judge::JudgeCaps {
             calls_per_sample: self.judge_calls_per_sample,
             request_bytes: self.judge_request_bytes,
         }

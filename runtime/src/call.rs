@@ -11,8 +11,8 @@ use super::Shared;
 use super::error::{CallError, CallFailure};
 use super::memory_slots::SlotPermit;
 use super::sandbox::{LimitExceeded, PluginLog, SandboxState};
-use crate::judge::Judge;
-use crate::transcript::ByteSize;
+use crucible_types::judge::Judge;
+use crucible_types::transcript::ByteSize;
 
 /// How much of a panicking plugin's stderr to quote in the error.
 const PANIC_QUOTE_BYTES: usize = 600;

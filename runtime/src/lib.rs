@@ -1,4 +1,5 @@
-//! Loading and sandboxing plugins.
+//! Loading and sandboxing plugins: the wasmtime runtime every scenario
+//! and classifier runs in (`crucible-runtime`).
 //!
 //! A component's bytes are hashed and checked, compiled once (or taken from
 //! the on-disk cache), checked against the contract version it targets, and
@@ -9,6 +10,7 @@ mod cache;
 mod call;
 mod clock;
 pub mod contract;
+pub mod disk_cache;
 mod engine;
 pub mod error;
 mod kind;
@@ -344,10 +346,13 @@ impl Checked {
     /// A component published as one `name@version` must describe itself as
     /// that: the registry recorded what the publisher said, without running
     /// the component.
-    fn verify_identity(&self, metadata: &crate::transcript::Metadata) -> Result<(), LoadError> {
+    fn verify_identity(
+        &self,
+        metadata: &crucible_types::transcript::Metadata,
+    ) -> Result<(), LoadError> {
         // Tables, logs and errors show these on one line each.
-        crate::names::check("its describe name", &metadata.name)
-            .and_then(|()| crate::names::check("its describe version", &metadata.version))
+        crucible_types::names::check("its describe name", &metadata.name)
+            .and_then(|()| crucible_types::names::check("its describe version", &metadata.version))
             .map_err(|e| self.mismatch(e))?;
         let described = format!("{}@{}", metadata.name, metadata.version);
         match &self.expected_identity {
@@ -362,8 +367,8 @@ impl Checked {
     /// the line it is shown on (`ID[name=value]` in every table).
     fn check_conditions(
         &self,
-        parameters: &[crate::transcript::ParameterSpec],
-        conditions: &[crate::transcript::Condition],
+        parameters: &[crucible_types::transcript::ParameterSpec],
+        conditions: &[crucible_types::transcript::Condition],
     ) -> Result<(), LoadError> {
         let names = parameters
             .iter()
@@ -378,7 +383,7 @@ impl Checked {
             }))
         });
         for (what, text) in names.chain(ids) {
-            crate::names::check(what, text).map_err(|e| self.mismatch(e))?;
+            crucible_types::names::check(what, text).map_err(|e| self.mismatch(e))?;
         }
         Ok(())
     }
@@ -391,7 +396,7 @@ impl Checked {
         }
     }
 
-    fn info(&self, metadata: crate::transcript::Metadata) -> PluginInfo {
+    fn info(&self, metadata: crucible_types::transcript::Metadata) -> PluginInfo {
         PluginInfo {
             label: self.label.clone(),
             name: metadata.name,

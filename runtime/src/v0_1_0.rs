@@ -7,8 +7,8 @@
 use wasmtime::component::{HasSelf, Linker};
 
 use super::sandbox::{LogRecord, SandboxState};
-use crate::judge;
-use crate::transcript as t;
+use crucible_types::judge;
+use crucible_types::transcript as t;
 
 /// The contract version this module implements.
 pub const VERSION: semver::Version = semver::Version::new(0, 1, 0);
