@@ -86,7 +86,11 @@ pub fn build(project: &Project) -> Result<Built, BuildError> {
         return Ok(built);
     }
     componentize(project, &tool, &out)?;
-    if let (Some(cache), Some(key)) = (&cache, &key) {
+    // Kept only if no source changed while the tool ran: else the build
+    // could be of either version.
+    if let (Some(cache), Some(key)) = (&cache, &key)
+        && build_cache::key(project, &tool).is_ok_and(|after| after == *key)
+    {
         cache.keep(key, &out);
     }
     fingerprint(&out, started.elapsed())
