@@ -25,7 +25,6 @@ pub mod rescore;
 pub mod results;
 pub mod run;
 pub mod serve;
-pub mod stats;
 pub mod store;
 pub mod suite;
 pub mod user_config;
@@ -35,4 +34,5 @@ pub mod verify;
 // below everything here; the host's modules name them as they always have.
 pub use crucible_runtime as plugin;
 use crucible_runtime::disk_cache;
+pub use crucible_stats as stats;
 pub use crucible_types::{names, native, provenance, transcript};
