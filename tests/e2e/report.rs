@@ -331,7 +331,7 @@ fn in_chromium_a_heatmap_cell_opens_its_transcripts() {
     let [judge_flag, judge] = server.judge_args();
     let output = run_quietly(
         dir.path(),
-        &bundled_suite(),
+        &bundled_suite_copy(dir.path()),
         &[
             "--model",
             &agent,
