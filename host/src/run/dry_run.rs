@@ -250,7 +250,8 @@ pub fn dry_run(request: &RunRequest) -> Result<DryRun, RunError> {
     // another: its share is the shard's part of that stretch.
     let shard = config.shard.map(|shard| {
         let per_model: Vec<(String, u64)> = session
-            .model_ids
+            .models
+            .agent_ids()
             .iter()
             .enumerate()
             .map(|(index, id)| {

@@ -213,10 +213,8 @@ pub struct RunOutcome {
 struct Session {
     suite: LoadedSuite,
     config: RunConfig,
-    /// `provider/model` of each of `config.models` (which may carry
-    /// settings), as results name them.
-    model_ids: Vec<String>,
-    /// The agents' and the judge's specs, parsed once.
+    /// The agents' and the judge's specs, parsed once, and the agents'
+    /// `provider/model` ids as results name them.
     models: RunModels,
     agents: Vec<Agent>,
     judge: Arc<dyn Judge>,
@@ -376,8 +374,7 @@ impl Session {
                 .into_iter()
                 .map(Arc::new)
                 .collect();
-        let model_ids = models.agent_ids();
-        let planned_count = plan::count(model_ids.len(), &scenarios, config.samples);
+        let planned_count = plan::count(models.agents.len(), &scenarios, config.samples);
         if planned_count == 0 {
             return Err(RunError::EmptyPlan(config.conditions.join(", ")));
         }
@@ -387,7 +384,7 @@ impl Session {
                 return Err(RunError::PlanTooLarge(planned_count));
             }
             Scale::Plan => {
-                let whole = plan(&model_ids, &scenarios, config.samples, config.seed);
+                let whole = plan(models.agent_ids(), &scenarios, config.samples, config.seed);
                 let fingerprint = plan::fingerprint(whole.iter().map(|s| PlanEntry {
                     model: &s.model,
                     scenario: &scenarios[s.scenario].plugin.info.name,
@@ -410,7 +407,6 @@ impl Session {
         Ok(Self {
             suite,
             config,
-            model_ids,
             models,
             agents,
             judge,
@@ -441,7 +437,7 @@ impl Session {
     ) -> Execution<'_> {
         Execution {
             scenarios: &self.scenarios,
-            models: &self.model_ids,
+            models: self.models.agent_ids(),
             agents: &self.agents,
             judge: Arc::clone(&self.judge),
             max_turns: self.config.max_turns,

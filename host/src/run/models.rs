@@ -10,6 +10,8 @@ use crate::suite::LoadedSuite;
 pub struct RunModels {
     pub agents: Vec<ModelSpec>,
     pub judge: Option<ModelSpec>,
+    /// The agents' `provider/model` ids, in order, as results name them.
+    agent_ids: Vec<String>,
 }
 
 impl RunModels {
@@ -28,7 +30,12 @@ impl RunModels {
             Some(named) => Some(suite.model_spec(named)?),
             None => None,
         };
-        Ok(Self { agents, judge })
+        let agent_ids = agents.iter().map(|spec| spec.id.clone()).collect();
+        Ok(Self {
+            agents,
+            judge,
+            agent_ids,
+        })
     }
 
     /// The agents, then the judge.
@@ -37,7 +44,7 @@ impl RunModels {
     }
 
     /// The agents' `provider/model` ids, in order.
-    pub fn agent_ids(&self) -> Vec<String> {
-        self.agents.iter().map(|spec| spec.id.clone()).collect()
+    pub fn agent_ids(&self) -> &[String] {
+        &self.agent_ids
     }
 }
