@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use pollster::block_on;
 
-use crucible::judge::{Judge, NoJudge};
-use crucible::plugin::{PluginRuntime, PluginSource, RuntimeConfig};
-use crucible::run::{self, Observer, Progress, RunRequest};
-use crucible::transcript::{Label, Message, Role, Step};
+use crucible_host::judge::{Judge, NoJudge};
+use crucible_host::plugin::{PluginRuntime, PluginSource, RuntimeConfig};
+use crucible_host::run::{self, Observer, Progress, RunRequest};
+use crucible_host::transcript::{Label, Message, Role, Step};
 use crucible_test_support::cpu::process_cpu;
 use crucible_test_support::guests::{guests, workspace_root};
 

@@ -1,22 +1,33 @@
 //! `crucible summary RUN`: the summary `crucible run` ends with, for a run
 //! already made (or still being made), read back from its store.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
+use clap::Args;
+use crucible_host::report::groups::{ConditionParams, groups};
+use crucible_host::report::terminal::{SummaryView, render};
+use crucible_host::report::{snapshot_warnings, usage_of_run};
+use crucible_host::results::figures;
 use serde_json::Value;
 
-use crucible::report::groups::{ConditionParams, groups};
-use crucible::report::terminal::{SummaryView, render};
-use crucible::report::{snapshot_warnings, usage_of_run};
-use crucible::results::figures;
-
-use crate::cli::SummaryArgs;
+use crate::flags::SummaryFlags;
 use crate::print_stdout;
 
-pub fn run(args: &SummaryArgs) -> Result<ExitCode> {
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    /// The run: its directory or its results.sqlite, or a bundle.
+    #[arg(value_name = "RUN")]
+    pub run: PathBuf,
+
+    #[command(flatten)]
+    pub summary: SummaryFlags,
+}
+
+pub fn exec(args: &SummaryArgs) -> Result<ExitCode> {
     // Its errors name the path and what is wrong with it.
-    let run = crucible::bundle::open_results(&args.run)?;
+    let run = crucible_host::bundle::open_results(&args.run)?;
     let cells = figures(&run);
     let groups = groups(&cells, &ConditionParams::of_run(&run));
     let usage = usage_of_run(&run);

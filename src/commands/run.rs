@@ -1,30 +1,235 @@
 //! `crucible run`: a fresh run, a resumed one, or a dry run; Ctrl-C stops
 //! it with everything finished so far stored.
 
+mod upload;
+
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use tokio::sync::Notify;
-
-use crucible::model::response_cache::ResponseCache;
-use crucible::plugin::RuntimeConfig;
-use crucible::report;
-use crucible::report::terminal::SummaryView;
-use crucible::run::{
+use clap::Args;
+use crucible_host::model::response_cache::ResponseCache;
+use crucible_host::plugin::RuntimeConfig;
+use crucible_host::report;
+use crucible_host::report::terminal::SummaryView;
+use crucible_host::run::{
     self, DryRun, Observer, ResponseCacheSettings, ResumeRequest, RunOutcome, RunRequest,
 };
+use tokio::sync::Notify;
 
-use crate::cli::{RunArgs, SummaryFlags};
 use crate::console::Console;
-use crate::{EXIT_SAMPLES_FAILED, cache_dir, key_policy, limits, print_stdout};
+use crate::flags::{KeyArgs, SandboxArgs, SummaryFlags};
+use crate::{EXIT_INTERRUPTED, EXIT_SAMPLES_FAILED, EXIT_SPEND_CEILING, print_stdout};
 
-/// Exit status of a run stopped early (as a shell reports SIGINT).
-const EXIT_INTERRUPTED: u8 = 130;
-/// Exit status of a run stopped at its spend ceiling (`--max-cost`).
-const EXIT_SPEND_CEILING: u8 = 3;
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The suite manifest.
+    #[arg(default_value = crucible_host::suite::DEFAULT_SUITE)]
+    pub suite: PathBuf,
 
-pub fn run(args: RunArgs) -> Result<ExitCode> {
+    /// A model to run, as provider/model (repeatable), optionally followed
+    /// by comma-separated key=value settings over the suite's [[models]]
+    /// entry: base_url, api_key_env, temperature, max_tokens, timeout_secs,
+    /// top_p, seed, reasoning_effort, thinking_budget, thinking (anthropic:
+    /// adaptive), effort (anthropic: low..max), api (openai: chat or
+    /// responses), concurrency, prompt_cache (on by default; off; anthropic
+    /// 5m or 1h; openai 24h). E.g.
+    /// `openai/o3,reasoning_effort=high,max_tokens=4000`. Providers:
+    /// openai, anthropic, gemini, openrouter, together, reference. Without
+    /// one, the suite's models, else the offline pair reference/harmful and
+    /// reference/benign.
+    #[arg(short, long = "model", value_name = "PROVIDER/MODEL[,KEY=VALUE...]")]
+    pub models: Vec<String>,
+
+    /// The model classifiers may consult as a judge, with settings as for
+    /// --model. It is called at temperature 0; a reasoning model (o-series,
+    /// GPT-5, Claude with thinking, Gemini 3 and thinking Gemini 2.5) gets
+    /// no temperature and room for its reasoning. A setting the model
+    /// cannot take (`openai/o3,temperature=0`) is refused before the run.
+    #[arg(long, value_name = "PROVIDER/MODEL[,KEY=VALUE...]")]
+    pub judge: Option<String>,
+
+    /// Samples per model and condition.
+    #[arg(short = 'n', long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub samples: Option<u32>,
+
+    /// The run seed every sample's seed derives from.
+    #[arg(long)]
+    pub seed: Option<u64>,
+
+    /// Samples in flight at once.
+    #[arg(short = 'j', long, value_parser = clap::value_parser!(u32).range(1..=i64::from(crucible_host::suite::MAX_CONCURRENCY)))]
+    pub concurrency: Option<u32>,
+
+    /// Agent turns per episode before the host ends it.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_turns: Option<u32>,
+
+    /// Prompt bytes a scenario may add in one turn: its opening (system
+    /// prompt, first messages, tool definitions), or its answer to one
+    /// reply. Over it, the sample ends as an error and nothing more is
+    /// sent. Default: the suite's [run] prompt_bytes_per_turn, else 262144
+    /// (256 KiB).
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    pub prompt_bytes_per_turn: Option<u64>,
+
+    /// Prompt bytes a scenario may add over a whole sample. Default: the
+    /// suite's [run] prompt_bytes_per_sample, else 1048576 (1 MiB).
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    pub prompt_bytes_per_sample: Option<u64>,
+
+    /// Only conditions matching this pattern (`*` is a wildcard; repeatable).
+    #[arg(short, long = "conditions", value_name = "PATTERN")]
+    pub conditions: Vec<String>,
+
+    /// Run a named sub-suite of the suite (one of its published
+    /// experiments) instead of the whole suite.
+    #[arg(short, long, value_name = "NAME")]
+    pub subsuite: Option<String>,
+
+    /// Where run directories are created.
+    #[arg(short, long, default_value = "runs")]
+    pub output: PathBuf,
+
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+
+    /// Refuse to run if `crucible.lock` is missing or would change.
+    #[arg(long)]
+    pub locked: bool,
+
+    /// Use only the local cache of an HTTP registry, never the network; a
+    /// plugin that is not cached is an error naming it.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Both --locked and --offline: exactly the pinned plugins, from the
+    /// local cache.
+    #[arg(long)]
+    pub frozen: bool,
+
+    /// Show no progress and no notices: only the summary, and where the
+    /// results are.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    #[command(flatten)]
+    pub summary: SummaryFlags,
+
+    /// Resume a run that stopped early (interrupted or killed): its
+    /// directory, or its id under --output. Runs exactly the samples it has
+    /// not finished, with the configuration and plugins it began with.
+    #[arg(
+        long,
+        value_name = "RUN",
+        conflicts_with_all = ["models", "judge", "samples", "seed", "concurrency", "max_turns", "prompt_bytes_per_turn", "prompt_bytes_per_sample", "conditions", "subsuite", "dry_run", "locked", "frozen", "batch"]
+    )]
+    pub resume: Option<PathBuf>,
+
+    /// A ceiling, in US dollars, on what the run spends on model calls
+    /// (agent and judge, priced as the usage report prices them). Each call
+    /// is checked before it is sent: once the spend reaches the ceiling no
+    /// call starts, calls already on their way finish (at most one per
+    /// sample in flight), and the run stops as Ctrl-C stops it, with exit
+    /// status 3: finished samples stored, the rest pending. Every model the
+    /// run calls needs a price (built in, or the suite's [prices]). With
+    /// --resume: a new ceiling for the whole run, what it already spent
+    /// included (without it, a resume keeps the run's ceiling).
+    #[arg(long, value_name = "USD", value_parser = parse_usd)]
+    pub max_cost: Option<f64>,
+
+    /// With --resume: run again the samples that ended in error.
+    #[arg(long, requires = "resume")]
+    pub retry_errors: bool,
+
+    /// Send every model call to its provider even when the response cache
+    /// ($CRUCIBLE_CACHE/responses.sqlite) holds its answer; fresh answers
+    /// replace cached ones.
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Show the plan (samples, model calls, estimated tokens and cost, the
+    /// sampling each model will be sent, and where each key would go) and
+    /// send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Send the model calls, agent and judge, through the providers' batch
+    /// APIs (OpenAI Batch, Anthropic Message Batches, Gemini batch mode) at
+    /// half the live price; a batch may take up to 24 hours. Each turn's
+    /// calls go as one batch; the run polls, and a run killed meanwhile
+    /// resumes (--resume) without submitting a batch twice. Every model
+    /// must be openai, anthropic or gemini. Samples in flight: 1024 unless
+    /// -j says otherwise.
+    #[arg(long)]
+    pub batch: bool,
+
+    /// Seconds between two polls of a batch in progress, with --batch (or
+    /// with --resume of a --batch run). Default: 60.
+    #[arg(long, value_name = "SECS", value_parser = parse_poll_secs)]
+    pub batch_poll: Option<f64>,
+
+    #[command(flatten)]
+    pub keys: KeyArgs,
+
+    /// Run only shard K of N of the plan (K counts from 1: Kubernetes'
+    /// 0-based JOB_COMPLETION_INDEX needs 1 added): every Nth sample from
+    /// the Kth, the same share on any machine for the same suite, lock and
+    /// flags. Join the N shards' run directories with `crucible merge`. A
+    /// resume keeps the run's shard.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard, conflicts_with = "resume")]
+    pub shard: Option<crucible_host::run::Shard>,
+
+    /// When the run ends (finished or stopped), upload its run directory
+    /// (a consistent snapshot of its store, and its summary) to
+    /// S3-compatible object storage, under PREFIX/RUN-ID/, or
+    /// PREFIX/shard-K-of-N/ for a shard, whose restart with the same
+    /// command then resumes the run kept there. Credentials and endpoint
+    /// from the standard AWS variables (AWS_ACCESS_KEY_ID,
+    /// AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL,
+    /// AWS_ALLOW_HTTP).
+    #[arg(long, value_name = "s3://BUCKET/PREFIX", conflicts_with = "dry_run")]
+    pub upload: Option<crucible_host::remote::RemoteUrl>,
+}
+
+fn parse_shard(text: &str) -> Result<crucible_host::run::Shard, String> {
+    text.parse()
+        .map_err(|e: crucible_host::run::ShardError| e.to_string())
+}
+
+/// A spend ceiling: a positive, finite number of US dollars.
+fn parse_usd(text: &str) -> Result<f64, String> {
+    let usd: f64 = text
+        .trim_start_matches('$')
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of US dollars"))?;
+    if usd.is_finite() && usd > 0.0 {
+        Ok(usd)
+    } else {
+        Err(format!(
+            "`{text}`: the ceiling must be a positive number of US dollars"
+        ))
+    }
+}
+
+/// Seconds between polls of a batch: a finite number from 0.01 to 86400.
+fn parse_poll_secs(text: &str) -> Result<f64, String> {
+    let secs: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    // At least 10 ms: polling faster helps no batch; at most a day, the
+    // longest a batch takes.
+    if secs.is_finite() && (0.01..=86_400.0).contains(&secs) {
+        Ok(secs)
+    } else {
+        Err(format!(
+            "`{text}`: polls must be 0.01 to 86400 seconds apart"
+        ))
+    }
+}
+
+pub fn exec(args: RunArgs) -> Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -51,7 +256,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     let observer: Arc<dyn Observer> = console.clone();
     // A shard whose run is already in object storage continues it.
     let stored_shard = match (&args.upload, args.shard) {
-        (Some(url), Some(shard)) => crate::run_upload::stored_shard(
+        (Some(url), Some(shard)) => upload::stored_shard(
             &runtime,
             url,
             shard,
@@ -66,14 +271,14 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
                 run: run_dir.clone(),
                 output_dir: args.output.clone(),
                 retry_errors: args.retry_errors,
-                cache_dir: cache_dir(&args.sandbox),
+                cache_dir: args.sandbox.cache_dir(),
                 responses,
                 offline: args.offline,
                 max_cost_usd: args.max_cost,
                 interrupt: Some(interrupt),
                 // What the stored configuration names came from a suite (or
                 // an earlier command line): held to this command's policy.
-                keys: key_policy(&args.keys, [])?,
+                keys: args.keys.policy([])?,
                 batch_poll_secs: args.batch_poll,
             },
             observer,
@@ -86,7 +291,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     console.finish();
     let outcome = outcome?;
     if let Some(url) = &args.upload {
-        let at = crate::run_upload::upload(&runtime, url, &outcome.dir)?;
+        let at = upload::upload(&runtime, url, &outcome.dir)?;
         eprintln!("Uploaded the run to {at}");
     }
     // Samples abandoned by an interruption may still be on their threads:
@@ -114,13 +319,13 @@ fn request(
         conditions: args.conditions.clone(),
         subsuite: args.subsuite.clone(),
         output_dir: args.output.clone(),
-        limits: limits(&args.sandbox)?,
-        cache_dir: cache_dir(&args.sandbox),
+        limits: args.sandbox.limits()?,
+        cache_dir: args.sandbox.cache_dir(),
         responses,
         locked: args.locked || args.frozen,
         offline: args.offline || args.frozen,
         interrupt,
-        keys: key_policy(&args.keys, args.models.iter().chain(&args.judge))?,
+        keys: args.keys.policy(args.models.iter().chain(&args.judge))?,
         shard: args.shard,
         batch: args.batch.then(|| run::BatchConfig {
             poll_secs: args

@@ -1,21 +1,36 @@
 //! `crucible verify FILE`.
 
 use std::fmt::Write as _;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-
-use crucible::plugin::RuntimeConfig;
-use crucible::verify::Verification;
+use clap::Args;
+use crucible_host::plugin::RuntimeConfig;
+use crucible_host::verify::Verification;
 
 use crate::EXIT_SAMPLES_FAILED;
-use crate::cli::VerifyArgs;
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The bundle file.
+    pub bundle: PathBuf,
+
+    /// Print the verification as JSON.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Compile components afresh instead of using the compiled-component
+    /// cache.
+    #[arg(long)]
+    pub no_compile_cache: bool,
+}
 
 /// The most differences printed; the count says how many there were.
 const SHOWN: usize = 40;
 
-pub fn verify(args: VerifyArgs) -> Result<ExitCode> {
-    let bundle = crucible::bundle::read(&args.bundle)
+pub fn exec(args: VerifyArgs) -> Result<ExitCode> {
+    let bundle = crucible_host::bundle::read(&args.bundle)
         .with_context(|| format!("cannot verify {}", args.bundle.display()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -25,7 +40,7 @@ pub fn verify(args: VerifyArgs) -> Result<ExitCode> {
         .then(|| RuntimeConfig::default().cache_dir)
         .flatten();
     let verification = runtime
-        .block_on(crucible::verify::verify(&bundle, cache_dir))
+        .block_on(crucible_host::verify::verify(&bundle, cache_dir))
         .with_context(|| format!("cannot verify {}", args.bundle.display()))?;
     if args.json {
         println!(

@@ -3,18 +3,54 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Result, anyhow, bail};
+use clap::{Args, ValueEnum};
+use crucible_host::export::{self, ExportError};
+use crucible_host::results::ResultsError;
 
-use crucible::export::{self, ExportError};
-use crucible::results::ResultsError;
+/// What `crucible export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// One row per sample: condition parameters, outcome, the primary
+    /// verdict, errors, each secondary classifier's finding, agent tokens.
+    /// No transcripts.
+    Csv,
+    /// One JSON object per sample with everything (transcript, facts,
+    /// verdicts, judge exchanges, logs, usage), `format`
+    /// "crucible.sample/1" on each line.
+    Jsonl,
+    /// Inspect AI's `.eval` logs, one per model x scenario, into the -o
+    /// directory: open them with `inspect view --log-dir DIR`.
+    Inspect,
+}
 
-use crate::cli::{ExportArgs, ExportFormat};
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The run: its directory or its results.sqlite, or a bundle.
+    pub run: PathBuf,
 
-pub fn export(args: ExportArgs) -> Result<ExitCode> {
-    let run = crucible::bundle::open_results(&args.run)?;
+    /// What to write.
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+
+    /// Where to write: a file for csv and jsonl (default: standard
+    /// output); a directory for inspect (required; created if missing).
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+
+    /// Export a run that is still in progress or was stopped, as it
+    /// stands. Without it such a run is refused. Its pending samples are
+    /// rows with status `pending` in csv and jsonl, and are left out of
+    /// Inspect logs, which are then marked cancelled.
+    #[arg(long)]
+    pub partial: bool,
+}
+
+pub fn exec(args: ExportArgs) -> Result<ExitCode> {
+    let run = crucible_host::bundle::open_results(&args.run)?;
     if !args.partial {
         run.require_finished(&args.run).map_err(|e| match e {
             ResultsError::Unfinished { .. } => {

@@ -2,17 +2,73 @@
 //! condition, with its parameters and seed, as text or JSON.
 
 use std::fmt::Write as _;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use clap::Args;
+use crucible_host::run::{self, SeedSource, ShowRequest, ShownOpening};
+use crucible_host::transcript::Role;
 
-use crucible::run::{self, SeedSource, ShowRequest, ShownOpening};
-use crucible::transcript::Role;
+use crate::flags::SandboxArgs;
+use crate::print_stdout;
 
-use crate::cli::ShowArgs;
-use crate::{cache_dir, limits, print_stdout};
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The condition: its id (`crucible inspect` lists a scenario's), or
+    /// a label as results show it, `ID[name=value,...]`.
+    #[arg(value_name = "CONDITION")]
+    pub condition: String,
 
-pub fn run(args: ShowArgs) -> Result<ExitCode> {
+    /// The suite manifest.
+    #[arg(default_value = crucible_host::suite::DEFAULT_SUITE)]
+    pub suite: PathBuf,
+
+    /// The suite's `[scenarios.KEY]` to take the condition from, when more
+    /// than one offers it.
+    #[arg(long, value_name = "KEY")]
+    pub scenario: Option<String>,
+
+    /// A sub-suite whose parameters apply, as with `crucible run`.
+    #[arg(short, long, value_name = "NAME")]
+    pub subsuite: Option<String>,
+
+    /// A parameter value over the suite's (repeatable), as a suite's
+    /// `params` sets it.
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
+
+    /// The run seed, as `crucible run --seed` takes it (default: the
+    /// suite's `[run] seed`). The episode's seed derives from it, the
+    /// scenario, the condition and the sample index, as in a run.
+    #[arg(long)]
+    pub seed: Option<u64>,
+
+    /// Which sample of the condition.
+    #[arg(long, value_name = "INDEX", default_value_t = 0)]
+    pub sample: u32,
+
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Use only the local cache of an HTTP registry, never the network.
+    #[arg(long)]
+    pub offline: bool,
+
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+/// `NAME=VALUE`.
+fn parse_param(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+        _ => Err(format!("`{text}` is not NAME=VALUE")),
+    }
+}
+
+pub fn exec(args: ShowArgs) -> Result<ExitCode> {
     let shown = run::show(&ShowRequest {
         suite: args.suite.clone(),
         condition: args.condition.clone(),
@@ -21,8 +77,8 @@ pub fn run(args: ShowArgs) -> Result<ExitCode> {
         params: args.params.iter().cloned().collect(),
         seed: args.seed,
         sample_index: args.sample,
-        limits: limits(&args.sandbox)?,
-        cache_dir: cache_dir(&args.sandbox),
+        limits: args.sandbox.limits()?,
+        cache_dir: args.sandbox.cache_dir(),
         offline: args.offline,
     })?;
     if args.json {

@@ -4,36 +4,101 @@
 //! written whole or not at all.
 
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use clap::Args;
+use crucible_host::compare;
+use crucible_host::model::response_cache::ResponseCache;
+use crucible_host::plugin::{PluginSource, RuntimeConfig};
+use crucible_host::rescore::{self, ClassifierRef, LabelChanges, Lookup, RescoreOptions};
+use crucible_host::results::{LabelSet, ORIGINAL, RunResults};
+use crucible_host::run::{LocalPaths, ResponseCacheSettings};
+use crucible_host::store::{Store, results_path};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crucible::compare;
-use crucible::model::response_cache::ResponseCache;
-use crucible::plugin::{PluginSource, RuntimeConfig};
-use crucible::rescore::{self, ClassifierRef, LabelChanges, Lookup, RescoreOptions};
-use crucible::results::{LabelSet, ORIGINAL, RunResults};
-use crucible::run::{LocalPaths, ResponseCacheSettings};
-use crucible::store::Store;
-use crucible::store::results_path;
+use crate::flags::{KeyArgs, SandboxArgs};
+use crate::{EXIT_INTERRUPTED, EXIT_SAMPLES_FAILED};
 
-use crate::cli::RescoreArgs;
-use crate::{EXIT_SAMPLES_FAILED, cache_dir, limits};
+#[derive(Debug, Args)]
+pub struct RescoreArgs {
+    /// The finished run: its directory (or its results.sqlite), or a
+    /// bundle (then -o names the new bundle).
+    pub run: PathBuf,
 
-/// Exit status of a rescore stopped by Ctrl-C, as a shell reports SIGINT.
-const EXIT_INTERRUPTED: u8 = 130;
+    /// The classifier, as NAME@VERSION with an exact version: a package
+    /// name (or the key of the run's suite's [classifiers.KEY] entry), from
+    /// the registry the run's suite names. It judges every sample of the
+    /// scenarios that used a classifier of that name, in the position it
+    /// had there (primary or secondary).
+    #[arg(
+        long,
+        value_name = "NAME@VERSION",
+        required_unless_present = "component"
+    )]
+    pub classifier: Option<String>,
 
-pub fn rescore(args: RescoreArgs) -> Result<ExitCode> {
-    let from_bundle = crucible::bundle::is_bundle(&args.run);
+    /// The classifier's component file instead of --classifier.
+    #[arg(long, value_name = "PATH.wasm", conflicts_with = "classifier")]
+    pub component: Option<PathBuf>,
+
+    /// The registry to fetch --classifier from instead of the run's
+    /// suite's: a directory or an http(s) URL.
+    #[arg(long, value_name = "DIR|URL", conflicts_with = "component")]
+    pub registry: Option<String>,
+
+    /// The model the classifier may consult, as for `crucible run --judge`.
+    /// Without one, a verdict that needs a judge is an error, except on the
+    /// offline reference models' samples, whose primary classifier is
+    /// answered by their known label as in a run.
+    #[arg(long, value_name = "PROVIDER/MODEL[,KEY=VALUE...]")]
+    pub judge: Option<String>,
+
+    /// The new label set's name (default: NAME@VERSION, or
+    /// NAME@VERSION+PROVIDER/MODEL with --judge). A name already taken is
+    /// an error: label sets are never replaced.
+    #[arg(long, value_name = "LABEL_SET")]
+    pub name: Option<String>,
+
+    /// Samples classified at once.
+    #[arg(short = 'j', long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=i64::from(crucible_host::suite::MAX_CONCURRENCY)))]
+    pub concurrency: u32,
+
+    /// Use only the local cache of an HTTP registry, never the network.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Send every judge call to its provider even when the response cache
+    /// holds its answer.
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// No progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// For a bundle: the new bundle to write, holding the bundle's run and
+    /// label sets with the new one beside them (a bundle is never changed).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub keys: KeyArgs,
+
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+pub fn exec(args: RescoreArgs) -> Result<ExitCode> {
+    let from_bundle = crucible_host::bundle::is_bundle(&args.run);
     let (run, kept, suite_path) = if from_bundle {
         anyhow::ensure!(
             args.output.is_some(),
             "rescoring a bundle writes a new bundle beside it (a bundle is never changed): \
              name it with -o FILE"
         );
-        let bundle = crucible::bundle::read(&args.run)
+        let bundle = crucible_host::bundle::read(&args.run)
             .with_context(|| format!("cannot rescore {}", args.run.display()))?;
         let kept = bundle.components();
         (bundle.results, kept, None)
@@ -42,7 +107,7 @@ pub fn rescore(args: RescoreArgs) -> Result<ExitCode> {
             args.output.is_none(),
             "-o names the new bundle when rescoring a bundle; a run's label set is kept in its own store"
         );
-        let run = crucible::store::read_run(&args.run)?;
+        let run = crucible_host::store::read_run(&args.run)?;
         let kept = Store::read_components(&store_path(&args.run))?
             .into_iter()
             .collect();
@@ -72,8 +137,8 @@ pub fn rescore(args: RescoreArgs) -> Result<ExitCode> {
         name: args.name.clone(),
         judge: args.judge.clone(),
         concurrency: args.concurrency,
-        limits: limits(&args.sandbox)?,
-        cache_dir: cache_dir(&args.sandbox),
+        limits: args.sandbox.limits()?,
+        cache_dir: args.sandbox.cache_dir(),
         responses: ResponseCacheSettings {
             path: RuntimeConfig::default()
                 .cache_dir
@@ -81,7 +146,7 @@ pub fn rescore(args: RescoreArgs) -> Result<ExitCode> {
             refresh: args.no_cache,
         },
         suite_path,
-        keys: crate::key_policy(&args.keys, &args.judge)?,
+        keys: args.keys.policy(&args.judge)?,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -108,7 +173,7 @@ pub fn rescore(args: RescoreArgs) -> Result<ExitCode> {
             results.label_sets.push(set.clone());
             let mut kept = kept;
             kept.insert(set.sha256.clone(), component.bytes.clone());
-            let written = crucible::bundle::write_results(&results, &kept, out)
+            let written = crucible_host::bundle::write_results(&results, &kept, out)
                 .with_context(|| format!("cannot write {}", out.display()))?;
             println!(
                 "Wrote {}: the bundle with label set `{}` beside its own.",

@@ -4,13 +4,23 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use clap::Args;
+use crucible_host::report::html::{ReportInput, render};
 
-use crucible::report::html::{ReportInput, render};
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The run: its directory (`runs/<run-id>`) or its results.sqlite, or
+    /// a bundle. A run still in progress is reported as far as it has got.
+    pub run: PathBuf,
 
-use crate::cli::ReportArgs;
+    /// Where to write the report [default: report.html in the run's
+    /// directory; for a bundle, its name with .html].
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
 
-pub fn report(args: ReportArgs) -> Result<ExitCode> {
-    let run = crucible::bundle::open_results(&args.run)?;
+pub fn exec(args: ReportArgs) -> Result<ExitCode> {
+    let run = crucible_host::bundle::open_results(&args.run)?;
     let page = render(&ReportInput {
         run: &run,
         comparison: None,
@@ -33,7 +43,7 @@ pub fn report(args: ReportArgs) -> Result<ExitCode> {
 /// `report.html` in the run's directory, whether the run was named by its
 /// directory or by its results.sqlite; for a bundle, its name with `.html`.
 fn default_output(run: &Path) -> PathBuf {
-    if crucible::bundle::is_bundle(run) {
+    if crucible_host::bundle::is_bundle(run) {
         return run.with_extension("html");
     }
     let dir = if run.is_dir() {
