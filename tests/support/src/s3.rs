@@ -1,11 +1,11 @@
 //! A real S3-compatible server on 127.0.0.1 for the object storage tests:
 //! moto's standalone server (`moto_server`, pinned in tests/s3 and installed
-//! by `make s3`), on a free port, started for a test and killed when the
+//! by `make s3`), on a port the kernel picks, started for a test and killed when the
 //! handle drops. It answers the S3 REST API as AWS documents it, path-style,
 //! so the host's real client (object_store) talks to it unchanged.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -40,14 +40,33 @@ impl S3Server {
             "{} is missing: run `make s3` (it installs moto's server, pinned in tests/s3/requirements.txt)",
             binary.display()
         );
-        let port = free_port();
-        let child = Command::new(&binary)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        // moto binds a port of the kernel's choosing (`-p 0`) and names it
+        // on stderr: a port picked here and handed over could be taken by
+        // another process (a second test run) before moto binds it.
+        let mut child = Command::new(&binary)
+            .args(["-H", "127.0.0.1", "-p", "0"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("moto_server starts");
+        let stderr = child.stderr.take().expect("moto's stderr is piped");
+        let (port_tx, port_rx) = std::sync::mpsc::channel();
+        // The reader drains stderr for moto's whole life (it logs every
+        // request there), so the pipe never fills.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(port) = line
+                    .split_once("Running on http://127.0.0.1:")
+                    .and_then(|(_, rest)| rest.trim().parse::<u16>().ok())
+                {
+                    let _ = port_tx.send(port);
+                }
+            }
+        });
+        let port = port_rx
+            .recv_timeout(STARTUP)
+            .unwrap_or_else(|_| panic!("moto_server did not say its port within {STARTUP:?}"));
         let server = Self {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
@@ -106,13 +125,6 @@ impl Drop for S3Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 fn answers(address: SocketAddr) -> bool {
