@@ -1,5 +1,6 @@
-//! Crucible: run sandboxed WebAssembly scenarios and classifiers against
-//! language models, reproducibly.
+//! Crucible's engine (`crucible-host`), below the `crucible` command: run
+//! sandboxed WebAssembly scenarios and classifiers against language
+//! models, reproducibly.
 //!
 //! Data flows one way: suite manifest (`suite`) -> loaded plugins
 //! (`plugin`) -> plan and execution (`run`, with `model` and `judge`) ->
@@ -12,12 +13,9 @@ pub mod bundle;
 pub mod compare;
 pub mod export;
 pub mod figures;
-pub mod judge;
 pub mod merge;
-pub mod model;
 pub mod packages;
 pub mod portable;
-pub mod pricing;
 pub mod record;
 pub mod remote;
 pub mod report;
@@ -30,8 +28,11 @@ pub mod suite;
 pub mod user_config;
 pub mod verify;
 
-// The shared vocabulary and the plugin runtime are crates of their own,
-// below everything here; the host's modules name them as they always have.
+// The shared vocabulary, the plugin runtime, the models and the statistics
+// are crates of their own, below everything here; the host's modules name
+// them as they always have.
+pub use crucible_models as model;
+pub use crucible_models::{judge, pricing};
 pub use crucible_runtime as plugin;
 use crucible_runtime::disk_cache;
 pub use crucible_stats as stats;

@@ -46,9 +46,9 @@ use super::wire::{self, Piece};
 use super::{
     ChatRequest, Completion, Model, ModelError, ModelSpec, SamplingPolicy, SpecError, Usage,
 };
-use crate::native::Native;
-use crate::provenance::{CallRecord, SentSampling, Served, Stop, StopKind};
-use crate::transcript::{Message, Reply, Role, ToolCall, ToolDefinition};
+use crucible_types::native::Native;
+use crucible_types::provenance::{CallRecord, SentSampling, Served, Stop, StopKind};
+use crucible_types::transcript::{Message, Reply, Role, ToolCall, ToolDefinition};
 
 pub(super) const ANTHROPIC: Provider = Provider {
     name: "anthropic",
@@ -720,9 +720,9 @@ mod tests {
         let request = ChatRequest {
             messages: &messages,
             tools: &[],
-            sampling: crate::model::SamplingSettings {
+            sampling: crate::SamplingSettings {
                 default_temperature: Some(1.0),
-                ..crate::model::SamplingSettings::default()
+                ..crate::SamplingSettings::default()
             },
             sample_index: 0,
         };
@@ -953,7 +953,7 @@ mod tests {
         let request = ChatRequest {
             messages,
             tools,
-            sampling: crate::model::SamplingSettings::default(),
+            sampling: crate::SamplingSettings::default(),
             sample_index: 0,
         };
         let sent = model.sampling.resolve(&request.sampling);
@@ -1054,9 +1054,9 @@ mod tests {
         assert!(error("anthropic/claude-sonnet-4,temperature=1.5").contains("between 0 and 1.0"));
         // The run's temperature goes where the model takes one, and where
         // it does not the record says why.
-        let default = crate::model::SamplingSettings {
+        let default = crate::SamplingSettings {
             default_temperature: Some(1.0),
-            ..crate::model::SamplingSettings::default()
+            ..crate::SamplingSettings::default()
         };
         let plain = model("anthropic/claude-sonnet-4").expect("a model");
         let sent = plain.sampling.resolve(&default);

@@ -48,9 +48,9 @@ use super::wire::{self, Piece};
 use super::{
     ChatRequest, Completion, Model, ModelError, ModelSpec, SamplingPolicy, SpecError, Usage,
 };
-use crate::native::Native;
-use crate::provenance::{CallRecord, SentSampling, Served, Stop, StopKind};
-use crate::transcript::{Message, Reply, Role, ToolCall, ToolDefinition};
+use crucible_types::native::Native;
+use crucible_types::provenance::{CallRecord, SentSampling, Served, Stop, StopKind};
+use crucible_types::transcript::{Message, Reply, Role, ToolCall, ToolDefinition};
 
 pub(super) const GEMINI: Provider = Provider {
     name: "gemini",
@@ -571,7 +571,7 @@ impl super::batch::LiveWire for GeminiModel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::SamplingSettings;
+    use crate::SamplingSettings;
 
     fn assistant(text: &str, calls: &[(&str, &str)]) -> Message {
         let mut message = Message::new(Role::Assistant, text);

@@ -91,11 +91,11 @@ impl Provider {
                 None => (self.default_base_url.to_owned(), UrlFrom::Default),
             },
         };
-        if let Some(c) = crate::names::forbidden_char(&base_url) {
+        if let Some(c) = crucible_types::names::forbidden_char(&base_url) {
             return Err(SpecError::BadBaseUrl {
                 id: spec.id.clone(),
                 url: base_url.escape_debug().to_string(),
-                reason: format!("it holds {}", crate::names::describe(c)),
+                reason: format!("it holds {}", crucible_types::names::describe(c)),
             });
         }
         let url = reqwest::Url::parse(&base_url).map_err(|e| SpecError::BadBaseUrl {

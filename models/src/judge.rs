@@ -15,7 +15,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
-use crate::model::{ChatRequest, Model, SamplingSettings};
+use crate::{ChatRequest, Model, SamplingSettings};
 
 pub use crucible_types::judge::*;
 
@@ -112,13 +112,15 @@ impl Judge for ModelJudge {
             .map_err(|e| JudgeError::Failed(e.to_string()))?;
         let unanswered = completion.call().and_then(|call| {
             let kind = call.stop.kind;
-            (kind.ends_episode() || kind == crate::provenance::StopKind::Paused).then(|| {
-                format!(
-                    "the judge's reply was {}, served by {}; it is not an answer",
-                    call.stop.describe("stop"),
-                    call.served.label()
-                )
-            })
+            (kind.ends_episode() || kind == crucible_types::provenance::StopKind::Paused).then(
+                || {
+                    format!(
+                        "the judge's reply was {}, served by {}; it is not an answer",
+                        call.stop.describe("stop"),
+                        call.served.label()
+                    )
+                },
+            )
         });
         let response = JudgeResponse {
             text: completion.reply.text,

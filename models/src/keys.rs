@@ -95,7 +95,7 @@ pub enum KeyPolicyError {
 impl HostRule {
     pub fn parse(text: &str, grant: Grant) -> Result<Self, KeyPolicyError> {
         let bad = || KeyPolicyError::BadHost(text.to_owned());
-        if text.is_empty() || crate::names::forbidden_char(text).is_some() {
+        if text.is_empty() || crucible_types::names::forbidden_char(text).is_some() {
             return Err(bad());
         }
         // Parsed as a URL's authority, so the host is normalised exactly as

@@ -1,4 +1,4 @@
-//! Models: the agents under test and the judge.
+//! Models: the agents under test and the judge (`crucible-models`).
 //!
 //! Remote models sit behind the `Model` trait; the offline `reference/*`
 //! pair replays a scenario's own labelled reference replies and needs no
@@ -9,8 +9,10 @@ pub mod batch;
 mod family;
 mod gemini;
 mod http;
+pub mod judge;
 mod keys;
 mod openai;
+pub mod pricing;
 mod prompt_cache;
 mod provider_settings;
 pub mod reference;
@@ -27,8 +29,8 @@ mod wire;
 
 use std::sync::Arc;
 
-use crate::provenance::CallRecord;
-use crate::transcript::{Message, Reply, ToolDefinition};
+use crucible_types::provenance::CallRecord;
+use crucible_types::transcript::{Message, Reply, ToolDefinition};
 
 pub use crucible_types::usage::Usage;
 pub use keys::{Grant, KeyPolicy, KeyPolicyError, KeyRoute, PROVIDER_KEY_ENVS, is_key_like};
@@ -193,7 +195,7 @@ pub trait Model: Send + Sync {
 pub enum Agent {
     Remote(Arc<dyn Model>),
     Reference(reference::ReferenceModel),
-    Scripted(Arc<crate::transcript::Reference>),
+    Scripted(Arc<crucible_types::transcript::Reference>),
 }
 
 impl Agent {

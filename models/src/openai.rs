@@ -40,9 +40,9 @@ use super::spec::{Supports, decimal};
 use super::{
     ChatRequest, Completion, Model, ModelError, ModelSpec, SamplingPolicy, SpecError, Usage,
 };
-use crate::native::{Native, RawJson};
-use crate::provenance::{CallRecord, SentSampling, Served, Stop, StopKind};
-use crate::transcript::{Message, Reply, Role, ToolCall, ToolDefinition};
+use crucible_types::native::{Native, RawJson};
+use crucible_types::provenance::{CallRecord, SentSampling, Served, Stop, StopKind};
+use crucible_types::transcript::{Message, Reply, Role, ToolCall, ToolDefinition};
 
 /// An API that speaks Chat Completions, and where it departs from OpenAI's.
 pub(super) struct Dialect {
@@ -817,7 +817,7 @@ fn completion(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::SamplingSettings;
+    use crate::SamplingSettings;
     use serde_json::{Value, json};
 
     fn request() -> ChatRequest<'static> {

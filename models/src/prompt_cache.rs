@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use super::ModelSpec;
 use super::spec::SpecError;
 use super::wire::Piece;
-use crate::transcript::{Message, Role, ToolDefinition};
+use crucible_types::transcript::{Message, Role, ToolDefinition};
 
 /// `prompt_cache`'s values on Anthropic: `on` is its default lifetime.
 pub(super) const ANTHROPIC_VALUES: &[&str] = &["on", "off", "5m", "1h"];

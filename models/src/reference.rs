@@ -6,7 +6,7 @@
 //! condition, `reference/benign` in none.
 
 use super::SpecError;
-use crate::transcript::{Label, Reference, Reply};
+use crucible_types::transcript::{Label, Reference, Reply};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReferenceModel {

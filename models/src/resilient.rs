@@ -200,8 +200,8 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::model::{SamplingSettings, Usage};
-    use crate::transcript::{Message, Reply, Role};
+    use crate::{SamplingSettings, Usage};
+    use crucible_types::transcript::{Message, Reply, Role};
 
     /// A model answering from a script, counting calls and the most in
     /// flight at once.

@@ -17,7 +17,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use super::{ChatRequest, Completion, Model, ModelError, ModelSpec, SamplingPolicy};
-use crate::transcript::Role;
+use crucible_types::transcript::Role;
 
 /// Bumped when the key's shape changes, so old entries are never matched.
 /// 3: the sampling sent (resolved against the model's rules) rather than
@@ -377,10 +377,10 @@ impl Model for CachedModel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{SamplingSettings, Usage};
-    use crate::native::{Native, RawJson};
-    use crate::provenance::{CallRecord, Served, Stop, StopKind};
-    use crate::transcript::{Message, Reply};
+    use crate::{SamplingSettings, Usage};
+    use crucible_types::native::{Native, RawJson};
+    use crucible_types::provenance::{CallRecord, Served, Stop, StopKind};
+    use crucible_types::transcript::{Message, Reply};
 
     /// A model that answers every call with the next snapshot's name.
     struct Snapshots {

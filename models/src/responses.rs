@@ -43,9 +43,9 @@ use super::wire::{self, Piece};
 use super::{
     ChatRequest, Completion, Model, ModelError, ModelSpec, SamplingPolicy, SpecError, Usage,
 };
-use crate::native::Native;
-use crate::provenance::{CallRecord, SentSampling, Served, Stop, StopKind};
-use crate::transcript::{Message, Reply, Role, ToolCall, ToolDefinition};
+use crucible_types::native::Native;
+use crucible_types::provenance::{CallRecord, SentSampling, Served, Stop, StopKind};
+use crucible_types::transcript::{Message, Reply, Role, ToolCall, ToolDefinition};
 
 /// The API's temperatures run from 0 to 2.
 const MAX_TEMPERATURE: f32 = 2.0;
@@ -554,7 +554,7 @@ fn completion(response: WireResponse, sent: SentSampling) -> Result<Completion, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::SamplingSettings;
+    use crate::SamplingSettings;
 
     fn model(spec: &str) -> Result<ResponsesModel, SpecError> {
         ResponsesModel::from_spec(

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::family::Family;
 use super::{ChatRequest, Completion, Model, ModelError};
-use crate::provenance::SentSampling;
+use crucible_types::provenance::SentSampling;
 
 /// Sampling settings a caller asks of one request, over the model's own.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -91,7 +91,7 @@ static MATCHER: RwLock<Option<Arc<Matcher>>> = RwLock::new(None);
 /// A key shorter than [`MIN_FRAGMENT`] is no provider's key (a local
 /// server's placeholder, say) and is not registered: matching it would
 /// scrub ordinary words.
-pub(crate) fn register(key: &str) {
+pub fn register(key: &str) {
     if key.chars().count() < MIN_FRAGMENT {
         return;
     }
@@ -343,12 +343,12 @@ mod tests {
         register(key);
         let block = format!(r#"{{"type":"text","text":"quoted {key}"}}"#);
         let raw = serde_json::value::RawValue::from_string(block).expect("raw json");
-        let reply = crate::transcript::Reply {
+        let reply = crucible_types::transcript::Reply {
             text: format!("my key is {key}, says anthropic"),
-            native: Some(crate::native::Native::Anthropic(vec![
-                crate::native::RawJson::new(raw),
+            native: Some(crucible_types::native::Native::Anthropic(vec![
+                crucible_types::native::RawJson::new(raw),
             ])),
-            ..crate::transcript::Reply::default()
+            ..crucible_types::transcript::Reply::default()
         };
         let completion = Completion {
             reply,
@@ -357,7 +357,7 @@ mod tests {
         };
         let scrubbed = scrub_completion(completion).expect("the shape survives");
         assert_eq!(scrubbed.reply.text, "my key is [redacted], says [redacted]");
-        let Some(crate::native::Native::Anthropic(blocks)) = scrubbed.reply.native else {
+        let Some(crucible_types::native::Native::Anthropic(blocks)) = scrubbed.reply.native else {
             panic!("still an anthropic reply");
         };
         // Re-serialized only because it held a key (its fields may come in

@@ -118,7 +118,7 @@ pub enum SpecError {
     #[error("model `{id}` is not of the form `provider/model`")]
     Malformed { id: String },
     #[error("model: {0}")]
-    ForbiddenChar(#[from] crate::names::ForbiddenChar),
+    ForbiddenChar(#[from] crucible_types::names::ForbiddenChar),
     #[error(
         "model `{id}` would send the key in ${env} to {host}, which is not {official} (its provider's own host); nothing was sent. If you trust {host} with that key, allow it with --allow-key-host {host}, or in allow_hosts under [keys] in your crucible config ($CRUCIBLE_CONFIG, else crucible/config.toml in your config directory)"
     )]
@@ -329,7 +329,7 @@ impl ModelSpec {
     /// The name's shape and every setting's range; what a provider
     /// accepts beyond that is [`ModelSpec::check_supported`]'s.
     pub fn validate(&self) -> Result<(), SpecError> {
-        crate::names::check("model", &self.id)?;
+        crucible_types::names::check("model", &self.id)?;
         for (setting, value) in [
             ("base_url", &self.base_url),
             ("api_key_env", &self.api_key_env),
@@ -340,7 +340,7 @@ impl ModelSpec {
             ("prompt_cache", &self.prompt_cache),
         ] {
             if let Some(value) = value {
-                crate::names::check(
+                crucible_types::names::check(
                     &format!("model `{}`: {setting}", self.id.escape_debug()),
                     value,
                 )?;

@@ -250,8 +250,8 @@ pub(super) fn estimate_tokens(request: &ChatRequest<'_>, default_max_tokens: Opt
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::SamplingSettings;
-    use crate::transcript::{Message, Role};
+    use crate::SamplingSettings;
+    use crucible_types::transcript::{Message, Role};
 
     fn n64(n: u64) -> NonZeroU64 {
         NonZeroU64::new(n).expect("non-zero")

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::native::RawJson;
+use crucible_types::native::RawJson;
 
 #[derive(Debug, Serialize)]
 #[serde(untagged)]

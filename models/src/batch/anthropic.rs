@@ -20,8 +20,8 @@ use serde_json::value::RawValue;
 
 use super::collector::{BatchApi, Item, ItemOutcome, Polled, SizeLimits};
 use super::wire::{Endpoint, LiveWire};
-use crate::model::ModelError;
-use crate::model::anthropic::API_VERSION;
+use crate::ModelError;
+use crate::anthropic::API_VERSION;
 
 /// The batch limits, with room for the framing of each request.
 const LIMITS: SizeLimits = SizeLimits {

@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::Gate;
 use super::Ledger;
-use crate::model::ModelError;
+use crate::ModelError;
 
 /// One request of a batch.
 pub(super) struct Item {

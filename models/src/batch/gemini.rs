@@ -22,8 +22,8 @@ use serde_json::value::RawValue;
 
 use super::collector::{BatchApi, Item, ItemOutcome, Polled, SizeLimits};
 use super::wire::{Endpoint, LiveWire};
-use crate::model::ModelError;
-use crate::model::gemini::API_VERSION;
+use crate::ModelError;
+use crate::gemini::API_VERSION;
 
 /// Inline requests total under 20 MB; the rest is the framing.
 const LIMITS: SizeLimits = SizeLimits {

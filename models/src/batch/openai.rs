@@ -23,7 +23,7 @@ use serde_json::value::RawValue;
 
 use super::collector::{BatchApi, Item, ItemOutcome, Polled, SizeLimits};
 use super::wire::{Endpoint, LiveWire};
-use crate::model::ModelError;
+use crate::ModelError;
 
 /// The file limits, with room for the JSONL framing of each line.
 const LIMITS: SizeLimits = SizeLimits {
@@ -228,7 +228,7 @@ impl BatchApi for OpenAiBatches {
                     (Some(r), None) => ItemOutcome::Failed(format!(
                         "HTTP {}: {}",
                         r.status_code,
-                        crate::model::http::error_message(r.body.get().as_bytes())
+                        crate::http::error_message(r.body.get().as_bytes())
                             .unwrap_or_else(|| "no message given".into())
                     )),
                     (_, Some(error)) => ItemOutcome::Failed(error.describe()),

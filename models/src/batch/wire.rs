@@ -4,11 +4,11 @@
 
 use super::super::http::Provider;
 use super::super::{ChatRequest, Completion, Model, ModelError};
-use crate::provenance::SentSampling;
+use crucible_types::provenance::SentSampling;
 
 /// Where a model's calls go: what its batch calls need to reach the same
 /// host with the same key.
-pub(in crate::model) struct Endpoint<'a> {
+pub(crate) struct Endpoint<'a> {
     pub provider: &'static Provider,
     /// The live call's URL, from which each batch API's own URLs derive.
     pub live_url: &'a reqwest::Url,
@@ -19,7 +19,7 @@ pub(in crate::model) struct Endpoint<'a> {
 
 /// A provider client's request builder and reply reader, apart from
 /// sending.
-pub(in crate::model) trait LiveWire: Model {
+pub(crate) trait LiveWire: Model {
     /// The body of the live request for `request`, as JSON text, and the
     /// sampling it sends.
     fn request_body(&self, request: &ChatRequest<'_>)
@@ -31,10 +31,7 @@ pub(in crate::model) trait LiveWire: Model {
 
 /// A body that would not serialize: no request the host builds can fail
 /// so, but the error is named rather than assumed away.
-pub(in crate::model) fn unserializable(
-    provider: &'static str,
-    e: &serde_json::Error,
-) -> ModelError {
+pub(crate) fn unserializable(provider: &'static str, e: &serde_json::Error) -> ModelError {
     ModelError::Malformed {
         provider,
         message: format!("the request body could not be written: {e}"),
