@@ -7,7 +7,6 @@
 //! results store (`store`) -> statistics and report (`stats`, `report`).
 //! `packages` resolves and publishes plugins; `serve` is the registry server.
 
-pub mod authoring;
 mod batching;
 pub mod bundle;
 pub mod compare;
@@ -34,6 +33,5 @@ pub mod verify;
 pub use crucible_models as model;
 pub use crucible_models::{judge, pricing};
 pub use crucible_runtime as plugin;
-use crucible_runtime::disk_cache;
 pub use crucible_stats as stats;
 pub use crucible_types::{names, native, provenance, transcript};

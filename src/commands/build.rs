@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::Args;
-use crucible_host::authoring::{self, Built, Project};
+use crucible_authoring::{Built, Project};
 use crucible_host::plugin::{CacheOutcome, PluginSource};
 
 use crate::flags::SandboxArgs;
@@ -81,7 +81,8 @@ pub(super) fn build_project(project: &Project) -> Result<Built> {
         project.language,
         project.package
     );
-    authoring::build(project).with_context(|| format!("building {}", project.root.display()))
+    crucible_authoring::build(project)
+        .with_context(|| format!("building {}", project.root.display()))
 }
 
 /// A path given on the command line as a component: a `.wasm` file as it

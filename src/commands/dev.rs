@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser};
-use crucible_host::authoring::Project;
-use crucible_host::authoring::watch::Snapshot;
+use crucible_authoring::Project;
+use crucible_authoring::watch::Snapshot;
 use crucible_host::plugin::{LogRecord, PluginKind, PluginLog, PluginRuntime, PluginSource};
 
 use super::build::{build_project, component_at, human_size, seconds};

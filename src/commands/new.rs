@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use crucible_host::authoring::scaffold::scaffold;
-use crucible_host::authoring::{self, Language};
+use crucible_authoring::Language;
+use crucible_authoring::scaffold::scaffold;
 use crucible_host::plugin::PluginKind;
 use crucible_registry::PackageName;
 
@@ -72,14 +72,14 @@ pub fn exec(args: NewArgs) -> Result<ExitCode> {
     if language == Language::Rust {
         println!(
             "  rustup target add {}   # once",
-            authoring::toolchain::GUEST_TARGET
+            crucible_authoring::toolchain::GUEST_TARGET
         );
     } else if language == Language::JavaScript {
         println!("  npm install          # the pinned componentizer");
     } else if language == Language::Python {
         println!(
             "  python3 -m venv .venv && .venv/bin/pip install componentize-py=={}",
-            authoring::toolchain::COMPONENTIZE_PY_VERSION
+            crucible_authoring::toolchain::COMPONENTIZE_PY_VERSION
         );
     }
     println!("  crucible build       # the component, its size and sha256");

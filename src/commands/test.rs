@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use crucible_host::authoring::contract_test::{self, Report, Status};
-use crucible_host::authoring::labelled;
+use crucible_authoring::contract_test::{self, Report, Status};
+use crucible_authoring::labelled;
 use crucible_host::plugin::{AnyPlugin, PluginLog, PluginRuntime, PluginSource};
 
 use super::build::component_at;

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::project::Project;
-use crate::disk_cache;
+use crucible_runtime::disk_cache;
 
 /// The most the kept builds may take (a Python component is about 40 MB).
 const MAX_BYTES: u64 = 512 << 20;
@@ -147,8 +147,8 @@ fn walk(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::authoring::project::Recipe;
-    use crate::plugin::PluginKind;
+    use crate::project::Recipe;
+    use crucible_runtime::PluginKind;
 
     fn project(root: &Path) -> Project {
         std::fs::create_dir_all(root.join(".venv/lib")).expect("mkdir");
@@ -157,7 +157,7 @@ mod tests {
         std::fs::write(root.join(".venv/lib/dep.py"), "x = 1").expect("write");
         Project {
             root: root.to_owned(),
-            language: crate::authoring::Language::Python,
+            language: crate::Language::Python,
             package: "p".into(),
             recipe: Recipe::ComponentizePy {
                 world: PluginKind::Classifier,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::transcript::{Condition, Label, Message, Param};
+use crucible_types::transcript::{Condition, Label, Message, Param};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,5 +1,5 @@
 //! `crucible new`: a working project from a template, with the contract's
-//! WIT beside it. The templates live in `host/templates/LANG/KIND/` and
+//! WIT beside it. The templates live in `authoring/templates/LANG/KIND/` and
 //! travel inside the binary.
 
 use std::path::{Path, PathBuf};
@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use include_dir::{Dir, include_dir};
 
 use super::project::Language;
-use crate::plugin::PluginKind;
 use crucible_registry::PackageName;
+use crucible_runtime::PluginKind;
 
 static TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 static CONTRACT: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../wit/crucible-plugin@0.1.0");

@@ -10,12 +10,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::labelled::LabelledTranscript;
-use crate::judge::NoJudge;
-use crate::plugin::{
+use crucible_host::run::{
+    Disagreement, PreparedCondition, PreparedScenario, SCRIPT_TURNS, play_reference,
+};
+use crucible_runtime::{
     CallError, ClassifierPlugin, LoadError, PluginInfo, PluginLog, ScenarioPlugin,
 };
-use crate::run::{Disagreement, PreparedCondition, PreparedScenario, SCRIPT_TURNS, play_reference};
-use crate::transcript::{Condition, Label, Reference, Reply, Step};
+use crucible_types::judge::NoJudge;
+use crucible_types::transcript::{Condition, Label, Reference, Reply, Step};
 
 /// Turns a reference may take before the test calls it endless.
 
@@ -257,8 +259,11 @@ fn classify_once(
     plugin: &ClassifierPlugin,
     case: &LabelledTranscript,
     seed: u64,
-) -> (Result<crate::transcript::Verdict, CallError>, PluginLog) {
-    crate::plugin::block_on(async {
+) -> (
+    Result<crucible_types::transcript::Verdict, CallError>,
+    PluginLog,
+) {
+    crucible_runtime::block_on(async {
         let mut instance = match plugin.instantiate(seed, Arc::new(NoJudge)).await {
             Ok(instance) => instance,
             Err(e) => return (Err(e), PluginLog::default()),
@@ -314,7 +319,7 @@ fn open_check(plugin: &ScenarioPlugin, seed: u64, logs: &mut Vec<(String, Plugin
     let mut slowest = Duration::ZERO;
     for condition in &plugin.conditions {
         let started = Instant::now();
-        let opened = crate::plugin::block_on(async {
+        let opened = crucible_runtime::block_on(async {
             let mut instance = plugin.instantiate(seed, Arc::new(NoJudge)).await?;
             instance.open(condition, seed).await?;
             let opening = instance.opening().await;
@@ -358,7 +363,7 @@ fn collect_references(
         .conditions
         .iter()
         .map(|condition| {
-            let references = crate::plugin::block_on(async {
+            let references = crucible_runtime::block_on(async {
                 let mut instance = plugin.instantiate(seed, Arc::new(NoJudge)).await?;
                 instance.references(condition).await
             })
@@ -376,7 +381,7 @@ fn play(
     seed: u64,
     replies: &[Reply],
 ) -> Result<String, String> {
-    crate::plugin::block_on(async {
+    crucible_runtime::block_on(async {
         let mut instance = plugin
             .instantiate(seed, Arc::new(NoJudge))
             .await

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::plugin::PluginKind;
+use crucible_runtime::PluginKind;
 
 /// The languages `crucible new` and `crucible build` know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
