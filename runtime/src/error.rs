@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::kind::PluginKind;
-pub use super::refusal::{JudgeFailure, Refusal};
+pub use super::refusal::{InvalidParameter, JudgeFailure, Refusal};
 
 /// A component that cannot be used at all. Raised before any sample runs.
 #[derive(Debug, thiserror::Error)]

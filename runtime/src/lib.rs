@@ -37,7 +37,7 @@ pub use classifier::{ClassifierInstance, ClassifierPlugin};
 use contract::Binding;
 pub use contract::Target;
 pub use engine::WASMTIME_VERSION;
-pub use error::{CallError, CallFailure, JudgeFailure, LoadError, Refusal};
+pub use error::{CallError, CallFailure, InvalidParameter, JudgeFailure, LoadError, Refusal};
 pub use kind::PluginKind;
 pub use limits::Limits;
 pub use sandbox::{JudgeCall, LogRecord, PluginLog};

@@ -25,12 +25,9 @@ pub enum Refusal {
     /// The scenario offers no condition with this id.
     UnknownCondition(String),
     /// A condition's parameter is unknown to the scenario or holds a value
-    /// it does not allow (`allowed` is empty for an unknown name).
-    InvalidParameter {
-        name: String,
-        value: String,
-        allowed: Vec<String>,
-    },
+    /// it does not allow. Boxed: every load and call error carries a
+    /// refusal's room, and this is the one large case.
+    InvalidParameter(Box<InvalidParameter>),
     /// The scenario cannot go on from the agent's reply.
     RejectedReply(String),
     /// `step` was called after the episode ended.
@@ -43,6 +40,15 @@ pub enum Refusal {
     InvalidTranscript(String),
     /// Anything else, and every 0.1.0 error but `needs a judge`.
     Other(String),
+}
+
+/// A parameter value a scenario refused.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct InvalidParameter {
+    pub name: String,
+    pub value: String,
+    /// The values allowed; empty when the scenario has no such parameter.
+    pub allowed: Vec<String>,
 }
 
 /// The host's `judge-error`, as a classifier passed it on.
@@ -78,23 +84,18 @@ impl fmt::Display for Refusal {
                     "unknown condition `{id}`: the scenario does not offer it"
                 )
             }
-            Refusal::InvalidParameter {
-                name,
-                value,
-                allowed,
-            } if allowed.is_empty() => write!(
+            Refusal::InvalidParameter(p) if p.allowed.is_empty() => write!(
                 f,
-                "unknown parameter `{name}` (value `{value}`): the scenario has no parameter \
-                 of that name"
+                "unknown parameter `{}` (value `{}`): the scenario has no parameter of that \
+                 name",
+                p.name, p.value
             ),
-            Refusal::InvalidParameter {
-                name,
-                value,
-                allowed,
-            } => write!(
+            Refusal::InvalidParameter(p) => write!(
                 f,
-                "parameter `{name}` has value `{value}`, which is not allowed (allowed: {})",
-                allowed.join(", ")
+                "parameter `{}` has value `{}`, which is not allowed (allowed: {})",
+                p.name,
+                p.value,
+                p.allowed.join(", ")
             ),
             Refusal::RejectedReply(why) => write!(f, "cannot accept the agent's reply: {why}"),
             Refusal::EpisodeOver => f.write_str("the episode is already over"),
@@ -122,11 +123,7 @@ impl fmt::Display for JudgeFailure {
 impl ByteSize for Refusal {
     fn byte_size(&self) -> usize {
         match self {
-            Refusal::InvalidParameter {
-                name,
-                value,
-                allowed,
-            } => name.len() + value.len() + allowed.byte_size(),
+            Refusal::InvalidParameter(p) => p.name.len() + p.value.len() + p.allowed.byte_size(),
             Refusal::JudgeFailed(JudgeFailure::Failed(text))
             | Refusal::NeedsJudge(text)
             | Refusal::UnknownCondition(text)
@@ -170,20 +167,20 @@ mod tests {
 
     #[test]
     fn an_invalid_parameter_names_the_value_and_what_is_allowed() {
-        let bad = Refusal::InvalidParameter {
+        let bad = Refusal::InvalidParameter(Box::new(InvalidParameter {
             name: "tone".into(),
             value: "shouty".into(),
             allowed: vec!["calm".into(), "curt".into()],
-        };
+        }));
         assert_eq!(
             bad.to_string(),
             "parameter `tone` has value `shouty`, which is not allowed (allowed: calm, curt)"
         );
-        let unknown = Refusal::InvalidParameter {
+        let unknown = Refusal::InvalidParameter(Box::new(InvalidParameter {
             name: "colour".into(),
             value: "red".into(),
             allowed: Vec::new(),
-        };
+        }));
         assert!(
             unknown
                 .to_string()

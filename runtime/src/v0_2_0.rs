@@ -7,7 +7,7 @@
 
 use wasmtime::component::{HasSelf, Linker};
 
-use super::error::{JudgeFailure, Refusal};
+use super::error::{InvalidParameter, JudgeFailure, Refusal};
 use super::sandbox::{LogRecord, SandboxState};
 use crucible_types::judge;
 use crucible_types::transcript as t;
@@ -56,11 +56,13 @@ impl From<wit::ConditionError> for Refusal {
     fn from(e: wit::ConditionError) -> Self {
         match e {
             wit::ConditionError::UnknownCondition(id) => Self::UnknownCondition(id),
-            wit::ConditionError::InvalidParameter(p) => Self::InvalidParameter {
-                name: p.name,
-                value: p.value,
-                allowed: p.allowed,
-            },
+            wit::ConditionError::InvalidParameter(p) => {
+                Self::InvalidParameter(Box::new(InvalidParameter {
+                    name: p.name,
+                    value: p.value,
+                    allowed: p.allowed,
+                }))
+            }
             wit::ConditionError::Other(message) => Self::Other(message),
         }
     }

@@ -68,12 +68,7 @@ fn agent_who_talks_about_the_log(request: &Recorded) -> FakeReply {
 
 /// Every cell of a run's summary, by condition.
 fn cells(run: &Path) -> Vec<Value> {
-    summary(run)["cells"]
-        .as_array()
-        .expect("cells")
-        .iter()
-        .cloned()
-        .collect()
+    summary(run)["cells"].as_array().expect("cells").to_vec()
 }
 
 #[test]
