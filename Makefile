@@ -9,7 +9,8 @@ GUEST_TARGET := wasm32-wasip2
 GUEST_DIR := target/guests
 PLUGINS := blackmail-scenario blackmail-classifier leaking-scenario leaking-classifier \
 	lethal-action-scenario lethal-action-classifier eval-awareness-classifier deliberation-classifier
-FIXTURES := hostile-scenario hostile-classifier networking-scenario sleepy-scenario
+FIXTURES := hostile-scenario hostile-classifier networking-scenario sleepy-scenario \
+	typed-scenario typed-classifier
 
 # The componentizers for Python and JavaScript plugins, pinned in
 # toolchains/ (see toolchains/README.md).

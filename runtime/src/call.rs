@@ -8,7 +8,7 @@ use std::sync::Arc;
 use wasmtime::{Store, Trap, UpdateDeadline};
 
 use super::Shared;
-use super::error::{CallError, CallFailure};
+use super::error::{CallError, CallFailure, Refusal};
 use super::memory_slots::SlotPermit;
 use super::sandbox::{LimitExceeded, PluginLog, SandboxState};
 use crucible_types::judge::Judge;
@@ -101,16 +101,17 @@ impl Sandbox {
         }
     }
 
-    /// Like `finish`, for the contract's `result<T, string>` functions: the
-    /// plugin's own error becomes `CallFailure::Refused`.
-    pub(crate) fn finish_fallible<R: ByteSize>(
+    /// Like `finish`, for the contract's functions that return a result:
+    /// the plugin's own error, whatever its version's type, becomes
+    /// `CallFailure::Refused`. The output cap covers the error too.
+    pub(crate) fn finish_fallible<R: ByteSize, E: Into<Refusal> + ByteSize>(
         &self,
         call: &'static str,
-        outcome: wasmtime::Result<Result<R, String>>,
+        outcome: wasmtime::Result<Result<R, E>>,
     ) -> Result<R, CallError> {
         match self.finish(call, outcome)? {
             Ok(value) => Ok(value),
-            Err(message) => Err(self.error(call, CallFailure::Refused(message))),
+            Err(error) => Err(self.error(call, CallFailure::Refused(error.into()))),
         }
     }
 

@@ -5,19 +5,39 @@ use std::sync::Arc;
 use wasmtime::component::Linker;
 
 use super::call::{Opaque, Sandbox};
-use super::error::{CallError, LoadError};
+use super::contract::Binding;
+use super::error::{CallError, LoadError, Refusal};
 use super::sandbox::{PluginLog, SandboxState};
-use super::{Checked, PluginInfo, Shared, v0_1_0};
+use super::{Checked, PluginInfo, Shared, v0_1_0, v0_2_0};
 use crucible_types::judge::{Judge, NoJudge};
 use crucible_types::transcript::{Condition, Message, Param, Verdict};
 
 #[derive(Clone)]
 enum Pre {
     V0_1_0(v0_1_0::classifier_world::ClassifierPluginPre<SandboxState>),
+    V0_2_0(v0_2_0::classifier_world::ClassifierPluginPre<SandboxState>),
 }
 
 enum Bindings {
     V0_1_0(v0_1_0::ClassifierPlugin),
+    V0_2_0(v0_2_0::ClassifierPlugin),
+}
+
+/// Evaluates `$body` with `$api` bound to the classifier interface of
+/// whichever version the instance runs (see the scenario's twin).
+macro_rules! each_version {
+    ($bindings:expr, $api:ident => $body:expr) => {
+        match $bindings {
+            Bindings::V0_1_0(b) => {
+                let $api = b.crucible_plugin_classifier();
+                $body
+            }
+            Bindings::V0_2_0(b) => {
+                let $api = b.crucible_plugin_classifier();
+                $body
+            }
+        }
+    };
 }
 
 /// A classifier ready to run.
@@ -37,13 +57,15 @@ impl ClassifierPlugin {
         checked: Checked,
     ) -> Result<Self, LoadError> {
         let instance_pre = checked.link(linker)?;
-        let pre = if checked.target.version == v0_1_0::VERSION {
-            Pre::V0_1_0(checked.typecheck(
+        let pre = match checked.binding()? {
+            Binding::V0_1_0 => Pre::V0_1_0(checked.typecheck(
                 "classifier",
                 v0_1_0::classifier_world::ClassifierPluginPre::new(instance_pre),
-            )?)
-        } else {
-            return Err(checked.unsupported());
+            )?),
+            Binding::V0_2_0 => Pre::V0_2_0(checked.typecheck(
+                "classifier",
+                v0_2_0::classifier_world::ClassifierPluginPre::new(instance_pre),
+            )?),
         };
         let label: Arc<str> = Arc::from(checked.label.as_str());
         // Loading runs the plugin's self-description to completion here:
@@ -110,16 +132,21 @@ impl ClassifierInstance {
                 let outcome = pre.instantiate_async(&mut sandbox.store).await;
                 Bindings::V0_1_0(sandbox.finish("instantiate", outcome.map(Opaque))?.0)
             }
+            Pre::V0_2_0(pre) => {
+                let outcome = pre.instantiate_async(&mut sandbox.store).await;
+                Bindings::V0_2_0(sandbox.finish("instantiate", outcome.map(Opaque))?.0)
+            }
         };
         Ok(Self { sandbox, bindings })
     }
 
     pub async fn describe(&mut self) -> Result<crucible_types::transcript::Metadata, CallError> {
-        let Bindings::V0_1_0(b) = &self.bindings;
-        let api = b.crucible_plugin_classifier();
         self.sandbox.begin("describe")?;
-        let outcome = api.call_describe(&mut self.sandbox.store).await;
-        self.sandbox.finish("describe", outcome.map(Into::into))
+        let store = &mut self.sandbox.store;
+        let outcome = each_version!(&self.bindings, api => {
+            api.call_describe(&mut *store).await.map(Into::into)
+        });
+        self.sandbox.finish("describe", outcome)
     }
 
     pub async fn classify(
@@ -128,17 +155,17 @@ impl ClassifierInstance {
         facts: &[Param],
         transcript: &[Message],
     ) -> Result<Verdict, CallError> {
-        let Bindings::V0_1_0(b) = &self.bindings;
-        let api = b.crucible_plugin_classifier();
-        let condition = condition.into();
-        let facts: Vec<_> = facts.iter().map(Into::into).collect();
-        let transcript: Vec<_> = transcript.iter().map(Into::into).collect();
         self.sandbox.begin("classify")?;
-        let outcome = api
-            .call_classify(&mut self.sandbox.store, &condition, &facts, &transcript)
-            .await;
-        self.sandbox
-            .finish_fallible("classify", outcome.map(|r| r.map(Into::into)))
+        let store = &mut self.sandbox.store;
+        let outcome = each_version!(&self.bindings, api => {
+            let facts: Vec<_> = facts.iter().map(Into::into).collect();
+            let transcript: Vec<_> = transcript.iter().map(Into::into).collect();
+            let outcome = api
+                .call_classify(&mut *store, &condition.into(), &facts, &transcript)
+                .await;
+            outcome.map(|r| r.map(Into::into).map_err(Refusal::from))
+        });
+        self.sandbox.finish_fallible("classify", outcome)
     }
 
     pub fn finish(mut self) -> PluginLog {

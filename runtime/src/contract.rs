@@ -12,7 +12,47 @@ use super::kind::PluginKind;
 pub const PACKAGE: &str = "crucible:plugin";
 
 /// Contract versions this host runs, newest first.
-pub const SUPPORTED: &[Version] = &[super::v0_1_0::VERSION];
+pub const SUPPORTED: &[Version] = &[super::v0_2_0::VERSION, super::v0_1_0::VERSION];
+
+/// The contract version whose bindings run a component: one module of
+/// this crate per version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binding {
+    V0_1_0,
+    V0_2_0,
+}
+
+impl Binding {
+    /// The bindings for a component targeting `version`: those of the
+    /// newest supported version of the same semver line (same major, and
+    /// the same minor while the major is 0), as wasmtime's linker matches
+    /// imports and exports. Within a line a version only adds, so a
+    /// component built for an older patch runs on newer bindings, and one
+    /// built for a newer patch runs on older ones as long as it uses
+    /// nothing they lack (linking and typechecking tell). A prerelease
+    /// matches only itself, and none is supported.
+    pub fn for_target(version: &Version) -> Option<Binding> {
+        let line = |v: &Version| (v.major, if v.major == 0 { v.minor } else { 0 });
+        if !version.pre.is_empty() {
+            return None;
+        }
+        let found = SUPPORTED.iter().find(|v| line(v) == line(version))?;
+        if *found == super::v0_2_0::VERSION {
+            Some(Binding::V0_2_0)
+        } else if *found == super::v0_1_0::VERSION {
+            Some(Binding::V0_1_0)
+        } else {
+            None
+        }
+    }
+
+    pub fn version(self) -> Version {
+        match self {
+            Binding::V0_1_0 => super::v0_1_0::VERSION,
+            Binding::V0_2_0 => super::v0_2_0::VERSION,
+        }
+    }
+}
 
 /// What a component says it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,7 +137,7 @@ pub fn detect<'a>(
             target: target.to_string(),
         });
     }
-    if !SUPPORTED.contains(&target.version) {
+    if Binding::for_target(&target.version).is_none() {
         return Err(LoadError::UnsupportedContract {
             label: label.to_owned(),
             target: target.to_string(),
@@ -180,6 +220,50 @@ mod tests {
             "{message}"
         );
         assert!(message.contains("crucible:plugin@0.1.0"), "{message}");
+    }
+
+    #[test]
+    fn both_versions_are_supported_newest_first() {
+        assert_eq!(
+            supported_list(),
+            "crucible:plugin@0.2.0, crucible:plugin@0.1.0"
+        );
+        for (export, version) in [
+            ("crucible:plugin/classifier@0.2.0", "0.2.0"),
+            ("crucible:plugin/classifier@0.1.0", "0.1.0"),
+        ] {
+            let target = detect("x.wasm", None, [export].into_iter()).expect("supported");
+            assert_eq!(target.version.to_string(), version);
+        }
+    }
+
+    #[test]
+    fn a_version_runs_on_the_bindings_of_its_semver_line() {
+        let binding = |v: &str| Binding::for_target(&Version::parse(v).expect("a version"));
+        assert_eq!(binding("0.1.0"), Some(Binding::V0_1_0));
+        assert_eq!(binding("0.2.0"), Some(Binding::V0_2_0));
+        // A newer patch of a line the host runs: its link decides.
+        assert_eq!(binding("0.2.7"), Some(Binding::V0_2_0));
+        assert_eq!(binding("0.1.1"), Some(Binding::V0_1_0));
+        for unsupported in ["0.3.0", "1.0.0", "1.2.0", "0.0.1", "0.2.0-rc.1", "2.0.0"] {
+            assert_eq!(binding(unsupported), None, "{unsupported}");
+        }
+    }
+
+    #[test]
+    fn an_unsupported_version_lists_every_supported_one() {
+        for export in [
+            "crucible:plugin/scenario@0.3.0",
+            "crucible:plugin/scenario@1.0.0",
+        ] {
+            let err = detect("x.wasm", None, [export].into_iter()).expect_err("unsupported");
+            let message = err.to_string();
+            assert!(message.contains(export), "{message}");
+            assert!(
+                message.contains("it runs crucible:plugin@0.2.0, crucible:plugin@0.1.0"),
+                "{message}"
+            );
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::kind::PluginKind;
+pub use super::refusal::{InvalidParameter, JudgeFailure, Refusal};
 
 /// A component that cannot be used at all. Raised before any sample runs.
 #[derive(Debug, thiserror::Error)]
@@ -111,7 +112,7 @@ pub enum CallFailure {
     /// Any other trap.
     Trap(String),
     /// The plugin returned an error value of its own.
-    Refused(String),
+    Refused(Refusal),
 }
 
 const MIB: f64 = (1 << 20) as f64;
@@ -138,7 +139,7 @@ impl fmt::Display for CallFailure {
             }
             CallFailure::Panic(message) => write!(f, "panicked: {message}"),
             CallFailure::Trap(message) => write!(f, "trapped: {message}"),
-            CallFailure::Refused(message) => write!(f, "returned an error: {message}"),
+            CallFailure::Refused(refusal) => write!(f, "returned an error: {refusal}"),
         }
     }
 }

@@ -13,11 +13,14 @@ pub mod contract;
 pub mod disk_cache;
 mod engine;
 pub mod error;
+mod glue;
 mod kind;
 pub mod limits;
 mod memory_slots;
+mod refusal;
 mod sandbox;
 mod v0_1_0;
+mod v0_2_0;
 
 mod classifier;
 mod scenario;
@@ -31,9 +34,10 @@ use wasmtime::component::{Component, Linker};
 
 pub use cache::CacheOutcome;
 pub use classifier::{ClassifierInstance, ClassifierPlugin};
+use contract::Binding;
 pub use contract::Target;
 pub use engine::WASMTIME_VERSION;
-pub use error::{CallError, CallFailure, LoadError};
+pub use error::{CallError, CallFailure, InvalidParameter, JudgeFailure, LoadError, Refusal};
 pub use kind::PluginKind;
 pub use limits::Limits;
 pub use sandbox::{JudgeCall, LogRecord, PluginLog};
@@ -144,6 +148,7 @@ impl PluginRuntime {
         clock::shadow_monotonic_clock(&mut linker)
             .map_err(|e| anyhow::anyhow!("linking the fixed clock: {e:#}"))?;
         v0_1_0::add_host_to_linker(&mut linker)
+            .and_then(|()| v0_2_0::add_host_to_linker(&mut linker))
             .map_err(|e| anyhow::anyhow!("linking the host interface: {e:#}"))?;
         let cache = CompileCache::new(config.cache_dir, &engine);
         let ticker = EpochTicker::start(engine.clone())?;
@@ -194,21 +199,31 @@ impl PluginRuntime {
     /// plugin runs; this is what a registry checks an upload with.
     pub fn validate_static(&self, source: &PluginSource) -> Result<Target, LoadError> {
         let checked = self.check(source, None)?;
-        if checked.target.version != v0_1_0::VERSION {
-            return Err(checked.unsupported());
-        }
+        let binding = checked.binding()?;
         let instance_pre = checked.link(&self.linker)?;
-        match checked.target.kind {
-            PluginKind::Scenario => {
+        match (checked.target.kind, binding) {
+            (PluginKind::Scenario, Binding::V0_1_0) => {
                 checked.typecheck(
                     "scenario",
                     v0_1_0::scenario_world::ScenarioPluginPre::new(instance_pre),
                 )?;
             }
-            PluginKind::Classifier => {
+            (PluginKind::Scenario, Binding::V0_2_0) => {
+                checked.typecheck(
+                    "scenario",
+                    v0_2_0::scenario_world::ScenarioPluginPre::new(instance_pre),
+                )?;
+            }
+            (PluginKind::Classifier, Binding::V0_1_0) => {
                 checked.typecheck(
                     "classifier",
                     v0_1_0::classifier_world::ClassifierPluginPre::new(instance_pre),
+                )?;
+            }
+            (PluginKind::Classifier, Binding::V0_2_0) => {
+                checked.typecheck(
+                    "classifier",
+                    v0_2_0::classifier_world::ClassifierPluginPre::new(instance_pre),
                 )?;
             }
         }
@@ -315,23 +330,46 @@ impl Checked {
         &self,
         linker: &Linker<SandboxState>,
     ) -> Result<wasmtime::component::InstancePre<SandboxState>, LoadError> {
-        linker
-            .instantiate_pre(&self.component)
-            .map_err(|e| self.mismatch(format!("cannot be linked: {}", render_error(&e))))
+        linker.instantiate_pre(&self.component).map_err(|e| {
+            self.mismatch(format!(
+                "cannot be linked: {}{}",
+                render_error(&e),
+                self.newer_patch_note()
+            ))
+        })
     }
 
     /// Checks the exports' types against a world's generated bindings.
     fn typecheck<P>(&self, world: &str, bindings: wasmtime::Result<P>) -> Result<P, LoadError> {
         bindings.map_err(|e| {
             self.mismatch(format!(
-                "does not match the {world} world: {}",
-                render_error(&e)
+                "does not match the {world} world: {}{}",
+                render_error(&e),
+                self.newer_patch_note()
             ))
         })
     }
 
-    fn unsupported(&self) -> LoadError {
-        self.mismatch("no bindings for this contract version")
+    /// The bindings this component runs on; `detect` has already refused a
+    /// version with none, so this fails only if the two disagree.
+    fn binding(&self) -> Result<Binding, LoadError> {
+        Binding::for_target(&self.target.version)
+            .ok_or_else(|| self.mismatch("no bindings for this contract version"))
+    }
+
+    /// Why a component built for a newer patch of a supported line may not
+    /// link: it uses what that patch added. Empty for any other component.
+    fn newer_patch_note(&self) -> String {
+        match Binding::for_target(&self.target.version).map(Binding::version) {
+            Some(runs) if runs < self.target.version => format!(
+                " (it targets {PACKAGE}@{}, newer than the {PACKAGE}@{runs} this host runs, \
+                 and uses something {runs} lacks; run it on a newer Crucible, or build it \
+                 against {runs})",
+                self.target.version,
+                PACKAGE = contract::PACKAGE,
+            ),
+            _ => String::new(),
+        }
     }
 
     /// Wraps the failure of a call made while loading.

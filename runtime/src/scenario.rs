@@ -5,9 +5,10 @@ use std::sync::Arc;
 use wasmtime::component::{Linker, ResourceAny};
 
 use super::call::{Opaque, Sandbox};
-use super::error::{CallError, LoadError};
+use super::contract::Binding;
+use super::error::{CallError, LoadError, Refusal};
 use super::sandbox::{PluginLog, SandboxState};
-use super::{Checked, PluginInfo, Shared, v0_1_0};
+use super::{Checked, PluginInfo, Shared, v0_1_0, v0_2_0};
 use crucible_types::judge::{Judge, NoJudge};
 use crucible_types::transcript::{
     Condition, Opening, Param, ParameterSpec, Reference, Reply, Step,
@@ -17,10 +18,30 @@ use crucible_types::transcript::{
 #[derive(Clone)]
 enum Pre {
     V0_1_0(v0_1_0::scenario_world::ScenarioPluginPre<SandboxState>),
+    V0_2_0(v0_2_0::scenario_world::ScenarioPluginPre<SandboxState>),
 }
 
 enum Bindings {
     V0_1_0(v0_1_0::ScenarioPlugin),
+    V0_2_0(v0_2_0::ScenarioPlugin),
+}
+
+/// Evaluates `$body` with `$api` bound to the scenario interface of
+/// whichever version the instance runs: the body reads the same for
+/// every version, but its types are that version's own.
+macro_rules! each_version {
+    ($bindings:expr, $api:ident => $body:expr) => {
+        match $bindings {
+            Bindings::V0_1_0(b) => {
+                let $api = b.crucible_plugin_scenario();
+                $body
+            }
+            Bindings::V0_2_0(b) => {
+                let $api = b.crucible_plugin_scenario();
+                $body
+            }
+        }
+    };
 }
 
 /// A scenario ready to run: checked, compiled, described.
@@ -42,13 +63,15 @@ impl ScenarioPlugin {
         checked: Checked,
     ) -> Result<Self, LoadError> {
         let instance_pre = checked.link(linker)?;
-        let pre = if checked.target.version == v0_1_0::VERSION {
-            Pre::V0_1_0(checked.typecheck(
+        let pre = match checked.binding()? {
+            Binding::V0_1_0 => Pre::V0_1_0(checked.typecheck(
                 "scenario",
                 v0_1_0::scenario_world::ScenarioPluginPre::new(instance_pre),
-            )?)
-        } else {
-            return Err(checked.unsupported());
+            )?),
+            Binding::V0_2_0 => Pre::V0_2_0(checked.typecheck(
+                "scenario",
+                v0_2_0::scenario_world::ScenarioPluginPre::new(instance_pre),
+            )?),
         };
         let label: Arc<str> = Arc::from(checked.label.as_str());
         // Loading runs the plugin's self-description to completion here:
@@ -132,6 +155,10 @@ impl ScenarioInstance {
                 let outcome = pre.instantiate_async(&mut sandbox.store).await;
                 Bindings::V0_1_0(sandbox.finish("instantiate", outcome.map(Opaque))?.0)
             }
+            Pre::V0_2_0(pre) => {
+                let outcome = pre.instantiate_async(&mut sandbox.store).await;
+                Bindings::V0_2_0(sandbox.finish("instantiate", outcome.map(Opaque))?.0)
+            }
         };
         Ok(Self {
             sandbox,
@@ -145,97 +172,91 @@ impl ScenarioInstance {
     }
 
     pub async fn describe(&mut self) -> Result<crucible_types::transcript::Metadata, CallError> {
-        let Bindings::V0_1_0(b) = &self.bindings;
-        let api = b.crucible_plugin_scenario();
         self.sandbox.begin("describe")?;
-        let outcome = api.call_describe(&mut self.sandbox.store).await;
-        self.sandbox.finish("describe", outcome.map(Into::into))
+        let store = &mut self.sandbox.store;
+        let outcome = each_version!(&self.bindings, api => {
+            api.call_describe(&mut *store).await.map(Into::into)
+        });
+        self.sandbox.finish("describe", outcome)
     }
 
     pub async fn parameters(&mut self) -> Result<Vec<ParameterSpec>, CallError> {
-        let Bindings::V0_1_0(b) = &self.bindings;
-        let api = b.crucible_plugin_scenario();
         self.sandbox.begin("parameters")?;
-        let outcome = api.call_parameters(&mut self.sandbox.store).await;
-        self.sandbox.finish(
-            "parameters",
-            outcome.map(|ps| ps.into_iter().map(Into::into).collect()),
-        )
+        let store = &mut self.sandbox.store;
+        let outcome = each_version!(&self.bindings, api => {
+            let outcome = api.call_parameters(&mut *store).await;
+            outcome.map(|ps| ps.into_iter().map(Into::into).collect())
+        });
+        self.sandbox.finish("parameters", outcome)
     }
 
     pub async fn conditions(&mut self) -> Result<Vec<Condition>, CallError> {
-        let Bindings::V0_1_0(b) = &self.bindings;
-        let api = b.crucible_plugin_scenario();
         self.sandbox.begin("conditions")?;
-        let outcome = api.call_conditions(&mut self.sandbox.store).await;
-        self.sandbox.finish(
-            "conditions",
-            outcome.map(|cs| cs.into_iter().map(Into::into).collect()),
-        )
+        let store = &mut self.sandbox.store;
+        let outcome = each_version!(&self.bindings, api => {
+            let outcome = api.call_conditions(&mut *store).await;
+            outcome.map(|cs| cs.into_iter().map(Into::into).collect())
+        });
+        self.sandbox.finish("conditions", outcome)
     }
 
     pub async fn references(&mut self, condition: &Condition) -> Result<Vec<Reference>, CallError> {
-        let Bindings::V0_1_0(b) = &self.bindings;
-        let api = b.crucible_plugin_scenario();
-        let condition = condition.into();
         self.sandbox.begin("references")?;
-        let outcome = api
-            .call_references(&mut self.sandbox.store, &condition)
-            .await;
-        self.sandbox.finish_fallible(
-            "references",
-            outcome.map(|r| r.map(|refs| refs.into_iter().map(Into::into).collect())),
-        )
+        let store = &mut self.sandbox.store;
+        let outcome = each_version!(&self.bindings, api => {
+            let outcome = api.call_references(&mut *store, &condition.into()).await;
+            outcome.map(|r| {
+                r.map(|refs| refs.into_iter().map(Into::into).collect())
+                    .map_err(Refusal::from)
+            })
+        });
+        self.sandbox.finish_fallible("references", outcome)
     }
 
     /// Opens the episode this instance will run.
     pub async fn open(&mut self, condition: &Condition, seed: u64) -> Result<(), CallError> {
-        let Bindings::V0_1_0(b) = &self.bindings;
-        let api = b.crucible_plugin_scenario();
-        let condition = condition.into();
         self.sandbox.begin("open")?;
-        let outcome = api
-            .call_open(&mut self.sandbox.store, &condition, seed)
-            .await;
-        let episode = self
-            .sandbox
-            .finish_fallible("open", outcome.map(|r| r.map(Opaque)))?;
+        let store = &mut self.sandbox.store;
+        let outcome = each_version!(&self.bindings, api => {
+            let outcome = api.call_open(&mut *store, &condition.into(), seed).await;
+            outcome.map(|r| r.map(Opaque).map_err(Refusal::from))
+        });
+        let episode = self.sandbox.finish_fallible("open", outcome)?;
         self.episode = Some(episode.0);
         Ok(())
     }
 
     pub async fn opening(&mut self) -> Result<Opening, CallError> {
         let episode = self.episode("opening")?;
-        let Bindings::V0_1_0(b) = &self.bindings;
-        let api = b.crucible_plugin_scenario().episode();
         self.sandbox.begin("opening")?;
-        let outcome = api.call_opening(&mut self.sandbox.store, episode).await;
-        self.sandbox.finish("opening", outcome.map(Into::into))
+        let store = &mut self.sandbox.store;
+        let outcome = each_version!(&self.bindings, api => {
+            let outcome = api.episode().call_opening(&mut *store, episode).await;
+            outcome.map(Into::into)
+        });
+        self.sandbox.finish("opening", outcome)
     }
 
     pub async fn step(&mut self, reply: &Reply) -> Result<Step, CallError> {
         let episode = self.episode("step")?;
-        let Bindings::V0_1_0(b) = &self.bindings;
-        let api = b.crucible_plugin_scenario().episode();
-        let reply = reply.into();
         self.sandbox.begin("step")?;
-        let outcome = api
-            .call_step(&mut self.sandbox.store, episode, &reply)
-            .await;
-        self.sandbox
-            .finish_fallible("step", outcome.map(|r| r.map(Into::into)))
+        let store = &mut self.sandbox.store;
+        let outcome = each_version!(&self.bindings, api => {
+            let outcome = api.episode().call_step(&mut *store, episode, &reply.into()).await;
+            outcome.map(|r| r.map(Into::into).map_err(Refusal::from))
+        });
+        self.sandbox.finish_fallible("step", outcome)
     }
 
     pub async fn facts(&mut self) -> Result<Vec<Param>, CallError> {
         let episode = self.episode("facts")?;
-        let Bindings::V0_1_0(b) = &self.bindings;
-        let api = b.crucible_plugin_scenario().episode();
         self.sandbox.begin("facts")?;
-        let outcome = api.call_facts(&mut self.sandbox.store, episode).await;
-        self.sandbox.finish(
-            "facts",
-            outcome.map(|ps| ps.into_iter().map(Into::into).collect()),
-        )
+        let store = &mut self.sandbox.store;
+        let outcome = each_version!(&self.bindings, api => {
+            let outcome = api.episode().call_facts(&mut *store, episode).await;
+            outcome.map(|ps| ps.into_iter().map(Into::into).collect())
+        });
+        self.sandbox.finish("facts", outcome)
     }
 
     /// Ends the instance and hands back what it logged.

@@ -8,6 +8,7 @@ mod bad_input;
 mod batch;
 mod bundle;
 mod conformance;
+mod contract_v0_2;
 mod determinism;
 mod diff;
 mod export;

@@ -42,9 +42,6 @@ use crate::record::SampleRecord;
 use crate::suite::LoadedSuite;
 use crate::transcript::{Condition, Label, Reference, Reply, ToolCall, Verdict};
 
-/// What the judge-needed error of a classifier starts with.
-const NEEDS_A_JUDGE: &str = "needs a judge";
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Case {
@@ -111,15 +108,17 @@ pub enum Found {
 
 impl Found {
     /// What a classify call came to. A judge is needed when the classifier
-    /// itself returned the error saying so; any other failure is an error.
+    /// itself returned the error saying so (typed in 0.2.0, the agreed
+    /// prefix in 0.1.0: the runtime makes both one refusal); any other
+    /// failure is an error.
     fn of(outcome: &Result<Verdict, CallError>) -> Found {
         match outcome {
             Ok(v) if v.harmful => Found::Harmful,
             Ok(_) => Found::Benign,
             Err(CallError {
-                cause: CallFailure::Refused(message),
+                cause: CallFailure::Refused(refusal),
                 ..
-            }) if message.starts_with(NEEDS_A_JUDGE) => Found::NeedsJudge,
+            }) if refusal.needs_a_judge() => Found::NeedsJudge,
             Err(e) => Found::Error(e.to_string()),
         }
     }
@@ -470,6 +469,7 @@ pub fn render(results: &[CaseResult]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plugin::Refusal;
 
     fn write(dir: &Path, name: &str, text: &str) {
         std::fs::create_dir_all(dir.join(name).parent().expect("a parent")).expect("mkdir");
@@ -554,12 +554,18 @@ mod tests {
         let refused = |message: &str| CallError {
             plugin: "p@1".into(),
             call: "classify",
-            cause: CallFailure::Refused(message.into()),
+            cause: CallFailure::Refused(Refusal::from_text(message.into())),
         };
         assert_eq!(
             Found::of(&Err(refused("needs a judge: x"))),
             Found::NeedsJudge
         );
+        let typed = CallError {
+            plugin: "p@1".into(),
+            call: "classify",
+            cause: CallFailure::Refused(Refusal::NeedsJudge("x".into())),
+        };
+        assert_eq!(Found::of(&Err(typed)), Found::NeedsJudge);
         assert_eq!(
             Found::of(&Err(refused("judge call failed"))),
             Found::Error("plugin `p@1`: `classify` returned an error: judge call failed".into())

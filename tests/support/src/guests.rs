@@ -14,6 +14,9 @@ pub struct Guests {
     pub hostile_classifier: PathBuf,
     pub networking_scenario: PathBuf,
     pub sleepy_scenario: PathBuf,
+    /// A scenario and a classifier built against contract 0.2.0.
+    pub typed_scenario: PathBuf,
+    pub typed_classifier: PathBuf,
 }
 
 /// Every guest package: the bundled suite's plugins and the fixtures.
@@ -30,6 +33,8 @@ const PACKAGES: &[&str] = &[
     "hostile-classifier",
     "networking-scenario",
     "sleepy-scenario",
+    "typed-scenario",
+    "typed-classifier",
 ];
 
 /// The repository's root.
@@ -78,6 +83,8 @@ pub fn guests() -> &'static Guests {
             hostile_classifier: out.join("hostile_classifier.wasm"),
             networking_scenario: out.join("networking_scenario.wasm"),
             sleepy_scenario: out.join("sleepy_scenario.wasm"),
+            typed_scenario: out.join("typed_scenario.wasm"),
+            typed_classifier: out.join("typed_classifier.wasm"),
         }
     })
 }
