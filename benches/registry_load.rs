@@ -4,7 +4,7 @@
 //! file-descriptor limit allows) are held against it; and how long the
 //! slowloris connections lasted. Prints each figure beside its target.
 //!
-//! The server runs in this process (`crucible_host::serve`), on a copy of the
+//! The server runs in this process (`crucible_registry_server`), on a copy of the
 //! bundled suite's registry. Every client is 127.0.0.1, one IP address, so
 //! the per-client connection cap and request rate are raised out of the
 //! way; the total connection cap, the header and idle timeouts are the
@@ -19,8 +19,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crucible_host::plugin::RuntimeConfig;
-use crucible_host::serve::limits::ServeLimits;
-use crucible_host::serve::{DEFAULT_MAX_SIZE, ServeConfig, Server};
+use crucible_registry_server::limits::ServeLimits;
+use crucible_registry_server::{DEFAULT_MAX_SIZE, ServeConfig, Server};
 use crucible_test_support::guests::workspace_root;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

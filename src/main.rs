@@ -30,7 +30,7 @@ fn main() -> ExitCode {
     // The server logs a line per request; everything else only warnings.
     init_tracing(
         if matches!(cli.command, Command::Registry(RegistryCommand::Serve(_))) {
-            "warn,crucible_host=info"
+            "warn,crucible_registry_server=info"
         } else {
             "warn"
         },

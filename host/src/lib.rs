@@ -5,7 +5,8 @@
 //! Data flows one way: suite manifest (`suite`) -> loaded plugins
 //! (`plugin`) -> plan and execution (`run`, with `model` and `judge`) ->
 //! results store (`store`) -> statistics and report (`stats`, `report`).
-//! `packages` resolves and publishes plugins; `serve` is the registry server.
+//! `packages` resolves and publishes plugins; the registry server, above
+//! this crate, is `crucible-registry-server`.
 
 mod batching;
 pub mod bundle;
@@ -21,7 +22,6 @@ pub mod report;
 pub mod rescore;
 pub mod results;
 pub mod run;
-pub mod serve;
 pub mod store;
 pub mod suite;
 pub mod user_config;

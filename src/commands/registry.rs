@@ -1,5 +1,5 @@
 //! `crucible registry ...`: serving a registry, and administering who may
-//! write to it. Thin wrappers over `crucible_host::serve`.
+//! write to it. Thin wrappers over `crucible_registry_server`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -9,9 +9,9 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use crucible_host::plugin::RuntimeConfig;
-use crucible_host::serve::auth::AuthStore;
-use crucible_host::serve::{self, ServeConfig, Server, limits as serve_limits};
 use crucible_registry::{LocalRegistry, PackageName};
+use crucible_registry_server::auth::AuthStore;
+use crucible_registry_server::{ServeConfig, Server, limits as serve_limits, shutdown_signal};
 
 use crate::flags::SandboxArgs;
 
@@ -55,7 +55,7 @@ pub struct ServeArgs {
 
     /// Address to listen on; port 0 picks a free port. The bound address is
     /// printed on stdout.
-    #[arg(long, value_name = "ADDR", default_value = crucible_host::serve::DEFAULT_LISTEN)]
+    #[arg(long, value_name = "ADDR", default_value = crucible_registry_server::DEFAULT_LISTEN)]
     pub listen: std::net::SocketAddr,
 
     /// Largest component accepted, in bytes (or with a KiB or MiB suffix).
@@ -231,7 +231,7 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
             .flush()
             .context("cannot write to stdout")?;
         server
-            .run(serve::shutdown_signal())
+            .run(shutdown_signal())
             .await
             .context("the server failed")
     })?;

@@ -67,7 +67,7 @@ use self::auth::AuthStore;
 use self::limits::ServeLimits;
 use self::refusal::Refusal;
 use self::write::Owner;
-use crate::plugin::{PluginRuntime, RuntimeConfig};
+use crucible_runtime::{PluginRuntime, RuntimeConfig};
 
 pub use crucible_registry::local::DEFAULT_MAX_SIZE;
 

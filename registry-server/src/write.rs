@@ -20,8 +20,8 @@ use super::auth::{AuthError, AuthLock, AuthStore, TokenState};
 use super::read::no_such_package;
 use super::refusal::Refusal;
 use super::{AppState, blocking};
-use crate::packages::{self, PackageError};
-use crate::plugin::{LoadError, PluginSource};
+use crucible_host::packages::{self, PackageError};
+use crucible_runtime::{LoadError, PluginSource};
 
 /// How refusals name the uploaded component.
 const UPLOAD: &str = "the uploaded component";
