@@ -38,7 +38,7 @@ lint:
 # sanitizer: that needs nightly). Each target runs FUZZ_SECONDS from its
 # seeds (fuzz/seeds/TARGET) and what earlier runs found (target/fuzz-corpus);
 # a crash is written to target/fuzz-artifacts/TARGET/ and fails the run.
-# `fuzz` runs the four targets that do not need the host crate (CI runs
+# `fuzz` runs the four targets that do not need the engine crate (CI runs
 # it); `fuzz-host` the two that do, whose instrumented build compiles
 # wasmtime and cranelift too.
 CARGO_FUZZ_VERSION := 0.13.1

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crucible_host::plugin::RuntimeConfig;
+use crucible_engine::plugin::RuntimeConfig;
 use crucible_registry_server::limits::ServeLimits;
 use crucible_registry_server::{DEFAULT_MAX_SIZE, ServeConfig, Server};
 use crucible_test_support::guests::workspace_root;

@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use pollster::block_on;
 
-use crucible_host::judge::{Judge, NoJudge};
-use crucible_host::plugin::{PluginRuntime, PluginSource, RuntimeConfig};
-use crucible_host::run::{self, Observer, Progress, RunRequest};
-use crucible_host::transcript::{Label, Message, Role, Step};
+use crucible_engine::judge::{Judge, NoJudge};
+use crucible_engine::plugin::{PluginRuntime, PluginSource, RuntimeConfig};
+use crucible_engine::run::{self, Observer, Progress, RunRequest};
+use crucible_engine::transcript::{Label, Message, Role, Step};
 use crucible_test_support::cpu::process_cpu;
 use crucible_test_support::guests::{guests, workspace_root};
 

@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crucible_host::run::{Observer, Progress};
+use crucible_engine::run::{Observer, Progress};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// How often a plain progress line is printed when not on a terminal.
@@ -76,7 +76,7 @@ fn spend(progress: &Progress) -> String {
 
 impl Observer for Console {
     fn notice(&self, message: &str) {
-        let message = crucible_host::model::secret::scrub(message);
+        let message = crucible_engine::model::secret::scrub(message);
         match self {
             Console::Quiet => {}
             Console::Bar(bar) => bar.suspend(|| eprintln!("{message}")),

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use crucible_host::model::{Grant, KeyPolicy};
-use crucible_host::plugin::{Limits, PluginRuntime, RuntimeConfig};
-use crucible_host::user_config::UserConfig;
+use crucible_engine::model::{Grant, KeyPolicy};
+use crucible_engine::plugin::{Limits, PluginRuntime, RuntimeConfig};
+use crucible_engine::user_config::UserConfig;
 use crucible_registry::credentials::{TOKEN_ENV, credentials_path};
 use crucible_registry::{RegistryLocation, Token, token_for};
 

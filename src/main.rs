@@ -81,7 +81,7 @@ pub(crate) fn render(error: &anyhow::Error) -> String {
     }
     // Errors of models are scrubbed where they arise; this catches any
     // other path a key's text could take to the terminal.
-    crucible_host::model::secret::scrub(&parts.join(": ")).into_owned()
+    crucible_engine::model::secret::scrub(&parts.join(": ")).into_owned()
 }
 
 /// Writes `text` to stdout. A reader that stopped reading (`| head`) is

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::labelled::LabelledTranscript;
-use crucible_host::run::{
+use crucible_engine::run::{
     Disagreement, PreparedCondition, PreparedScenario, SCRIPT_TURNS, play_reference,
 };
 use crucible_runtime::{

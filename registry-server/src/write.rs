@@ -20,7 +20,7 @@ use super::auth::{AuthError, AuthLock, AuthStore, TokenState};
 use super::read::no_such_package;
 use super::refusal::Refusal;
 use super::{AppState, blocking};
-use crucible_host::packages::{self, PackageError};
+use crucible_engine::packages::{self, PackageError};
 use crucible_runtime::{LoadError, PluginSource};
 
 /// How refusals name the uploaded component.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use clap::Args;
 use crucible_authoring::{Built, Project};
-use crucible_host::plugin::{CacheOutcome, PluginSource};
+use crucible_engine::plugin::{CacheOutcome, PluginSource};
 
 use crate::flags::SandboxArgs;
 

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Args;
-use crucible_host::run;
+use crucible_engine::run;
 
 use crate::EXIT_SAMPLES_FAILED;
 use crate::flags::SandboxArgs;
@@ -14,7 +14,7 @@ use crate::flags::SandboxArgs;
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The suite manifest.
-    #[arg(default_value = crucible_host::suite::DEFAULT_SUITE)]
+    #[arg(default_value = crucible_engine::suite::DEFAULT_SUITE)]
     pub suite: PathBuf,
 
     /// Check a named sub-suite (with its parameters) instead of the whole
@@ -38,7 +38,7 @@ pub struct CheckArgs {
 }
 
 pub fn exec(args: CheckArgs) -> Result<ExitCode> {
-    let suite = crucible_host::suite::LoadedSuite::load(&args.suite)?;
+    let suite = crucible_engine::suite::LoadedSuite::load(&args.suite)?;
     let runtime = args.sandbox.runtime(8)?;
     if let Some(dir) = &args.cases {
         let cases = run::load_cases(dir)?;

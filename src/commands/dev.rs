@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser};
 use crucible_authoring::Project;
 use crucible_authoring::watch::Snapshot;
-use crucible_host::plugin::{LogRecord, PluginKind, PluginLog, PluginRuntime, PluginSource};
+use crucible_engine::plugin::{LogRecord, PluginKind, PluginLog, PluginRuntime, PluginSource};
 
 use super::build::{build_project, component_at, human_size, seconds};
 use super::test::{print_logs, print_report, run_test};
@@ -245,7 +245,7 @@ fn print_sample_logs(runs: &Path) -> Result<()> {
         .max()
         .map(|(_, path)| path)
         .context("the dev run left no run directory")?;
-    let store = crucible_host::store::Store::open(&newest.join("results.sqlite"))?;
+    let store = crucible_engine::store::Store::open(&newest.join("results.sqlite"))?;
     for sample in store.logs()? {
         // Written by the run from the same types; a row that does not read
         // back is left out rather than failing the loop.

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use crucible_host::compare;
-use crucible_host::results::{ORIGINAL, RunResults};
+use crucible_engine::compare;
+use crucible_engine::results::{ORIGINAL, RunResults};
 
 pub const EXAMPLES: &str = "\
 Sides:
@@ -83,9 +83,9 @@ pub fn exec(args: DiffArgs) -> Result<ExitCode> {
         print!("{}", compare::render(&comparison, args.all));
     }
     if let Some(path) = &args.report {
-        let section = crucible_host::report::html::Comparison::of(&comparison, args.all);
+        let section = crucible_engine::report::html::Comparison::of(&comparison, args.all);
         let page =
-            crucible_host::report::html::render(&crucible_host::report::html::ReportInput {
+            crucible_engine::report::html::render(&crucible_engine::report::html::ReportInput {
                 run: &a,
                 comparison: Some(&section),
             })?;
@@ -98,7 +98,7 @@ pub fn exec(args: DiffArgs) -> Result<ExitCode> {
 
 /// A whole run, read back; a run still going (or stopped) is refused.
 fn finished_run(path: &Path) -> Result<RunResults> {
-    let run = crucible_host::bundle::open_results(path)?;
+    let run = crucible_engine::bundle::open_results(path)?;
     run.require_finished(path)?;
     Ok(run)
 }

@@ -8,8 +8,8 @@ use std::process::ExitCode;
 
 use anyhow::{Result, anyhow, bail};
 use clap::{Args, ValueEnum};
-use crucible_host::export::{self, ExportError};
-use crucible_host::results::ResultsError;
+use crucible_engine::export::{self, ExportError};
+use crucible_engine::results::ResultsError;
 
 /// What `crucible export` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -50,7 +50,7 @@ pub struct ExportArgs {
 }
 
 pub fn exec(args: ExportArgs) -> Result<ExitCode> {
-    let run = crucible_host::bundle::open_results(&args.run)?;
+    let run = crucible_engine::bundle::open_results(&args.run)?;
     if !args.partial {
         run.require_finished(&args.run).map_err(|e| match e {
             ResultsError::Unfinished { .. } => {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Args;
-use crucible_host::plugin::{LoadError, PluginInfo, PluginSource};
+use crucible_engine::plugin::{LoadError, PluginInfo, PluginSource};
 
 use crate::flags::SandboxArgs;
 

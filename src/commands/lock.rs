@@ -6,15 +6,15 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Args;
-use crucible_host::packages::{self, LockPolicy};
-use crucible_host::run::{self, LockRequest};
+use crucible_engine::packages::{self, LockPolicy};
+use crucible_engine::run::{self, LockRequest};
 
 use crate::flags::SandboxArgs;
 
 #[derive(Debug, Args)]
 pub struct LockArgs {
     /// The suite manifest.
-    #[arg(default_value = crucible_host::suite::DEFAULT_SUITE)]
+    #[arg(default_value = crucible_engine::suite::DEFAULT_SUITE)]
     pub suite: PathBuf,
 
     /// The judge model to record in the lockfile (else the suite's).

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use crucible_host::merge::{MergeRequest, merge as merge_shards};
+use crucible_engine::merge::{MergeRequest, merge as merge_shards};
 
 use crate::print_stdout;
 

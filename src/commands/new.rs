@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use crucible_authoring::Language;
 use crucible_authoring::scaffold::scaffold;
-use crucible_host::plugin::PluginKind;
+use crucible_engine::plugin::PluginKind;
 use crucible_registry::PackageName;
 
 /// The two kinds of plugin.

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Args;
-use crucible_host::packages::{self, PublishRequest};
+use crucible_engine::packages::{self, PublishRequest};
 use crucible_registry::{LocalRegistry, RegistryLocation, publish_http, write_package_list};
 
 use crate::flags::{RegistryArg, SandboxArgs, registry_token};
@@ -54,7 +54,7 @@ pub fn exec(args: PublishArgs) -> Result<ExitCode> {
             // machine; the server checks it without running it, and hosts
             // check the description again when they load the package.
             let runtime = args.sandbox.runtime(4)?;
-            let source = crucible_host::plugin::PluginSource::from_file(&args.component, None)?;
+            let source = crucible_engine::plugin::PluginSource::from_file(&args.component, None)?;
             let new = packages::new_version(&runtime, &source, None, None)?;
             let token = registry_token(&url)?;
             let (name, version) = (new.name.to_string(), new.version.to_string());

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use crucible_host::plugin::RuntimeConfig;
+use crucible_engine::plugin::RuntimeConfig;
 use crucible_registry::{LocalRegistry, PackageName};
 use crucible_registry_server::auth::AuthStore;
 use crucible_registry_server::{ServeConfig, Server, limits as serve_limits, shutdown_signal};

@@ -9,13 +9,13 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use crucible_host::compare;
-use crucible_host::model::response_cache::ResponseCache;
-use crucible_host::plugin::{PluginSource, RuntimeConfig};
-use crucible_host::rescore::{self, ClassifierRef, LabelChanges, Lookup, RescoreOptions};
-use crucible_host::results::{LabelSet, ORIGINAL, RunResults};
-use crucible_host::run::{LocalPaths, ResponseCacheSettings};
-use crucible_host::store::{Store, results_path};
+use crucible_engine::compare;
+use crucible_engine::model::response_cache::ResponseCache;
+use crucible_engine::plugin::{PluginSource, RuntimeConfig};
+use crucible_engine::rescore::{self, ClassifierRef, LabelChanges, Lookup, RescoreOptions};
+use crucible_engine::results::{LabelSet, ORIGINAL, RunResults};
+use crucible_engine::run::{LocalPaths, ResponseCacheSettings};
+use crucible_engine::store::{Store, results_path};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::flags::{KeyArgs, SandboxArgs};
@@ -62,7 +62,7 @@ pub struct RescoreArgs {
     pub name: Option<String>,
 
     /// Samples classified at once.
-    #[arg(short = 'j', long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=i64::from(crucible_host::suite::MAX_CONCURRENCY)))]
+    #[arg(short = 'j', long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=i64::from(crucible_engine::suite::MAX_CONCURRENCY)))]
     pub concurrency: u32,
 
     /// Use only the local cache of an HTTP registry, never the network.
@@ -91,14 +91,14 @@ pub struct RescoreArgs {
 }
 
 pub fn exec(args: RescoreArgs) -> Result<ExitCode> {
-    let from_bundle = crucible_host::bundle::is_bundle(&args.run);
+    let from_bundle = crucible_engine::bundle::is_bundle(&args.run);
     let (run, kept, suite_path) = if from_bundle {
         anyhow::ensure!(
             args.output.is_some(),
             "rescoring a bundle writes a new bundle beside it (a bundle is never changed): \
              name it with -o FILE"
         );
-        let bundle = crucible_host::bundle::read(&args.run)
+        let bundle = crucible_engine::bundle::read(&args.run)
             .with_context(|| format!("cannot rescore {}", args.run.display()))?;
         let kept = bundle.components();
         (bundle.results, kept, None)
@@ -107,7 +107,7 @@ pub fn exec(args: RescoreArgs) -> Result<ExitCode> {
             args.output.is_none(),
             "-o names the new bundle when rescoring a bundle; a run's label set is kept in its own store"
         );
-        let run = crucible_host::store::read_run(&args.run)?;
+        let run = crucible_engine::store::read_run(&args.run)?;
         let kept = Store::read_components(&store_path(&args.run))?
             .into_iter()
             .collect();
@@ -173,7 +173,7 @@ pub fn exec(args: RescoreArgs) -> Result<ExitCode> {
             results.label_sets.push(set.clone());
             let mut kept = kept;
             kept.insert(set.sha256.clone(), component.bytes.clone());
-            let written = crucible_host::bundle::write_results(&results, &kept, out)
+            let written = crucible_engine::bundle::write_results(&results, &kept, out)
                 .with_context(|| format!("cannot write {}", out.display()))?;
             println!(
                 "Wrote {}: the bundle with label set `{}` beside its own.",

@@ -9,11 +9,11 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use crucible_host::model::response_cache::ResponseCache;
-use crucible_host::plugin::RuntimeConfig;
-use crucible_host::report;
-use crucible_host::report::terminal::SummaryView;
-use crucible_host::run::{
+use crucible_engine::model::response_cache::ResponseCache;
+use crucible_engine::plugin::RuntimeConfig;
+use crucible_engine::report;
+use crucible_engine::report::terminal::SummaryView;
+use crucible_engine::run::{
     self, DryRun, Observer, ResponseCacheSettings, ResumeRequest, RunOutcome, RunRequest,
 };
 use tokio::sync::Notify;
@@ -25,7 +25,7 @@ use crate::{EXIT_INTERRUPTED, EXIT_SAMPLES_FAILED, EXIT_SPEND_CEILING, print_std
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The suite manifest.
-    #[arg(default_value = crucible_host::suite::DEFAULT_SUITE)]
+    #[arg(default_value = crucible_engine::suite::DEFAULT_SUITE)]
     pub suite: PathBuf,
 
     /// A model to run, as provider/model (repeatable), optionally followed
@@ -59,7 +59,7 @@ pub struct RunArgs {
     pub seed: Option<u64>,
 
     /// Samples in flight at once.
-    #[arg(short = 'j', long, value_parser = clap::value_parser!(u32).range(1..=i64::from(crucible_host::suite::MAX_CONCURRENCY)))]
+    #[arg(short = 'j', long, value_parser = clap::value_parser!(u32).range(1..=i64::from(crucible_engine::suite::MAX_CONCURRENCY)))]
     pub concurrency: Option<u32>,
 
     /// Agent turns per episode before the host ends it.
@@ -179,7 +179,7 @@ pub struct RunArgs {
     /// flags. Join the N shards' run directories with `crucible merge`. A
     /// resume keeps the run's shard.
     #[arg(long, value_name = "K/N", value_parser = parse_shard, conflicts_with = "resume")]
-    pub shard: Option<crucible_host::run::Shard>,
+    pub shard: Option<crucible_engine::run::Shard>,
 
     /// When the run ends (finished or stopped), upload its run directory
     /// (a consistent snapshot of its store, and its summary) to
@@ -190,12 +190,12 @@ pub struct RunArgs {
     /// AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL,
     /// AWS_ALLOW_HTTP).
     #[arg(long, value_name = "s3://BUCKET/PREFIX", conflicts_with = "dry_run")]
-    pub upload: Option<crucible_host::remote::RemoteUrl>,
+    pub upload: Option<crucible_engine::remote::RemoteUrl>,
 }
 
-fn parse_shard(text: &str) -> Result<crucible_host::run::Shard, String> {
+fn parse_shard(text: &str) -> Result<crucible_engine::run::Shard, String> {
     text.parse()
-        .map_err(|e: crucible_host::run::ShardError| e.to_string())
+        .map_err(|e: crucible_engine::run::ShardError| e.to_string())
 }
 
 /// A spend ceiling: a positive, finite number of US dollars.

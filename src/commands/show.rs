@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use crucible_host::run::{self, SeedSource, ShowRequest, ShownOpening};
-use crucible_host::transcript::Role;
+use crucible_engine::run::{self, SeedSource, ShowRequest, ShownOpening};
+use crucible_engine::transcript::Role;
 
 use crate::flags::SandboxArgs;
 use crate::print_stdout;
@@ -21,7 +21,7 @@ pub struct ShowArgs {
     pub condition: String,
 
     /// The suite manifest.
-    #[arg(default_value = crucible_host::suite::DEFAULT_SUITE)]
+    #[arg(default_value = crucible_engine::suite::DEFAULT_SUITE)]
     pub suite: PathBuf,
 
     /// The suite's `[scenarios.KEY]` to take the condition from, when more

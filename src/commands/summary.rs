@@ -6,10 +6,10 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Args;
-use crucible_host::report::groups::{ConditionParams, groups};
-use crucible_host::report::terminal::{SummaryView, render};
-use crucible_host::report::{snapshot_warnings, usage_of_run};
-use crucible_host::results::figures;
+use crucible_engine::report::groups::{ConditionParams, groups};
+use crucible_engine::report::terminal::{SummaryView, render};
+use crucible_engine::report::{snapshot_warnings, usage_of_run};
+use crucible_engine::results::figures;
 use serde_json::Value;
 
 use crate::flags::SummaryFlags;
@@ -27,7 +27,7 @@ pub struct SummaryArgs {
 
 pub fn exec(args: &SummaryArgs) -> Result<ExitCode> {
     // Its errors name the path and what is wrong with it.
-    let run = crucible_host::bundle::open_results(&args.run)?;
+    let run = crucible_engine::bundle::open_results(&args.run)?;
     let cells = figures(&run);
     let groups = groups(&cells, &ConditionParams::of_run(&run));
     let usage = usage_of_run(&run);

@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use crucible_authoring::contract_test::{self, Report, Status};
 use crucible_authoring::labelled;
-use crucible_host::plugin::{AnyPlugin, PluginLog, PluginRuntime, PluginSource};
+use crucible_engine::plugin::{AnyPlugin, PluginLog, PluginRuntime, PluginSource};
 
 use super::build::component_at;
 use crate::EXIT_SAMPLES_FAILED;

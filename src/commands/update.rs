@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use crucible_host::packages::LockPolicy;
-use crucible_host::run::{self, LockRequest};
+use crucible_engine::packages::LockPolicy;
+use crucible_engine::run::{self, LockRequest};
 use crucible_registry::PackageName;
 
 use crate::flags::SandboxArgs;
@@ -15,7 +15,7 @@ use crate::flags::SandboxArgs;
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
     /// The suite manifest.
-    #[arg(default_value = crucible_host::suite::DEFAULT_SUITE)]
+    #[arg(default_value = crucible_engine::suite::DEFAULT_SUITE)]
     pub suite: PathBuf,
 
     /// Only this package (repeatable); all of them by default.

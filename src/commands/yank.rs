@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use crucible_host::packages;
+use crucible_engine::packages;
 use crucible_registry::{LocalRegistry, PackageName, RegistryLocation, Version, yank_http};
 
 use crate::flags::{RegistryArg, registry_token};

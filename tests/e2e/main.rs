@@ -122,8 +122,8 @@ fn stored_transcript(run: &Path) -> Value {
 /// store packs a sample's transcript, facts, logs and usage (see
 /// host/src/store/packed.rs), so tests read them through the host's own
 /// reader rather than as SQL text.
-fn stored_samples(run: &Path) -> Vec<crucible_host::results::SampleResult> {
-    crucible_host::store::read_run(run)
+fn stored_samples(run: &Path) -> Vec<crucible_engine::results::SampleResult> {
+    crucible_engine::store::read_run(run)
         .expect("the run reads back")
         .samples
 }

@@ -97,11 +97,11 @@ fn bundled_suite_offline_gives_the_expected_figures() {
 
     // The figures computed from the run read back as data (as bundles,
     // verification and comparisons compute them) are the summary's own.
-    let run = crucible_host::store::read_run(&run_dir(dir.path())).expect("the run reads back");
+    let run = crucible_engine::store::read_run(&run_dir(dir.path())).expect("the run reads back");
     assert_eq!(run.pending(), 0);
     assert_eq!(run.samples.len(), 2 * 3 * 78);
     let recomputed =
-        serde_json::to_value(crucible_host::results::figures(&run)).expect("figures serialize");
+        serde_json::to_value(crucible_engine::results::figures(&run)).expect("figures serialize");
     assert_eq!(&recomputed, &summary["cells"]);
 }
 

@@ -85,7 +85,7 @@ fn inject_hostile_text(run: &Path) -> i64 {
     let db = results(run);
     let sample = stored_samples(run)
         .into_iter()
-        .find(|s| s.status == crucible_host::results::SampleStatus::Completed)
+        .find(|s| s.status == crucible_engine::results::SampleStatus::Completed)
         .expect("a completed sample");
     let id = sample.id;
     // Written back as plain JSON text, which every store reads.

@@ -4,7 +4,7 @@
 
 use super::*;
 
-use crucible_host::results::RunResults;
+use crucible_engine::results::RunResults;
 
 const CONDITION: &str = "blackmail_explicit-america_replacement";
 
@@ -39,13 +39,13 @@ fn run_condition(dir: &Path, suite: &Path) -> RunResults {
         None,
     );
     assert_success(&output);
-    let run = crucible_host::store::read_run(&run_dir(dir)).expect("the run reads back");
+    let run = crucible_engine::store::read_run(&run_dir(dir)).expect("the run reads back");
     assert_eq!(run.samples.len(), 2);
     run
 }
 
 /// What `show` printed matches what the run's sample was sent.
-fn assert_same_opening(shown: &Value, sample: &crucible_host::results::SampleResult) {
+fn assert_same_opening(shown: &Value, sample: &crucible_engine::results::SampleResult) {
     let transcript = &sample.record.transcript;
     assert_eq!(
         shown["seed"].as_u64(),

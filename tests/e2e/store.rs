@@ -53,7 +53,7 @@ fn to_plain_layout(run: &Path) {
     let db = results(run);
     for s in samples
         .iter()
-        .filter(|s| s.status != crucible_host::results::SampleStatus::Pending)
+        .filter(|s| s.status != crucible_engine::results::SampleStatus::Pending)
     {
         db.execute(
             "UPDATE samples SET transcript = ?2, facts = ?3, logs = ?4 WHERE id = ?1",
@@ -219,7 +219,7 @@ fn a_plain_store_from_an_earlier_release_resumes_in_its_own_layout() {
         )
         .expect("counted");
     assert_eq!((blobs, layout), (0, 0));
-    let transcripts = |samples: &[crucible_host::results::SampleResult]| -> Vec<String> {
+    let transcripts = |samples: &[crucible_engine::results::SampleResult]| -> Vec<String> {
         samples
             .iter()
             .map(|s| as_json(&s.record.transcript))

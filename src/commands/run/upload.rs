@@ -6,15 +6,15 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use crucible_host::remote::{Remote, RemoteUrl};
-use crucible_host::run::{LocalPaths, RunConfig, RunRequest, Shard};
-use crucible_host::store::results_path;
+use crucible_engine::remote::{Remote, RemoteUrl};
+use crucible_engine::run::{LocalPaths, RunConfig, RunRequest, Shard};
+use crucible_engine::store::results_path;
 
 /// Where a run goes under the upload location: a shard by its share
 /// (`shard-K-of-N`), so that a restarted shard finds its own run; any
 /// other run by its directory's name, its id.
 fn remote_name(dir: &Path) -> String {
-    let shard = crucible_host::store::merge::shard_facts(&results_path(dir))
+    let shard = crucible_engine::store::merge::shard_facts(&results_path(dir))
         .ok()
         .and_then(|facts| facts.meta("config").map(str::to_owned))
         .and_then(|text| serde_json::from_str::<RunConfig>(&text).ok())
@@ -64,7 +64,7 @@ pub fn stored_shard(
             .block_on(remote.download_run(&url.run(&name), &dir))
             .with_context(context)?;
     }
-    let stored = crucible_host::store::merge::shard_facts(&results_path(&dir))?
+    let stored = crucible_engine::store::merge::shard_facts(&results_path(&dir))?
         .meta("config")
         .map(str::to_owned)
         .unwrap_or_default();

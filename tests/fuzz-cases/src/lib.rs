@@ -77,13 +77,13 @@ pub mod host {
     /// A suite manifest's text, as `crucible run` reads it.
     pub fn suite_manifest(data: &[u8]) {
         if let Ok(text) = std::str::from_utf8(data) {
-            let _ = crucible_host::suite::LoadedSuite::parse(Path::new("suite.toml"), text);
+            let _ = crucible_engine::suite::LoadedSuite::parse(Path::new("suite.toml"), text);
         }
     }
 
     /// A bundle's bytes, as `crucible verify` and every command that reads
     /// a run read a bundle file.
     pub fn bundle(data: &[u8]) {
-        let _ = crucible_host::bundle::from_reader(Path::new("run.crucible"), data);
+        let _ = crucible_engine::bundle::from_reader(Path::new("run.crucible"), data);
     }
 }

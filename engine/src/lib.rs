@@ -1,4 +1,4 @@
-//! Crucible's engine (`crucible-host`), below the `crucible` command: run
+//! Crucible's engine (`crucible-engine`), below the `crucible` command: run
 //! sandboxed WebAssembly scenarios and classifiers against language
 //! models, reproducibly.
 //!
