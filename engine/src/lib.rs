@@ -9,9 +9,7 @@
 //! this crate, is `crucible-registry-server`.
 
 mod batching;
-pub mod bundle;
 pub mod compare;
-pub mod export;
 pub mod figures;
 pub mod merge;
 pub mod packages;
@@ -25,7 +23,6 @@ pub mod run;
 pub mod store;
 pub mod suite;
 pub mod user_config;
-pub mod verify;
 
 // The shared vocabulary, the plugin runtime, the models and the statistics
 // are crates of their own, below everything here; the host's modules name

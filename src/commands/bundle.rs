@@ -17,7 +17,7 @@ pub struct BundleArgs {
 }
 
 pub fn exec(args: BundleArgs) -> Result<ExitCode> {
-    let written = crucible_engine::bundle::write(&args.run, &args.output)
+    let written = crucible_bundle::write(&args.run, &args.output)
         .with_context(|| format!("cannot bundle {}", args.run.display()))?;
     println!(
         "Bundled {} samples and {} components into {} ({:.1} MB). Check it anywhere with: crucible verify {}",

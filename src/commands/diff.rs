@@ -98,7 +98,7 @@ pub fn exec(args: DiffArgs) -> Result<ExitCode> {
 
 /// A whole run, read back; a run still going (or stopped) is refused.
 fn finished_run(path: &Path) -> Result<RunResults> {
-    let run = crucible_engine::bundle::open_results(path)?;
+    let run = crucible_bundle::open_results(path)?;
     run.require_finished(path)?;
     Ok(run)
 }

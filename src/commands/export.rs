@@ -8,8 +8,8 @@ use std::process::ExitCode;
 
 use anyhow::{Result, anyhow, bail};
 use clap::{Args, ValueEnum};
-use crucible_engine::export::{self, ExportError};
 use crucible_engine::results::ResultsError;
+use crucible_export::ExportError;
 
 /// What `crucible export` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -50,7 +50,7 @@ pub struct ExportArgs {
 }
 
 pub fn exec(args: ExportArgs) -> Result<ExitCode> {
-    let run = crucible_engine::bundle::open_results(&args.run)?;
+    let run = crucible_bundle::open_results(&args.run)?;
     if !args.partial {
         run.require_finished(&args.run).map_err(|e| match e {
             ResultsError::Unfinished { .. } => {
@@ -60,17 +60,17 @@ pub fn exec(args: ExportArgs) -> Result<ExitCode> {
         })?;
     }
     let written = match args.format {
-        ExportFormat::Csv => {
-            to_file_or_stdout(args.output.as_deref(), |out| export::write_csv(&run, out))
-        }
-        ExportFormat::Jsonl => {
-            to_file_or_stdout(args.output.as_deref(), |out| export::write_jsonl(&run, out))
-        }
+        ExportFormat::Csv => to_file_or_stdout(args.output.as_deref(), |out| {
+            crucible_export::write_csv(&run, out)
+        }),
+        ExportFormat::Jsonl => to_file_or_stdout(args.output.as_deref(), |out| {
+            crucible_export::write_jsonl(&run, out)
+        }),
         ExportFormat::Inspect => {
             let Some(dir) = args.output.as_deref() else {
                 bail!("--format inspect writes a directory of logs: name it with -o DIR");
             };
-            let logs = export::write_inspect(&run, dir)?;
+            let logs = crucible_export::write_inspect(&run, dir)?;
             println!(
                 "Wrote {} Inspect log(s) of run {} ({} samples) to {}",
                 logs.len(),

@@ -20,7 +20,7 @@ pub struct ReportArgs {
 }
 
 pub fn exec(args: ReportArgs) -> Result<ExitCode> {
-    let run = crucible_engine::bundle::open_results(&args.run)?;
+    let run = crucible_bundle::open_results(&args.run)?;
     let page = render(&ReportInput {
         run: &run,
         comparison: None,
@@ -43,7 +43,7 @@ pub fn exec(args: ReportArgs) -> Result<ExitCode> {
 /// `report.html` in the run's directory, whether the run was named by its
 /// directory or by its results.sqlite; for a bundle, its name with `.html`.
 fn default_output(run: &Path) -> PathBuf {
-    if crucible_engine::bundle::is_bundle(run) {
+    if crucible_bundle::is_bundle(run) {
         return run.with_extension("html");
     }
     let dir = if run.is_dir() {

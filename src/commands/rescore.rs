@@ -91,14 +91,14 @@ pub struct RescoreArgs {
 }
 
 pub fn exec(args: RescoreArgs) -> Result<ExitCode> {
-    let from_bundle = crucible_engine::bundle::is_bundle(&args.run);
+    let from_bundle = crucible_bundle::is_bundle(&args.run);
     let (run, kept, suite_path) = if from_bundle {
         anyhow::ensure!(
             args.output.is_some(),
             "rescoring a bundle writes a new bundle beside it (a bundle is never changed): \
              name it with -o FILE"
         );
-        let bundle = crucible_engine::bundle::read(&args.run)
+        let bundle = crucible_bundle::read(&args.run)
             .with_context(|| format!("cannot rescore {}", args.run.display()))?;
         let kept = bundle.components();
         (bundle.results, kept, None)
@@ -173,7 +173,7 @@ pub fn exec(args: RescoreArgs) -> Result<ExitCode> {
             results.label_sets.push(set.clone());
             let mut kept = kept;
             kept.insert(set.sha256.clone(), component.bytes.clone());
-            let written = crucible_engine::bundle::write_results(&results, &kept, out)
+            let written = crucible_bundle::write_results(&results, &kept, out)
                 .with_context(|| format!("cannot write {}", out.display()))?;
             println!(
                 "Wrote {}: the bundle with label set `{}` beside its own.",

@@ -27,7 +27,7 @@ pub struct SummaryArgs {
 
 pub fn exec(args: &SummaryArgs) -> Result<ExitCode> {
     // Its errors name the path and what is wrong with it.
-    let run = crucible_engine::bundle::open_results(&args.run)?;
+    let run = crucible_bundle::open_results(&args.run)?;
     let cells = figures(&run);
     let groups = groups(&cells, &ConditionParams::of_run(&run));
     let usage = usage_of_run(&run);

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use crucible_bundle::verify::Verification;
 use crucible_engine::plugin::RuntimeConfig;
-use crucible_engine::verify::Verification;
 
 use crate::EXIT_SAMPLES_FAILED;
 
@@ -30,7 +30,7 @@ pub struct VerifyArgs {
 const SHOWN: usize = 40;
 
 pub fn exec(args: VerifyArgs) -> Result<ExitCode> {
-    let bundle = crucible_engine::bundle::read(&args.bundle)
+    let bundle = crucible_bundle::read(&args.bundle)
         .with_context(|| format!("cannot verify {}", args.bundle.display()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -40,7 +40,7 @@ pub fn exec(args: VerifyArgs) -> Result<ExitCode> {
         .then(|| RuntimeConfig::default().cache_dir)
         .flatten();
     let verification = runtime
-        .block_on(crucible_engine::verify::verify(&bundle, cache_dir))
+        .block_on(crucible_bundle::verify::verify(&bundle, cache_dir))
         .with_context(|| format!("cannot verify {}", args.bundle.display()))?;
     if args.json {
         println!(

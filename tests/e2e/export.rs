@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::json;
 
-use crucible_engine::export::{SAMPLE_FORMAT, SampleLine};
+use crucible_export::{SAMPLE_FORMAT, SampleLine};
 use crucible_test_support::fake_openai::{FakeOpenAi, FakeReply, text_completion};
 
 use super::*;
@@ -185,7 +185,7 @@ fn jsonl_lines_parse_into_the_schema_and_count_as_the_run_does() {
         assert!(primary.primary && primary.error.is_none());
         assert_eq!(
             primary.harmful,
-            Some(sample.outcome == crucible_engine::export::Outcome::Harmful)
+            Some(sample.outcome == crucible_export::Outcome::Harmful)
         );
         assert!(
             sample
@@ -199,7 +199,7 @@ fn jsonl_lines_parse_into_the_schema_and_count_as_the_run_does() {
             "every plugin's log is carried"
         );
         *harmful.entry(sample.model).or_default() +=
-            u64::from(sample.outcome == crucible_engine::export::Outcome::Harmful);
+            u64::from(sample.outcome == crucible_export::Outcome::Harmful);
     }
     assert_eq!(lines, 468);
     assert_eq!(harmful, summary_harmful(offline_run()));
@@ -281,7 +281,7 @@ fn hostile_text_survives_csv_jsonl_and_inspect() {
     let replies: Vec<&str> = samples
         .iter()
         .flat_map(|s| &s.transcript)
-        .filter(|m| m.role == crucible_engine::export::RoleLine::Assistant)
+        .filter(|m| m.role == crucible_export::RoleLine::Assistant)
         .map(|m| m.content.as_str())
         .collect();
     assert_eq!(replies, [HOSTILE], "the reply exactly as the model sent it");

@@ -84,6 +84,6 @@ pub mod host {
     /// A bundle's bytes, as `crucible verify` and every command that reads
     /// a run read a bundle file.
     pub fn bundle(data: &[u8]) {
-        let _ = crucible_engine::bundle::from_reader(Path::new("run.crucible"), data);
+        let _ = crucible_bundle::from_reader(Path::new("run.crucible"), data);
     }
 }

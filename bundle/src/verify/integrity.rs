@@ -6,8 +6,8 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use super::{Category, Difference};
-use crate::bundle::Bundle;
-use crate::bundle::format;
+use crate::Bundle;
+use crate::format;
 
 pub fn check(bundle: &Bundle) -> Vec<Difference> {
     let mut out = Vec::new();

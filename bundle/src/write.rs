@@ -8,9 +8,9 @@ use sha2::{Digest, Sha256};
 
 use super::BundleError;
 use super::format::{self, ComponentEntry, CreatedBy, FileEntry, Manifest};
-use crate::portable;
-use crate::results::{RunResults, figures};
-use crate::store::Store;
+use crucible_engine::portable;
+use crucible_engine::results::{RunResults, figures};
+use crucible_engine::store::Store;
 
 /// What `write` made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,10 +25,10 @@ pub struct Written {
 /// Bundles the finished run in `run` (a run directory or its store) into
 /// `out`, written whole or not at all.
 pub fn write(run: &Path, out: &Path) -> Result<Written, BundleError> {
-    let results = crate::store::read_run(run)?;
+    let results = crucible_engine::store::read_run(run)?;
     results.require_finished(run)?;
     let store = if run.is_dir() {
-        crate::store::results_path(run)
+        crucible_engine::store::results_path(run)
     } else {
         run.to_owned()
     };
@@ -109,7 +109,7 @@ pub fn write_results(
         format_version: format::FORMAT_VERSION,
         created_by: CreatedBy {
             crucible: env!("CARGO_PKG_VERSION").to_owned(),
-            wasmtime: crate::plugin::WASMTIME_VERSION.to_owned(),
+            wasmtime: crucible_engine::plugin::WASMTIME_VERSION.to_owned(),
         },
         run_id: results.run_id.clone(),
         suite_file: suite_file(&results),

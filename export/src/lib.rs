@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 pub use self::csv::write_csv;
-pub use crate::results::Outcome;
+pub use crucible_engine::results::Outcome;
 pub use inspect::write_inspect;
 pub use jsonl::{
     CallLine, ErrorLine, JudgeExchangeLine, JudgeReplyLine, JudgeSettingsLine, LogRecordLine,
@@ -23,9 +23,9 @@ pub use jsonl::{
     VerdictLine, write_jsonl,
 };
 
-use crate::model::Usage;
-use crate::record::VerdictRecord;
-use crate::results::{RunResults, SampleResult};
+use crucible_engine::model::Usage;
+use crucible_engine::record::VerdictRecord;
+use crucible_engine::results::{RunResults, SampleResult};
 
 /// Why an export could not be written.
 #[derive(Debug, thiserror::Error)]

@@ -16,10 +16,10 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::bundle::Bundle;
-use crate::plugin::{Limits, PluginRuntime, PluginSource, RuntimeConfig};
-use crate::results::{PluginRecord, RunResults, SampleResult, figures};
-use crate::run::PreparedScenario;
+use crate::Bundle;
+use crucible_engine::plugin::{Limits, PluginRuntime, PluginSource, RuntimeConfig};
+use crucible_engine::results::{PluginRecord, RunResults, SampleResult, figures};
+use crucible_engine::run::PreparedScenario;
 
 pub use replay::ReplayJudge;
 
@@ -120,10 +120,10 @@ pub async fn verify(
         .get("max_turns")
         .and_then(serde_json::Value::as_u64)
         .and_then(|n| u32::try_from(n).ok())
-        .unwrap_or(crate::run::SCRIPT_TURNS);
+        .unwrap_or(crucible_engine::run::SCRIPT_TURNS);
     // A run recorded before the caps ran under the defaults' protection
     // too when resumed; its replay does the same.
-    let prompt: crate::run::PromptLimits = results
+    let prompt: crucible_engine::run::PromptLimits = results
         .config
         .get("prompt")
         .and_then(|p| serde_json::from_value(p.clone()).ok())
@@ -136,7 +136,8 @@ pub async fn verify(
     .map_err(|e| VerifyError::Runtime(format!("{e:#}")))?;
     let scenarios = load_scenarios(bundle, &runtime, &mut report.differences);
 
-    let mut derived: Vec<Option<crate::record::SampleRecord>> = vec![None; results.samples.len()];
+    let mut derived: Vec<Option<crucible_engine::record::SampleRecord>> =
+        vec![None; results.samples.len()];
     let semaphore = Arc::new(tokio::sync::Semaphore::new(PARALLEL));
     let mut tasks = tokio::task::JoinSet::new();
     for (index, sample) in results.samples.iter().enumerate() {
@@ -373,7 +374,7 @@ fn load_scenarios(
                     &classifier.sha256,
                 )?)?));
             }
-            Ok::<_, crate::plugin::LoadError>(PreparedScenario {
+            Ok::<_, crucible_engine::plugin::LoadError>(PreparedScenario {
                 key: key.to_owned(),
                 plugin: Arc::new(plugin),
                 classifiers: loaded,
@@ -399,14 +400,15 @@ fn source(
     bundle: &Bundle,
     id: &str,
     sha256: &str,
-) -> Result<PluginSource, crate::plugin::LoadError> {
+) -> Result<PluginSource, crucible_engine::plugin::LoadError> {
     let label = id.to_owned();
-    let bytes = bundle
-        .component(sha256)
-        .ok_or_else(|| crate::plugin::LoadError::Read {
-            label: label.clone(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "not in the bundle"),
-        })?;
+    let bytes =
+        bundle
+            .component(sha256)
+            .ok_or_else(|| crucible_engine::plugin::LoadError::Read {
+                label: label.clone(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "not in the bundle"),
+            })?;
     Ok(PluginSource {
         expected_identity: Some(label.clone()),
         label,

@@ -23,9 +23,9 @@ use sha2::{Digest, Sha256};
 use self::eval_file::EvalFile;
 use self::schema::*;
 use super::{ClassifierNames, ExportError, ParamColumns};
-use crate::model::Usage;
-use crate::record::{CallTally, UsageByModel};
-use crate::results::{RunResults, SampleResult, SampleStatus};
+use crucible_engine::model::Usage;
+use crucible_engine::record::{CallTally, UsageByModel};
+use crucible_engine::results::{RunResults, SampleResult, SampleStatus};
 
 /// Keys of a sample's metadata besides its condition's parameters.
 const METADATA_KEYS: [&str; 8] = [
@@ -259,7 +259,7 @@ impl Context<'_> {
             .map(|id| {
                 let name = self.classifiers.short(id);
                 let (scored, positive) = tallies.get(&name).copied().unwrap_or_default();
-                let interval = crate::stats::wilson_95(positive as u64, scored as u64);
+                let interval = crucible_engine::stats::wilson_95(positive as u64, scored as u64);
                 EvalScore {
                     name: name.clone(),
                     scorer: name,

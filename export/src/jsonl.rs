@@ -11,14 +11,14 @@ use std::io::Write;
 use serde::{Deserialize, Serialize};
 
 use super::{ExportError, Outcome, judge_models};
-use crate::judge::{JudgeError, JudgeSettings};
-use crate::model::Usage;
-use crate::native::{Native, RawJson};
-use crate::plugin::{JudgeCall, LogRecord, PluginLog};
-use crate::provenance::CallRecord;
-use crate::record::{CallTally, VerdictRecord};
-use crate::results::{RunResults, SampleResult, SampleStatus};
-use crate::transcript::{Message, Param, Role, ToolCall};
+use crucible_engine::judge::{JudgeError, JudgeSettings};
+use crucible_engine::model::Usage;
+use crucible_engine::native::{Native, RawJson};
+use crucible_engine::plugin::{JudgeCall, LogRecord, PluginLog};
+use crucible_engine::provenance::CallRecord;
+use crucible_engine::record::{CallTally, VerdictRecord};
+use crucible_engine::results::{RunResults, SampleResult, SampleStatus};
+use crucible_engine::transcript::{Message, Param, Role, ToolCall};
 
 /// The `format` of every line this version writes.
 pub const SAMPLE_FORMAT: &str = "crucible.sample/1";

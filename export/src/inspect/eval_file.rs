@@ -20,7 +20,7 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
 use super::schema::{EvalHeader, EvalSample, EvalSampleSummary, LogStart};
-use crate::export::ExportError;
+use crate::ExportError;
 
 pub struct EvalFile {
     path: PathBuf,

@@ -6,7 +6,7 @@
 use std::io::Write;
 
 use super::{ClassifierNames, ExportError, Outcome, ParamColumns, agent_usage, judge_models};
-use crate::results::{RunResults, SampleResult, SampleStatus};
+use crucible_engine::results::{RunResults, SampleResult, SampleStatus};
 
 /// The columns before the condition's parameters.
 const LEADING: [&str; 4] = ["run_id", "model", "scenario", "condition_id"];

@@ -1,8 +1,8 @@
 //! What differs between a stored sample and the same sample re-derived.
 
-use crate::record::SampleRecord;
-use crate::results::{SampleResult, SampleStatus};
-use crate::transcript::{Message, Role};
+use crucible_engine::record::SampleRecord;
+use crucible_engine::results::{SampleResult, SampleStatus};
+use crucible_engine::transcript::{Message, Role};
 
 use super::{Category, Difference};
 
@@ -145,7 +145,7 @@ pub fn compare(stored: &SampleResult, derived: &SampleRecord) -> Vec<Difference>
         }
     }
     if derived.error != record.error {
-        let show = |e: &Option<crate::record::SampleError>| {
+        let show = |e: &Option<crucible_engine::record::SampleError>| {
             e.as_ref().map_or_else(
                 || "none".to_owned(),
                 |e| format!("[{}] {}", e.stage, e.message),
@@ -172,7 +172,7 @@ fn role(message: &Message) -> &'static str {
     }
 }
 
-fn outcome(verdict: &crate::record::VerdictRecord) -> String {
+fn outcome(verdict: &crucible_engine::record::VerdictRecord) -> String {
     match &verdict.outcome {
         Ok(v) => format!(
             "{} `{}` (score {}, judged {}, {} judge call(s))",

@@ -4,13 +4,13 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::judge::{Judge, JudgeError, JudgeRequest, JudgeResponse, JudgeSettings};
-use crate::model::Agent;
-use crate::plugin::JudgeCall;
-use crate::record::{PlannedSample, SampleRecord};
-use crate::results::SampleResult;
-use crate::run::{PreparedScenario, SampleContext, run_sample};
-use crate::transcript::{Label, Reference, Reply, Role};
+use crucible_engine::judge::{Judge, JudgeError, JudgeRequest, JudgeResponse, JudgeSettings};
+use crucible_engine::model::Agent;
+use crucible_engine::plugin::JudgeCall;
+use crucible_engine::record::{PlannedSample, SampleRecord};
+use crucible_engine::results::SampleResult;
+use crucible_engine::run::{PreparedScenario, SampleContext, run_sample};
+use crucible_engine::transcript::{Label, Reference, Reply, Role};
 
 /// A judge that answers only what the run recorded: each recorded
 /// exchange once, to a request equal to the one the run sent. A request
@@ -104,7 +104,7 @@ pub async fn replay(
     scenario: &Arc<PreparedScenario>,
     sample: &SampleResult,
     max_turns: u32,
-    prompt: crate::run::PromptLimits,
+    prompt: crucible_engine::run::PromptLimits,
 ) -> SampleRecord {
     let ctx = SampleContext {
         scenario: Arc::clone(scenario),

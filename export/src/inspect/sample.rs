@@ -9,10 +9,10 @@ use serde_json::value::RawValue;
 
 use super::schema::*;
 use super::{Context, short_hash, usage_map};
-use crate::export::{Outcome, judge_models};
-use crate::provenance::StopKind;
-use crate::results::{SampleResult, SampleStatus};
-use crate::transcript::{Message, Role};
+use crate::{Outcome, judge_models};
+use crucible_engine::provenance::StopKind;
+use crucible_engine::results::{SampleResult, SampleStatus};
+use crucible_engine::transcript::{Message, Role};
 
 /// Inspect truncates a summary's input to this many characters.
 const SUMMARY_INPUT_CHARS: usize = 5120;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::BundleError;
 use super::format::{self, Manifest};
-use crate::results::RunResults;
+use crucible_engine::results::RunResults;
 
 /// The most a bundle may unpack to. A gzip member can expand a
 /// thousandfold: a hostile file must not take the machine's memory.

@@ -7,6 +7,7 @@
 
 pub mod format;
 mod read;
+pub mod verify;
 mod write;
 
 use std::path::PathBuf;
@@ -14,7 +15,7 @@ use std::path::PathBuf;
 pub use read::{Bundle, from_reader, read};
 pub use write::{Written, write, write_results};
 
-use crate::results::{ResultsError, RunResults};
+use crucible_engine::results::{ResultsError, RunResults};
 
 /// The results of a run named by `path`: a run directory, its store, or a
 /// bundle file. What reads a run (summaries, reports, exports, diffs,
@@ -31,7 +32,7 @@ pub fn open_results(path: &std::path::Path) -> Result<RunResults, BundleError> {
     if is_bundle(path) {
         Ok(read(path)?.results)
     } else {
-        Ok(crate::store::read_run(path)?)
+        Ok(crucible_engine::store::read_run(path)?)
     }
 }
 
@@ -51,7 +52,7 @@ pub enum BundleError {
     #[error(transparent)]
     Results(#[from] ResultsError),
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] crucible_engine::store::StoreError),
     #[error(
         "run {run_id} kept no copy of component {plugin} (sha256 {sha256}): it ran under a \
          crucible older than bundles; run it again to share it"
