@@ -135,8 +135,8 @@ host:
 # After changing a bundled plugin (and bumping its version): publish the
 # new builds into the suite's registry and move the lockfile's pins.
 publish-bundled: setup plugins host
-	for wasm in $(GUEST_DIR)/$(GUEST_TARGET)/release/*.wasm; do \
-		case $$wasm in */hostile_*|*/networking_*) continue;; esac; \
+	for plugin in $(PLUGINS); do \
+		wasm=$(GUEST_DIR)/$(GUEST_TARGET)/release/$$(echo $$plugin | tr - _).wasm; \
 		./target/release/crucible publish $$wasm --registry suites/registry \
 			--license Apache-2.0 --repository https://github.com/crucible-eval/crucible \
 			|| true; \
