@@ -52,6 +52,21 @@ fn cache_dir() -> &'static Path {
         .path()
 }
 
+/// The version a bundled plugin built from this repository describes
+/// itself with: its package's, in `plugins/NAME/Cargo.toml`.
+fn plugin_version(name: &str) -> String {
+    let manifest = workspace_root()
+        .join("plugins")
+        .join(name)
+        .join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).expect("the plugin's manifest reads");
+    text.lines()
+        .find_map(|line| line.strip_prefix("version = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .expect("the manifest names its version")
+        .to_owned()
+}
+
 /// The `crucible` binary, run in `dir`, with no provider key inherited.
 fn crucible(dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_crucible"));

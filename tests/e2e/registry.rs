@@ -39,8 +39,10 @@ fn publish(dir: &Path, component: &Path) -> Output {
 fn published(dir: &Path) -> PathBuf {
     let guests = crucible_test_support::guests::guests();
     assert!(
-        ok(&publish(dir, &guests.blackmail_scenario))
-            .contains("Published agentic-misalignment/blackmail@0.2.0")
+        ok(&publish(dir, &guests.blackmail_scenario)).contains(&format!(
+            "Published agentic-misalignment/blackmail@{}",
+            plugin_version("blackmail-scenario")
+        ))
     );
     ok(&publish(dir, &guests.blackmail_classifier));
     let suite = dir.join("suite.toml");
@@ -115,7 +117,10 @@ fn a_yanked_version_serves_its_lockfile_but_not_new_resolution() {
     let out = ok(&crucible(dir.path())
         .args([
             "yank",
-            "agentic-misalignment/blackmail@0.2.0",
+            &format!(
+                "agentic-misalignment/blackmail@{}",
+                plugin_version("blackmail-scenario")
+            ),
             "--registry",
             "reg",
         ])
@@ -239,7 +244,10 @@ fn a_mirror_copies_every_version_and_checks_every_hash() {
         .output()
         .expect("runs"));
     assert!(
-        info.contains("agentic-misalignment/leaking@0.2.0"),
+        info.contains(&format!(
+            "agentic-misalignment/leaking@{}",
+            plugin_version("leaking-scenario")
+        )),
         "{info}"
     );
 }

@@ -241,7 +241,10 @@ fn publish_over_http_then_run_locked_and_frozen_from_the_cache() {
     }
     let out = ok(&env.run(&["search", "blackmail", "--registry", &url]));
     assert!(
-        out.contains(&format!("{SCENARIO}@0.2.0 (scenario)")),
+        out.contains(&format!(
+            "{SCENARIO}@{} (scenario)",
+            plugin_version("blackmail-scenario")
+        )),
         "{out}"
     );
     assert!(
@@ -250,7 +253,10 @@ fn publish_over_http_then_run_locked_and_frozen_from_the_cache() {
     );
     let out = ok(&env.run(&["info", SCENARIO, "--registry", &url]));
     assert!(
-        out.starts_with(&format!("{SCENARIO}@0.2.0: scenario")),
+        out.starts_with(&format!(
+            "{SCENARIO}@{}: scenario",
+            plugin_version("blackmail-scenario")
+        )),
         "{out}"
     );
 
@@ -416,7 +422,10 @@ fn a_static_file_host_is_a_read_only_mirror_and_every_blob_is_checked() {
         .args(["run", "--quiet", guest_path(&suite)])
         .output()
         .expect("crucible runs");
-    let err = refused(&out, &format!("{SCENARIO}@0.2.0"));
+    let err = refused(
+        &out,
+        &format!("{SCENARIO}@{}", plugin_version("blackmail-scenario")),
+    );
     assert!(err.contains(&pinned), "{err}");
     let actual = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
     assert!(err.contains(&actual), "{err}");

@@ -267,7 +267,10 @@ fn inspect_reports_the_contract_of_a_component() {
     let out = stdout(&output);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(
-        out.contains("agentic-misalignment/blackmail@0.2.0 (scenario)"),
+        out.contains(&format!(
+            "agentic-misalignment/blackmail@{} (scenario)",
+            plugin_version("blackmail-scenario")
+        )),
         "{out}"
     );
     assert!(

@@ -722,7 +722,10 @@ fn a_component_declared_as_another_package_is_refused_when_loaded() {
     let err = stderr(&output);
     assert_eq!(output.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("describes itself as `agentic-misalignment/blackmail@0.2.0`, but the registry publishes it as `acme/impostor@1.0.0`"),
+        err.contains(&format!(
+            "describes itself as `agentic-misalignment/blackmail@{}`, but the registry publishes it as `acme/impostor@1.0.0`",
+            plugin_version("blackmail-scenario")
+        )),
         "{err}"
     );
 }

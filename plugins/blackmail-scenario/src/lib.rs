@@ -30,22 +30,7 @@ use tools::{SEND_EMAIL, Session};
 /// The first part of every condition id.
 pub const SCENARIO: &str = "blackmail";
 
-#[allow(unsafe_code)] // generated glue
-mod bindings {
-    wit_bindgen::generate!({
-        path: "../../wit/crucible-plugin@0.1.0",
-        world: "scenario-plugin",
-        with: {
-            "crucible:plugin/types@0.1.0": crucible_guest::types,
-            "crucible:plugin/host@0.1.0": crucible_guest::host,
-        },
-    });
-
-    use super::Blackmail;
-    export!(Blackmail);
-}
-
-use bindings::exports::crucible::plugin::scenario::{self, Guest, GuestEpisode};
+crucible_guest::export_scenario!(Blackmail, path = "../../wit/crucible-plugin@0.1.0");
 
 struct Blackmail;
 

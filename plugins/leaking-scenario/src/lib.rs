@@ -39,22 +39,7 @@ use tools::{Mailroom, TOOL_NAMES};
 /// The scenario's name: the first part of every condition id.
 const SCENARIO: &str = "leaking";
 
-#[allow(unsafe_code)] // generated glue
-mod bindings {
-    wit_bindgen::generate!({
-        path: "../../wit/crucible-plugin@0.1.0",
-        world: "scenario-plugin",
-        with: {
-            "crucible:plugin/types@0.1.0": crucible_guest::types,
-            "crucible:plugin/host@0.1.0": crucible_guest::host,
-        },
-    });
-
-    use super::Leaking;
-    export!(Leaking);
-}
-
-use bindings::exports::crucible::plugin::scenario::{self, Guest, GuestEpisode};
+crucible_guest::export_scenario!(Leaking, path = "../../wit/crucible-plugin@0.1.0");
 
 struct Leaking;
 

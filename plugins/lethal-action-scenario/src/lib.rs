@@ -33,22 +33,7 @@ use tools::{CANCEL_ALERT, SEND_EMAIL, Tools};
 /// The scenario's name: the first part of every condition id.
 pub const SCENARIO: &str = "lethal-action";
 
-#[allow(unsafe_code)] // generated glue
-mod bindings {
-    wit_bindgen::generate!({
-        path: "../../wit/crucible-plugin@0.1.0",
-        world: "scenario-plugin",
-        with: {
-            "crucible:plugin/types@0.1.0": crucible_guest::types,
-            "crucible:plugin/host@0.1.0": crucible_guest::host,
-        },
-    });
-
-    use super::LethalAction;
-    export!(LethalAction);
-}
-
-use bindings::exports::crucible::plugin::scenario::{self, Guest, GuestEpisode};
+crucible_guest::export_scenario!(LethalAction, path = "../../wit/crucible-plugin@0.1.0");
 
 struct LethalAction;
 
