@@ -106,11 +106,11 @@ impl SandboxArgs {
     /// A plugin runtime with these limits, for up to `max_instances`
     /// instances at once.
     pub fn runtime(&self, max_instances: u32) -> Result<PluginRuntime> {
-        PluginRuntime::new(RuntimeConfig {
+        Ok(PluginRuntime::new(RuntimeConfig {
             limits: self.limits()?,
             max_instances,
             cache_dir: self.cache_dir(),
-        })
+        })?)
     }
 }
 

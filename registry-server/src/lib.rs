@@ -53,7 +53,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::Context;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::middleware::{self, Next};
@@ -101,6 +100,22 @@ pub(crate) struct AppState {
     max_size: u64,
 }
 
+/// Why a server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum BindError {
+    #[error(transparent)]
+    Registry(#[from] crucible_registry::RegistryError),
+    #[error(transparent)]
+    Auth(#[from] auth::AuthError),
+    #[error(transparent)]
+    Runtime(#[from] crucible_runtime::SetupError),
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: SocketAddr,
+        source: io::Error,
+    },
+}
+
 /// A server bound to its address, not yet serving.
 pub struct Server {
     listener: TcpListener,
@@ -109,7 +124,7 @@ pub struct Server {
 }
 
 impl Server {
-    pub async fn bind(config: ServeConfig) -> anyhow::Result<Self> {
+    pub async fn bind(config: ServeConfig) -> Result<Self, BindError> {
         let registry = LocalRegistry::create(&config.root)?.with_max_size(config.max_size);
         let auth = AuthStore::open(registry.root())?;
         let runtime = PluginRuntime::new(config.runtime)?;
@@ -120,9 +135,13 @@ impl Server {
             validations: Arc::new(Semaphore::new(VALIDATIONS)),
             max_size: config.max_size,
         });
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| BindError::Listen {
+                    address: config.listen,
+                    source,
+                })?;
         Ok(Self {
             listener,
             router: router(state),

@@ -143,3 +143,14 @@ impl fmt::Display for CallFailure {
         }
     }
 }
+
+/// Why the plugin runtime could not be set up, before any plugin loads.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("cannot create the WebAssembly engine: {0}")]
+    Engine(String),
+    #[error("linking {what}: {message}")]
+    Link { what: &'static str, message: String },
+    #[error("cannot start the thread that enforces call deadlines: {0}")]
+    EpochThread(std::io::Error),
+}

@@ -37,7 +37,9 @@ pub use classifier::{ClassifierInstance, ClassifierPlugin};
 use contract::Binding;
 pub use contract::Target;
 pub use engine::WASMTIME_VERSION;
-pub use error::{CallError, CallFailure, InvalidParameter, JudgeFailure, LoadError, Refusal};
+pub use error::{
+    CallError, CallFailure, InvalidParameter, JudgeFailure, LoadError, Refusal, SetupError,
+};
 pub use kind::PluginKind;
 pub use limits::Limits;
 pub use sandbox::{JudgeCall, LogRecord, PluginLog};
@@ -138,20 +140,24 @@ pub struct PluginRuntime {
 }
 
 impl PluginRuntime {
-    pub fn new(config: RuntimeConfig) -> anyhow::Result<Self> {
+    pub fn new(config: RuntimeConfig) -> Result<Self, SetupError> {
         let max_instances = config.max_instances.max(4) + 4;
         let engine = engine::build(&config.limits, max_instances)
-            .map_err(|e| anyhow::anyhow!("cannot create the WebAssembly engine: {e:#}"))?;
+            .map_err(|e| SetupError::Engine(format!("{e:#}")))?;
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
-            .map_err(|e| anyhow::anyhow!("linking WASI: {e:#}"))?;
-        clock::shadow_monotonic_clock(&mut linker)
-            .map_err(|e| anyhow::anyhow!("linking the fixed clock: {e:#}"))?;
+        let link = |what: &'static str| {
+            move |e: wasmtime::Error| SetupError::Link {
+                what,
+                message: format!("{e:#}"),
+            }
+        };
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(link("WASI"))?;
+        clock::shadow_monotonic_clock(&mut linker).map_err(link("the fixed clock"))?;
         v0_1_0::add_host_to_linker(&mut linker)
             .and_then(|()| v0_2_0::add_host_to_linker(&mut linker))
-            .map_err(|e| anyhow::anyhow!("linking the host interface: {e:#}"))?;
+            .map_err(link("the host interface"))?;
         let cache = CompileCache::new(config.cache_dir, &engine);
-        let ticker = EpochTicker::start(engine.clone())?;
+        let ticker = EpochTicker::start(engine.clone()).map_err(SetupError::EpochThread)?;
         Ok(Self {
             shared: Arc::new(Shared {
                 engine,
