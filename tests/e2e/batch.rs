@@ -321,12 +321,25 @@ fn a_failed_request_in_a_batch_fails_its_sample_and_a_retry_resubmits_it() {
     });
     let dir = tempfile::tempdir().expect("a temporary directory");
     let suite = suite_for(dir.path(), &OPENAI, &server, "");
-    let output = run_batched(
-        dir.path(),
-        &suite,
-        &["--batch", "--batch-poll", "0.05"],
-        &OPENAI,
-    );
+    // A response cache of its own: the e2e tests share one, and another
+    // test's judge answers to the same transcripts would spare the judge
+    // batch this test counts.
+    let cache = dir.path().join("cache");
+    let output = crucible(dir.path())
+        .args([
+            "run",
+            "--quiet",
+            "-n",
+            SAMPLES,
+            "--batch",
+            "--batch-poll",
+            "0.05",
+        ])
+        .arg(&suite)
+        .env("CRUCIBLE_CACHE", &cache)
+        .env(OPENAI.key_env, key_for(&OPENAI))
+        .output()
+        .expect("crucible runs");
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(
         stderr(&output).contains("HTTP 400: the second turn is invalid"),
@@ -339,6 +352,7 @@ fn a_failed_request_in_a_batch_fails_its_sample_and_a_retry_resubmits_it() {
     let output = crucible(dir.path())
         .args(["run", "--quiet", "--retry-errors", "--resume"])
         .arg(run_dir(dir.path()))
+        .env("CRUCIBLE_CACHE", &cache)
         .env(OPENAI.key_env, key_for(&OPENAI))
         .output()
         .expect("crucible resumes");
