@@ -103,14 +103,20 @@ impl SandboxArgs {
         }
     }
 
-    /// A plugin runtime with these limits, for up to `max_instances`
-    /// instances at once.
-    pub fn runtime(&self, max_instances: u32) -> Result<PluginRuntime> {
-        Ok(PluginRuntime::new(RuntimeConfig {
+    /// The runtime's configuration with these limits, for up to
+    /// `max_instances` instances at once.
+    pub fn runtime_config(&self, max_instances: u32) -> Result<RuntimeConfig> {
+        Ok(RuntimeConfig {
             limits: self.limits()?,
             max_instances,
             cache_dir: self.cache_dir(),
-        })?)
+        })
+    }
+
+    /// A plugin runtime with these limits, for up to `max_instances`
+    /// instances at once.
+    pub fn runtime(&self, max_instances: u32) -> Result<PluginRuntime> {
+        Ok(PluginRuntime::new(self.runtime_config(max_instances)?)?)
     }
 }
 

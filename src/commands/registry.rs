@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use crucible_engine::plugin::RuntimeConfig;
 use crucible_registry::{LocalRegistry, PackageName};
 use crucible_registry_server::auth::AuthStore;
 use crucible_registry_server::{ServeConfig, Server, limits as serve_limits, shutdown_signal};
@@ -209,11 +208,7 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
         listen: args.listen,
         max_size: args.max_size,
         limits: args.limits.limits(),
-        runtime: RuntimeConfig {
-            limits: args.sandbox.limits()?,
-            max_instances: 4,
-            cache_dir: args.sandbox.cache_dir(),
-        },
+        runtime: args.sandbox.runtime_config(4)?,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
